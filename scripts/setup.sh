@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything QR Checkpoint needs on a Debian 12 machine (as root, or with sudo), idempotently:
+# the Debian libraries that Qt, zbar, Xvfb and PostgreSQL need, then a virtualenv in .venv with the project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEB_PACKAGES=(
+  # Qt offscreen and in a window (SETUP-NOTES.md)
+  libgl1 libegl1 libxkbcommon0 libglib2.0-0 libfreetype6 libfontconfig1 libdbus-1-3
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0
+  libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libxcb-xkb1 xvfb xauth
+  # sound (QtMultimedia) and fonts with Vietnamese glyphs
+  libpulse0 fonts-dejavu-core
+  # zbar, the second decoding engine
+  libzbar0
+  # the central server's database, for its tests
+  postgresql
+  # Python
+  python3 python3-venv
+)
+
+missing=()
+for pkg in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[ui,server,dev]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
