@@ -1,0 +1,516 @@
+"""The kiosk <-> central server wire format, version 1 (shared by both ends).
+
+Pure Python (stdlib + `kiosk.events`): the kiosk imports this without FastAPI or SQLAlchemy.
+
+Endpoints (all JSON, under `API_PREFIX`):
+- POST `EVENTS_PATH`, `Authorization: Bearer <kiosk token>`, body from `encode_batch` (may be gzip with
+  `Content-Encoding: gzip`, see `gzip_body`). 200 -> `decode_batch_result(body)`: one `EventResult` per event.
+  "stored" and "duplicate" and "refused" are all final: the client marks the event acknowledged (a refused
+  event is logged with its reason, so one poison event never blocks the queue).
+  401 no/wrong token, 413 too many events or body too large, 422 malformed (nothing stored), 429/503 with
+  Retry-After when overloaded.
+- GET `CONFIG_PATH` -> `RemoteConfig`; GET `KEYS_PATH` -> `PublicKeyInfo`s; GET `REVOCATIONS_PATH` ->
+  `Revocation`s; GET `TRUST_LIST_PATH` -> `TrustedCertificate`s. Each answer carries an `ETag`; send it back
+  in `If-None-Match` and an unchanged answer is a bodiless 304.
+- GET `TIME_PATH` -> `{"server_time": ...}` (no token needed).
+- POST `ENROLL_PATH` `{"code": ...}` (no token) -> `EnrollResponse` (the token is shown once, keep it 0600);
+  401 for an unknown, used or expired code.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid as uuid_module
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from kiosk.events import Direction, NewEvent
+
+PROTOCOL_VERSION = 1
+API_PREFIX = "/api/v1"
+EVENTS_PATH = f"{API_PREFIX}/events"
+CONFIG_PATH = f"{API_PREFIX}/config"
+KEYS_PATH = f"{API_PREFIX}/keys"
+REVOCATIONS_PATH = f"{API_PREFIX}/revocations"
+TRUST_LIST_PATH = f"{API_PREFIX}/trust-list"
+TIME_PATH = f"{API_PREFIX}/time"
+ENROLL_PATH = f"{API_PREFIX}/enroll"
+TRACE_PATH = f"{API_PREFIX}/trace"
+
+MAX_BATCH_EVENTS = 1000  # more -> 413; the client should send batches of <= 500
+MAX_BODY_BYTES = 5 * 1024 * 1024  # after decompression; more -> 413
+FUTURE_TOLERANCE = timedelta(hours=24)  # corrected wall_time later than server now + this -> refused
+CLOCK_WARNING = timedelta(minutes=2)  # a kiosk whose clock is off by more should say so on screen
+
+ENROLL_QR_PREFIX = "QRCK-ENROLL:"
+
+SAFETY_LEVELS = ("green", "yellow", "orange", "red")
+
+
+class ProtocolError(ValueError):
+    """The message does not follow this protocol; the message says which field and why."""
+
+
+class PayloadTooLarge(ProtocolError):
+    """Too many events, or a body (once decompressed) over `MAX_BODY_BYTES`."""
+
+
+class EventStatus:
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    REFUSED = "refused"
+
+
+EVENT_STATUSES = frozenset({EventStatus.STORED, EventStatus.DUPLICATE, EventStatus.REFUSED})
+
+
+# --- time -----------------------------------------------------------------------------------------------------
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 in UTC with an explicit offset ("...+00:00"); refuses naive datetimes (they hide bugs)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: attach a timezone")
+    return moment.astimezone(UTC).isoformat()
+
+
+def parse_time(text: Any, what: str = "time") -> datetime:
+    """Parse an ISO 8601 timestamp that has an offset (or "Z") into an aware datetime."""
+    if not isinstance(text, str) or not text:
+        raise ProtocolError(f"{what}: expected an ISO 8601 string")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ProtocolError(f"{what}: not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise ProtocolError(f"{what}: timestamp has no UTC offset")
+    return moment
+
+
+def corrected_time(wall_time: datetime, kiosk_time: datetime, received_at: datetime) -> datetime:
+    """The event's time on the server's clock: wall_time + (server time at receipt - kiosk time at send)."""
+    return wall_time + (received_at - kiosk_time)
+
+
+def clock_offset(kiosk_time: datetime, server_time: datetime) -> timedelta:
+    """How far the kiosk's clock is behind the server's (positive: the kiosk is slow)."""
+    return server_time - kiosk_time
+
+
+# --- events -----------------------------------------------------------------------------------------------------
+
+
+def event_to_json(event: NewEvent) -> dict[str, Any]:
+    """One event as its JSON object (no venue: the server takes it from the kiosk's token)."""
+    return {
+        "uuid": event.uuid,
+        "direction": str(event.direction),
+        "credential": event.credential,
+        "person_key": event.person_key,
+        "id_number": event.id_number,
+        "full_name": event.full_name,
+        "date_of_birth": event.date_of_birth.isoformat() if event.date_of_birth else None,
+        "wall_time": format_time(event.wall_time),
+        "monotonic_ns": int(event.monotonic_ns),
+        "source": event.source,
+        "flags": list(event.flags),
+        "details": dict(event.details),
+    }
+
+
+def _field(obj: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str, required: bool = True) -> Any:
+    value = obj.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise ProtocolError(f"{where}.{name}: missing or wrong type")
+    return value
+
+
+def _parse_uuid(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ProtocolError(f"{where}.uuid: missing or not a string")
+    try:
+        return str(uuid_module.UUID(value))
+    except ValueError:
+        raise ProtocolError(f"{where}.uuid: not a UUID") from None
+
+
+def _parse_date(value: Any, where: str) -> date | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProtocolError(f"{where}: expected YYYY-MM-DD or null")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ProtocolError(f"{where}: not a YYYY-MM-DD date") from None
+
+
+_TEXT_LIMIT = 1000  # no legitimate name, key or id is longer; refuse rather than store a blob
+
+
+def _text(obj: Mapping[str, Any], name: str, where: str) -> str:
+    value = _field(obj, name, str, where)
+    if len(value) > _TEXT_LIMIT:
+        raise ProtocolError(f"{where}.{name}: longer than {_TEXT_LIMIT} characters")
+    return value
+
+
+def event_from_json(obj: Any, where: str = "event") -> NewEvent:
+    """Parse one event object; raises ProtocolError naming the bad field."""
+    if not isinstance(obj, Mapping):
+        raise ProtocolError(f"{where}: expected an object")
+    direction = _field(obj, "direction", str, where)
+    if direction not in (Direction.ENTRY, Direction.EXIT):
+        raise ProtocolError(f"{where}.direction: must be 'entry' or 'exit'")
+    monotonic_ns = _field(obj, "monotonic_ns", int, where)
+    if not -(2**63) <= monotonic_ns < 2**63:
+        raise ProtocolError(f"{where}.monotonic_ns: out of 64-bit range")
+    flags = _field(obj, "flags", list, where, required=False) or []
+    if not all(isinstance(flag, str) and len(flag) <= 100 for flag in flags):
+        raise ProtocolError(f"{where}.flags: expected a list of short strings")
+    details = _field(obj, "details", dict, where, required=False) or {}
+    return NewEvent(
+        uuid=_parse_uuid(obj.get("uuid"), where),
+        direction=Direction(direction),
+        credential=_text(obj, "credential", where),
+        person_key=_text(obj, "person_key", where),
+        id_number=_text(obj, "id_number", where),
+        full_name=_text(obj, "full_name", where),
+        date_of_birth=_parse_date(obj.get("date_of_birth"), f"{where}.date_of_birth"),
+        wall_time=parse_time(obj.get("wall_time"), f"{where}.wall_time"),
+        monotonic_ns=monotonic_ns,
+        source=_text(obj, "source", where) if obj.get("source") is not None else "scan",
+        flags=tuple(flags),
+        details=details,
+    )
+
+
+# --- batches ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A decoded POST /events body. `claimed_venue` maps uuid -> a `venue_id` an event carried (normally none)."""
+
+    kiosk_time: datetime
+    events: tuple[NewEvent, ...]
+    claimed_venue: Mapping[str, str] = field(default_factory=dict)
+    protocol: int = PROTOCOL_VERSION
+
+
+def batch_to_json(events: Iterable[NewEvent], kiosk_time: datetime) -> dict[str, Any]:
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "kiosk_time": format_time(kiosk_time),
+        "events": [event_to_json(event) for event in events],
+    }
+
+
+def encode_batch(events: Iterable[NewEvent], kiosk_time: datetime) -> bytes:
+    """The POST /events body (UTF-8 JSON). `kiosk_time` is the kiosk's clock now, just before sending."""
+    return json.dumps(batch_to_json(events, kiosk_time), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode_batch(body: bytes | str | Mapping[str, Any], max_events: int = MAX_BATCH_EVENTS) -> Batch:
+    """Parse a POST /events body: PayloadTooLarge for too many events, ProtocolError for anything malformed."""
+    obj = _load_json(body)
+    if not isinstance(obj, Mapping):
+        raise ProtocolError("batch: expected a JSON object")
+    if obj.get("protocol") != PROTOCOL_VERSION:
+        raise ProtocolError(f"batch.protocol: this server speaks protocol {PROTOCOL_VERSION}")
+    kiosk_time = parse_time(obj.get("kiosk_time"), "batch.kiosk_time")
+    raw_events = obj.get("events")
+    if not isinstance(raw_events, list):
+        raise ProtocolError("batch.events: expected a list")
+    if len(raw_events) > max_events:
+        raise PayloadTooLarge(f"batch.events: {len(raw_events)} events, at most {max_events} per batch")
+    events = tuple(event_from_json(raw, f"events[{index}]") for index, raw in enumerate(raw_events))
+    claimed = {
+        event.uuid: str(raw["venue_id"])
+        for event, raw in zip(events, raw_events, strict=True)
+        if raw.get("venue_id") is not None
+    }
+    return Batch(kiosk_time=kiosk_time, events=events, claimed_venue=claimed)
+
+
+def _load_json(body: bytes | str | Mapping[str, Any]) -> Any:
+    if isinstance(body, Mapping):
+        return body
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("body is not valid UTF-8 JSON") from None
+
+
+def gzip_body(body: bytes) -> bytes:
+    """Compress a request body (send with `Content-Encoding: gzip`); level 5: most of the gain, little CPU."""
+    return gzip.compress(body, compresslevel=5)
+
+
+def gunzip_limited(body: bytes, limit: int = MAX_BODY_BYTES) -> bytes:
+    """Decompress gzip without ever holding more than `limit` bytes (a gzip bomb raises PayloadTooLarge)."""
+    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = decompressor.decompress(body, limit + 1)
+        if len(out) > limit or decompressor.unconsumed_tail:
+            raise PayloadTooLarge(f"body larger than {limit} bytes once decompressed")
+        out += decompressor.flush()
+    except zlib.error:
+        raise ProtocolError("body is not valid gzip") from None
+    if len(out) > limit:
+        raise PayloadTooLarge(f"body larger than {limit} bytes once decompressed")
+    if not decompressor.eof:
+        raise ProtocolError("body is truncated gzip")
+    return out
+
+
+# --- answers to a batch ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventResult:
+    uuid: str
+    status: str  # EventStatus.*
+    reason: str | None = None  # set for "refused"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"uuid": self.uuid, "status": self.status}
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    server_time: datetime
+    results: tuple[EventResult, ...]
+    protocol: int = PROTOCOL_VERSION
+
+    @property
+    def acknowledged(self) -> list[str]:
+        """UUIDs the client may mark acknowledged: every final status (stored, duplicate, refused)."""
+        return [result.uuid for result in self.results if result.status in EVENT_STATUSES]
+
+    @property
+    def refused(self) -> list[EventResult]:
+        return [result for result in self.results if result.status == EventStatus.REFUSED]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "protocol": self.protocol,
+            "server_time": format_time(self.server_time),
+            "results": [result.to_json() for result in self.results],
+        }
+
+
+def encode_batch_result(result: BatchResult) -> bytes:
+    return json.dumps(result.to_json(), separators=(",", ":")).encode()
+
+
+def decode_batch_result(body: bytes | str | Mapping[str, Any]) -> BatchResult:
+    """Parse the server's 200 answer to POST /events."""
+    obj = _load_json(body)
+    if not isinstance(obj, Mapping) or not isinstance(obj.get("results"), list):
+        raise ProtocolError("batch result: expected an object with a results list")
+    results = []
+    for index, raw in enumerate(obj["results"]):
+        where = f"results[{index}]"
+        if not isinstance(raw, Mapping) or raw.get("status") not in EVENT_STATUSES:
+            raise ProtocolError(f"{where}: expected uuid and a known status")
+        results.append(
+            EventResult(uuid=_field(raw, "uuid", str, where), status=raw["status"], reason=raw.get("reason"))
+        )
+    return BatchResult(
+        server_time=parse_time(obj.get("server_time"), "server_time"),
+        results=tuple(results),
+        protocol=int(obj.get("protocol", PROTOCOL_VERSION)),
+    )
+
+
+# --- enrolment ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnrollResponse:
+    token: str
+    kiosk_id: str
+    venue_id: str
+    server_time: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "token": self.token,
+            "kiosk_id": self.kiosk_id,
+            "venue_id": self.venue_id,
+            "server_time": format_time(self.server_time),
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> EnrollResponse:
+        obj = _load_json(obj)
+        if not isinstance(obj, Mapping):
+            raise ProtocolError("enroll: expected an object")
+        return cls(
+            token=_field(obj, "token", str, "enroll"),
+            kiosk_id=str(_field(obj, "kiosk_id", (str, int), "enroll")),
+            venue_id=str(_field(obj, "venue_id", (str, int), "enroll")),
+            server_time=parse_time(obj.get("server_time"), "enroll.server_time"),
+        )
+
+
+def enroll_request(code: str) -> dict[str, Any]:
+    return {"code": normalise_code(code)}
+
+
+def normalise_code(code: str) -> str:
+    """Enrolment codes are typed by people: ignore case, spaces and dashes."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def enrollment_qr_payload(code: str, server_url: str | None = None) -> str:
+    """Text of the enrolment QR: `QRCK-ENROLL:<code>` or `QRCK-ENROLL:<code>@<server url>`."""
+    return f"{ENROLL_QR_PREFIX}{code}" + (f"@{server_url}" if server_url else "")
+
+
+def parse_enrollment_qr(text: str | bytes) -> tuple[str, str | None] | None:
+    """(code, server url or None) from an enrolment QR's text; None when it is not one."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = text.strip()
+    if not text.startswith(ENROLL_QR_PREFIX):
+        return None
+    code, _, url = text[len(ENROLL_QR_PREFIX) :].partition("@")
+    return (normalise_code(code), url or None) if code else None
+
+
+# --- pulled configuration and trust material ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    """The kiosk's station configuration as the server holds it (GET /config)."""
+
+    venue_id: str
+    venue_name: str
+    kiosk_id: str
+    mode: str = "auto"  # "auto" (entry, then exit on the next scan), "entry" or "exit"
+    capacity: int | None = None  # None: no limit
+    cooldown_seconds: int = 60
+    accepted_credentials: tuple[str, ...] = ("cccd", "pccovid", "personal", "dcc")
+    questionnaire_policy: str = "off"  # "off", "ask" or "require"
+    safety_level: str | None = None  # one of SAFETY_LEVELS, None when not assessed
+    safety_assessed_on: date | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)  # station settings this version does not name
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "venue_id": self.venue_id,
+            "venue_name": self.venue_name,
+            "kiosk_id": self.kiosk_id,
+            "mode": self.mode,
+            "capacity": self.capacity,
+            "cooldown_seconds": self.cooldown_seconds,
+            "accepted_credentials": list(self.accepted_credentials),
+            "questionnaire_policy": self.questionnaire_policy,
+            "safety": {
+                "level": self.safety_level,
+                "assessed_on": self.safety_assessed_on.isoformat() if self.safety_assessed_on else None,
+            },
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> RemoteConfig:
+        obj = _load_json(obj)
+        if not isinstance(obj, Mapping):
+            raise ProtocolError("config: expected an object")
+        safety = obj.get("safety") or {}
+        capacity = obj.get("capacity")
+        return cls(
+            venue_id=str(obj.get("venue_id", "")),
+            venue_name=str(obj.get("venue_name", "")),
+            kiosk_id=str(obj.get("kiosk_id", "")),
+            mode=str(obj.get("mode", "auto")),
+            capacity=int(capacity) if capacity is not None else None,
+            cooldown_seconds=int(obj.get("cooldown_seconds", 60)),
+            accepted_credentials=tuple(obj.get("accepted_credentials") or ()),
+            questionnaire_policy=str(obj.get("questionnaire_policy", "off")),
+            safety_level=safety.get("level"),
+            safety_assessed_on=_parse_date(safety.get("assessed_on"), "config.safety.assessed_on"),
+            extra=dict(obj.get("extra") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class PublicKeyInfo:
+    """A key that signs our personal QRs. `public_key` is base64 of the raw key (Ed25519) or SPKI DER."""
+
+    kid: str
+    alg: str  # "Ed25519" or "ES256"
+    public_key: str
+    status: str = "active"  # "active" (signs and verifies) or "retired" (verifies only) or "revoked"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kid": self.kid, "alg": self.alg, "public_key": self.public_key, "status": self.status}
+
+
+def keys_from_json(obj: Any) -> list[PublicKeyInfo]:
+    obj = _load_json(obj)
+    return [
+        PublicKeyInfo(kid=k["kid"], alg=k["alg"], public_key=k["public_key"], status=k.get("status", "active"))
+        for k in (obj.get("keys") or [])
+    ]
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A revoked personal QR (`kind` "person": a person id) or signing key (`kind` "key": a kid)."""
+
+    kind: str
+    value: str
+    revoked_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "revoked_at": format_time(self.revoked_at) if self.revoked_at else None,
+        }
+
+
+def revocations_from_json(obj: Any) -> list[Revocation]:
+    obj = _load_json(obj)
+    return [
+        Revocation(
+            kind=r["kind"], value=r["value"], revoked_at=parse_time(r["revoked_at"]) if r.get("revoked_at") else None
+        )
+        for r in (obj.get("revocations") or [])
+    ]
+
+
+@dataclass(frozen=True)
+class TrustedCertificate:
+    """An EU DCC signer: `kid` base64 (first 8 bytes of SHA-256 of the DER), `certificate` base64 DER."""
+
+    kid: str
+    certificate: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kid": self.kid, "certificate": self.certificate}
+
+
+def trust_list_from_json(obj: Any) -> list[TrustedCertificate]:
+    obj = _load_json(obj)
+    return [TrustedCertificate(kid=c["kid"], certificate=c["certificate"]) for c in (obj.get("certificates") or [])]
+
+
+def server_time_from_json(obj: Any) -> datetime:
+    """GET /time answer -> the server's clock."""
+    obj = _load_json(obj)
+    return parse_time(obj.get("server_time") if isinstance(obj, Mapping) else None, "server_time")
