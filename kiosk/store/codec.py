@@ -1,0 +1,131 @@
+"""Conversions between `kiosk.events` objects and the row values kept in SQLite.
+
+Times are kept as integer microseconds since the Unix epoch, UTC: compact, exactly ordered, cheap to index."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from kiosk.events import Direction, NewEvent, StoredEvent
+
+from .errors import StoreError
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+
+# The column order of every event query (see queries.EVENT_COLUMNS); row_to_event relies on it.
+EVENT_FIELDS = (
+    "seq",
+    "uuid",
+    "direction",
+    "credential",
+    "person_key",
+    "id_number",
+    "full_name",
+    "date_of_birth",
+    "wall_time_us",
+    "monotonic_ns",
+    "source",
+    "flags",
+    "details",
+)
+
+
+def to_us(moment: datetime, what: str = "time") -> int:
+    """An aware datetime as integer UTC microseconds; a naive one is refused (its zone would be a guess)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise StoreError(f"{what} must be timezone-aware (got a naive datetime)")
+    return (moment - _EPOCH) // _ONE_US
+
+
+def from_us(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def fold_text(text: str) -> str:
+    """Lower-case, diacritics removed ("Nguyễn Đức" -> "nguyen duc"): what name search compares."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped).casefold()
+
+
+def _dump_json(value: Any, what: str) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"event {what} are not JSON-serialisable: {exc}") from None
+
+
+def event_to_row(event: NewEvent) -> dict[str, Any]:
+    """The `events` row for a new event (without `seq`); validates what SQLite would not."""
+    if not isinstance(event.direction, Direction):
+        try:
+            Direction(event.direction)
+        except ValueError:
+            raise StoreError(f"unknown direction {event.direction!r}") from None
+    if event.date_of_birth is not None and not isinstance(event.date_of_birth, date):
+        raise StoreError("date_of_birth must be a date or None")
+    dob = event.date_of_birth
+    if isinstance(dob, datetime):  # a datetime is a date too; keep only its date part
+        dob = dob.date()
+    return {
+        "uuid": str(event.uuid),
+        "direction": str(Direction(event.direction).value),
+        "credential": event.credential,
+        "person_key": event.person_key,
+        "id_number": event.id_number,
+        "full_name": event.full_name,
+        "date_of_birth": dob.isoformat() if dob is not None else None,
+        "wall_time_us": to_us(event.wall_time, "wall_time"),
+        "monotonic_ns": int(event.monotonic_ns),
+        "source": event.source,
+        "flags": _dump_json(list(event.flags), "flags"),
+        "details": _dump_json(dict(event.details), "details"),
+    }
+
+
+def row_to_event(row: Sequence[Any], outbox_state: str) -> StoredEvent:
+    """A StoredEvent from a row in EVENT_FIELDS order."""
+    (seq, uuid, direction, credential, person_key, id_number, full_name, dob, wall_us, mono, source, flags,
+     details) = row[:13]
+    return StoredEvent(
+        direction=Direction(direction),
+        credential=credential,
+        person_key=person_key,
+        id_number=id_number,
+        full_name=full_name,
+        date_of_birth=date.fromisoformat(dob) if dob else None,
+        wall_time=_EPOCH + timedelta(microseconds=wall_us),
+        monotonic_ns=mono,
+        source=source,
+        flags=tuple(json.loads(flags)),
+        details=json.loads(details),
+        uuid=uuid,
+        seq=seq,
+        outbox_state=outbox_state,
+    )
+
+
+def stored_from_new(event: NewEvent, row: Mapping[str, Any], seq: int) -> StoredEvent:
+    """What record() returns: the caller's event, normalised to UTC, with its seq."""
+    return StoredEvent(
+        direction=Direction(row["direction"]),
+        credential=event.credential,
+        person_key=event.person_key,
+        id_number=event.id_number,
+        full_name=event.full_name,
+        date_of_birth=date.fromisoformat(row["date_of_birth"]) if row["date_of_birth"] else None,
+        wall_time=from_us(row["wall_time_us"]),
+        monotonic_ns=row["monotonic_ns"],
+        source=event.source,
+        flags=tuple(event.flags),
+        details=json.loads(row["details"]),
+        uuid=row["uuid"],
+        seq=seq,
+        outbox_state="pending",
+    )

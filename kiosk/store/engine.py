@@ -1,0 +1,50 @@
+"""SQLAlchemy engines for one SQLite file: connection settings and explicit transaction control."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
+
+from .codec import fold_text
+
+BUSY_TIMEOUT_MS = 10_000
+# Keep the WAL file from growing without bound after a burst (bytes kept after a checkpoint).
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
+def _configure_connection(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # pysqlite's own implicit BEGINs are switched off; the "begin" hook below emits ours.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    try:
+        # FULL: in WAL mode, every commit fsyncs the WAL, so an event survives a power cut once record() returns.
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+    finally:
+        cursor.close()
+    dbapi_conn.create_function("kiosk_fold", 1, fold_text, deterministic=True)
+
+
+def make_engine(path: Path, *, writer: bool) -> Engine:
+    """An engine whose transactions start with BEGIN IMMEDIATE (writer) or a deferred BEGIN (reader).
+
+    IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of one failing with
+    "database is locked" when it upgrades a read lock."""
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        poolclass=QueuePool,
+        pool_size=1 if writer else 4,
+        max_overflow=0 if writer else 8,
+        pool_timeout=60,
+    )
+    begin_sql = "BEGIN IMMEDIATE" if writer else "BEGIN"
+    event.listen(engine, "connect", _configure_connection)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin_sql))
+    return engine

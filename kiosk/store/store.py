@@ -1,0 +1,437 @@
+"""The kiosk's local store: events, their outbox state, presence and small key/value state, in one SQLite file.
+
+Threading: one lock serialises writes inside the process (the scan thread's `record()` and the sync thread's
+outbox updates); every write is one short BEGIN IMMEDIATE transaction on the writer engine. Reads use a separate
+pool of connections and, thanks to WAL, never wait for a writer."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from kiosk.events import Direction, NewEvent, StoredEvent
+
+from .codec import event_to_row, fold_text, from_us, row_to_event, stored_from_new, to_us
+from .engine import make_engine
+from .errors import StoreError
+from .migrations import check_ours, migrate, read_version
+from .schema import EVENT_COLUMNS, events, kv_state, outbox, presence
+
+PENDING, SENT, ACKNOWLEDGED = "pending", "sent", "acknowledged"
+_EVENTS_PAGE = 2000  # rows per query when streaming events()
+_PURGE_CHUNK = 5000  # rows per purge transaction, so scans are never blocked for long
+_WITH_STATE = (*EVENT_COLUMNS, outbox.c.state)
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own message (e.g. "database or disk is full"), on one line."""
+    orig = getattr(exc, "orig", None) or exc
+    message = str(orig) or type(orig).__name__
+    return " ".join(message.split())
+
+
+def _now_us() -> int:
+    return to_us(datetime.now(UTC))
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _uuid_json(uuids: Iterable[str]) -> str:
+    """A list of UUIDs as one JSON parameter, expanded in SQL by json_each (no bound-variable limit)."""
+    return json.dumps([str(u) for u in uuids])
+
+
+class Store:
+    """The local SQLite store. Create with `Store.open(path)`; every failure is a one-line `StoreError`."""
+
+    def __init__(self, path: Path, writer: Engine, reader: Engine) -> None:
+        self._path = path
+        self._writer = writer
+        self._reader = reader
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # --- opening and closing -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        """Open (creating if needed) the store at `path` and bring its schema up to date."""
+        path = Path(path).expanduser()
+        where = str(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder for the local store {where}: {exc.strerror or exc}") from None
+        if path.is_dir():
+            raise StoreError(f"cannot open the local store {where}: it is a folder, not a file")
+        writer = make_engine(path, writer=True)
+        reader = make_engine(path, writer=False)
+        try:
+            cls._prepare(writer, where)
+        except StoreError:
+            writer.dispose()
+            reader.dispose()
+            raise
+        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+            writer.dispose()
+            reader.dispose()
+            raise StoreError(f"cannot open the local store {where}: {_reason(exc)}") from None
+        return cls(path, writer, reader)
+
+    @staticmethod
+    def _prepare(writer: Engine, where: str) -> None:
+        """WAL mode, version check, migrations, and a probe write (so a read-only file fails now, not at a scan)."""
+        raw = writer.raw_connection()
+        try:
+            cursor = raw.cursor()
+            mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            cursor.close()
+        finally:
+            raw.close()
+        if str(mode).lower() != "wal":
+            raise StoreError(f"cannot open the local store {where}: WAL mode unavailable (journal mode {mode})")
+        with writer.begin() as conn:
+            app_id, version = read_version(conn)
+            check_ours(conn, app_id, version, where)
+            migrate(conn)
+            _upsert_state(conn, "store.opened_at", datetime.now(UTC).isoformat())
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def close(self) -> None:
+        """Close every connection; further calls raise StoreError."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._reader.dispose()
+                self._writer.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # --- transactions --------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self, what: str) -> Iterator[Connection]:
+        """One short write transaction under the process-wide write lock; any failure rolls it back entirely."""
+        with self._lock:
+            if self._closed:
+                raise StoreError("the local store is closed")
+            try:
+                with self._writer.begin() as conn:
+                    yield conn
+            except StoreError:
+                raise
+            except SQLAlchemyError as exc:
+                raise StoreError(f"{what} failed: {_reason(exc)}") from exc
+
+    @contextmanager
+    def _read(self, what: str) -> Iterator[Connection]:
+        if self._closed:
+            raise StoreError("the local store is closed")
+        try:
+            with self._reader.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{what} failed: {_reason(exc)}") from exc
+
+    # --- events --------------------------------------------------------------------------------------------
+
+    def record(self, event: NewEvent) -> StoredEvent:
+        """Write the event, its pending outbox row and the person's presence in ONE transaction.
+
+        Durable (fsynced) when it returns. On any failure nothing is written and StoreError is raised."""
+        row = event_to_row(event)
+        now = _now_us()
+        try:
+            with self._write("recording an event") as conn:
+                seq = conn.execute(insert(events).values(row)).inserted_primary_key[0]
+                conn.execute(insert(outbox).values(seq=seq, state=PENDING, attempts=0, updated_at_us=now))
+                conn.execute(_presence_upsert(row, seq))
+        except StoreError as exc:
+            if isinstance(exc.__cause__, IntegrityError) and "events.uuid" in str(exc):
+                raise StoreError(f"event {row['uuid']} is already recorded") from None
+            raise
+        return stored_from_new(event, row, seq)
+
+    def last_event(self, person_key: str) -> StoredEvent | None:
+        """The person's latest recorded event (by insertion order), or None if they have none."""
+        query = (
+            select(*_WITH_STATE)
+            .select_from(presence.join(events, events.c.seq == presence.c.seq).join(outbox))
+            .where(presence.c.person_key == person_key)
+        )
+        with self._read("reading the last event") as conn:
+            row = conn.execute(query).first()
+        return row_to_event(row, row[-1]) if row is not None else None
+
+    def occupancy(self) -> int:
+        """How many people are inside: those whose latest event is an entry."""
+        query = select(func.count()).select_from(presence).where(presence.c.direction == Direction.ENTRY.value)
+        with self._read("counting occupancy") as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def inside(self) -> list[StoredEvent]:
+        """The entry events of everyone inside, oldest first: the evacuation roll-call."""
+        query = (
+            select(*_WITH_STATE)
+            .select_from(presence.join(events, events.c.seq == presence.c.seq).join(outbox))
+            .where(presence.c.direction == Direction.ENTRY.value)
+            .order_by(presence.c.wall_time_us, presence.c.seq)
+        )
+        with self._read("listing who is inside") as conn:
+            rows = conn.execute(query).all()
+        return [row_to_event(row, row[-1]) for row in rows]
+
+    def events(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[StoredEvent]:
+        """Events with start <= wall_time < end, in time order, read page by page (no long-held transaction)."""
+        query = select(*_WITH_STATE).select_from(events.join(outbox))
+        if start is not None:
+            query = query.where(events.c.wall_time_us >= to_us(start, "start"))
+        if end is not None:
+            query = query.where(events.c.wall_time_us < to_us(end, "end"))
+        query = query.order_by(events.c.wall_time_us, events.c.seq).limit(_EVENTS_PAGE)
+        return self._paged_events(query)
+
+    def _paged_events(self, query: Any) -> Iterator[StoredEvent]:
+        after: tuple[int, int] | None = None
+        while True:
+            page = query
+            if after is not None:  # keyset paging on (wall_time_us, seq): the index order
+                wall, seq = after
+                page = query.where(
+                    or_(events.c.wall_time_us > wall, and_(events.c.wall_time_us == wall, events.c.seq > seq))
+                )
+            with self._read("reading events") as conn:
+                rows = conn.execute(page).all()
+            for row in rows:
+                yield row_to_event(row, row[-1])
+            if len(rows) < _EVENTS_PAGE:
+                return
+            after = (rows[-1].wall_time_us, rows[-1].seq)
+
+    def count_events(self) -> int:
+        with self._read("counting events") as conn:
+            return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+    def today_counts(self, day_start: datetime) -> dict[str, int]:
+        """{"entries": n, "exits": m} for events with wall_time >= day_start."""
+        query = (
+            select(events.c.direction, func.count())
+            .where(events.c.wall_time_us >= to_us(day_start, "day_start"))
+            .group_by(events.c.direction)
+        )
+        with self._read("counting today's events") as conn:
+            counts = dict(conn.execute(query).tuples().all())
+        return {"entries": int(counts.get(Direction.ENTRY.value, 0)), "exits": int(counts.get(Direction.EXIT.value, 0))}
+
+    def search(self, text_: str, limit: int = 50) -> list[StoredEvent]:
+        """Latest event of each person whose name contains `text_` (ignoring case and Vietnamese diacritics) or
+        whose ID number ends with it; most recent first."""
+        needle = text_.strip()
+        if not needle or limit <= 0:
+            return []
+        query = (
+            select(*_WITH_STATE)
+            .select_from(presence.join(events, events.c.seq == presence.c.seq).join(outbox))
+            .where(
+                or_(
+                    presence.c.search_name.like(f"%{_escape_like(fold_text(needle))}%", escape="\\"),
+                    presence.c.id_number.like(f"%{_escape_like(needle)}", escape="\\"),
+                )
+            )
+            .order_by(presence.c.wall_time_us.desc(), presence.c.seq.desc())
+            .limit(limit)
+        )
+        with self._read("searching") as conn:
+            rows = conn.execute(query).all()
+        return [row_to_event(row, row[-1]) for row in rows]
+
+    def purge(self, older_than: datetime) -> int:
+        """Delete ACKNOWLEDGED events (and their outbox rows) with wall_time < older_than; returns how many.
+
+        Never deletes a pending or sent event, nor the entry event of someone still inside (the roll-call must
+        stay complete). When a person's latest event (an exit) is purged, their presence row goes too: they are
+        then simply unknown, which the rules treat like someone outside."""
+        cut = to_us(older_than, "older_than")
+        total = 0
+        while True:
+            with self._write("purging old events") as conn:
+                seqs = conn.exec_driver_sql(_PURGE_SELECT, (cut, _PURGE_CHUNK)).scalars().all()
+                if seqs:
+                    ids = json.dumps(seqs)
+                    conn.exec_driver_sql("DELETE FROM presence WHERE seq IN (SELECT value FROM json_each(?))", (ids,))
+                    conn.exec_driver_sql("DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?))", (ids,))
+            total += len(seqs)
+            if len(seqs) < _PURGE_CHUNK:
+                return total
+
+    # --- outbox (used by sync.client) ----------------------------------------------------------------------
+
+    def claim_pending(self, limit: int) -> list[StoredEvent]:
+        """Up to `limit` pending events, oldest (by seq) first, now marked sent."""
+        if limit <= 0:
+            return []
+        query = (
+            select(*EVENT_COLUMNS)
+            .select_from(outbox.join(events))
+            .where(outbox.c.state == PENDING)
+            .order_by(outbox.c.seq)
+            .limit(limit)
+        )
+        with self._write("claiming pending events") as conn:
+            rows = conn.execute(query).all()
+            if rows:
+                # Under the write lock the pending rows up to the last one read are exactly the rows read.
+                conn.execute(
+                    outbox.update()
+                    .where(outbox.c.state == PENDING, outbox.c.seq <= rows[-1].seq)
+                    .values(state=SENT, attempts=outbox.c.attempts + 1, updated_at_us=_now_us())
+                )
+        return [row_to_event(row, SENT) for row in rows]
+
+    def acknowledge(self, uuids: Iterable[str]) -> int:
+        """Mark the events the server has stored as acknowledged; returns how many changed."""
+        return self._set_state_by_uuid(uuids, to_state=ACKNOWLEDGED, from_states=(PENDING, SENT))
+
+    def release(self, uuids: Iterable[str]) -> int:
+        """Sent -> pending for events whose send failed; returns how many changed."""
+        return self._set_state_by_uuid(uuids, to_state=PENDING, from_states=(SENT,))
+
+    def release_unacknowledged(self) -> int:
+        """Every sent event back to pending: call at start-up, after a crash between send and acknowledge."""
+        with self._write("releasing sent events") as conn:
+            result = conn.execute(
+                outbox.update().where(outbox.c.state == SENT).values(state=PENDING, updated_at_us=_now_us())
+            )
+        return int(result.rowcount)
+
+    def _set_state_by_uuid(self, uuids: Iterable[str], *, to_state: str, from_states: tuple[str, ...]) -> int:
+        ids = _uuid_json(uuids)
+        if ids == "[]":
+            return 0
+        seqs = select(events.c.seq).where(events.c.uuid.in_(select(text("value")).select_from(func.json_each(ids))))
+        with self._write(f"marking events {to_state}") as conn:
+            result = conn.execute(
+                outbox.update()
+                .where(outbox.c.state.in_(from_states), outbox.c.seq.in_(seqs))
+                .values(state=to_state, updated_at_us=_now_us())
+            )
+        return int(result.rowcount)
+
+    def pending_count(self) -> int:
+        """Events not yet acknowledged by the server (pending + sent)."""
+        query = select(func.count()).select_from(outbox).where(outbox.c.state.in_((PENDING, SENT)))
+        with self._read("counting pending events") as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def outbox_counts(self) -> dict[str, int]:
+        """{"pending": n, "sent": m, "acknowledged": k}."""
+        query = select(outbox.c.state, func.count()).group_by(outbox.c.state)
+        with self._read("counting the outbox") as conn:
+            counts = dict(conn.execute(query).tuples().all())
+        return {state: int(counts.get(state, 0)) for state in (PENDING, SENT, ACKNOWLEDGED)}
+
+    def oldest_pending_time(self) -> datetime | None:
+        """Wall time of the oldest event not yet acknowledged, or None when everything is synced."""
+        query = (
+            select(func.min(events.c.wall_time_us))
+            .select_from(outbox.join(events))
+            .where(outbox.c.state.in_((PENDING, SENT)))
+        )
+        with self._read("reading the oldest pending event") as conn:
+            value = conn.execute(query).scalar_one()
+        return from_us(value) if value is not None else None
+
+    # --- key/value state -----------------------------------------------------------------------------------
+
+    def get_state(self, key: str) -> str | None:
+        with self._read("reading state") as conn:
+            return conn.execute(select(kv_state.c.value).where(kv_state.c.key == key)).scalar_one_or_none()
+
+    def set_state(self, key: str, value: str | None) -> None:
+        """Store `value` under `key` (None deletes the key)."""
+        with self._write("saving state") as conn:
+            if value is None:
+                conn.execute(kv_state.delete().where(kv_state.c.key == key))
+            else:
+                _upsert_state(conn, key, value)
+
+    # --- benchmark support ---------------------------------------------------------------------------------
+
+    def _bulk_load(self, new_events: Iterable[NewEvent], outbox_state: str = ACKNOWLEDGED, batch: int = 50_000) -> int:
+        """Insert many events fast (benchmarks only): large transactions, executemany, presence updated per batch.
+
+        Same rows as record() would write; not for production use (a batch is not durable until it commits)."""
+        total = 0
+        now = _now_us()
+        iterator = iter(new_events)
+        while chunk := list(itertools.islice(iterator, batch)):
+            with self._write("bulk loading events") as conn:
+                first = conn.exec_driver_sql(
+                    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),"
+                    " coalesce((SELECT max(seq) FROM events), 0)) + 1"
+                ).scalar_one()
+                rows = [dict(event_to_row(event), seq=first + i) for i, event in enumerate(chunk)]
+                conn.execute(insert(events), rows)
+                conn.execute(
+                    insert(outbox),
+                    [{"seq": r["seq"], "state": outbox_state, "attempts": 0, "updated_at_us": now} for r in rows],
+                )
+                for row in rows:  # in seq order, so the last event of each person wins
+                    conn.execute(_presence_upsert(row, row["seq"]))
+            total += len(chunk)
+        return total
+
+
+_PURGE_SELECT = """
+    SELECT e.seq FROM events AS e JOIN outbox AS o ON o.seq = e.seq
+    WHERE e.wall_time_us < ? AND o.state = 'acknowledged'
+      AND NOT EXISTS (SELECT 1 FROM presence AS p WHERE p.seq = e.seq AND p.direction = 'entry')
+    LIMIT ?"""
+
+
+def _presence_upsert(row: dict[str, Any], seq: int) -> Any:
+    values = {
+        "person_key": row["person_key"],
+        "direction": row["direction"],
+        "seq": seq,
+        "wall_time_us": row["wall_time_us"],
+        "id_number": row["id_number"],
+        "search_name": fold_text(row["full_name"]),
+    }
+    statement = sqlite_insert(presence).values(values)
+    return statement.on_conflict_do_update(
+        index_elements=[presence.c.person_key], set_={k: v for k, v in values.items() if k != "person_key"}
+    )
+
+
+def _upsert_state(conn: Connection, key: str, value: str) -> None:
+    statement = sqlite_insert(kv_state).values(key=key, value=value, updated_at_us=_now_us())
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[kv_state.c.key],
+            set_={"value": statement.excluded.value, "updated_at_us": statement.excluded.updated_at_us},
+        )
+    )
