@@ -41,7 +41,7 @@ class CccdFormat:
     def sniff(self, data: bytes) -> bool:
         """Looks like a CCCD payload: at least 3 of 4 shape signals, and not PC-Covid's date-third shape."""
         parts = [p.strip() for p in split_fields(data.strip(), limit=8)]
-        if len(parts) < 4 or not parts[0] or len(parts[0]) > 20:
+        if len(parts) < 4 or not parts[0] or len(parts[0]) > 64:
             return False
         if _ISO_DATE_BYTES.fullmatch(parts[2]):
             return False
