@@ -73,6 +73,7 @@ class TrustMaterial:
     revoked_personal_ids: frozenset[str] = frozenset()
     dcc_certificates: dict[bytes, list[Any]] = field(default_factory=dict)  # kid -> [x509.Certificate]
     fetched_at: datetime | None = None
+    revoked_personal_kids: frozenset[str] = frozenset()  # personal-QR signing keys withdrawn (codes no longer valid)
 
 
 @dataclass(frozen=True)
