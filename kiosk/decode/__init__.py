@@ -1,0 +1,83 @@
+"""QR decoding: engines (zxing-cpp, zbar) and the budgeted chain that combines them.
+
+`make_chain(["zxing", "zbar"], budget_ms=25)` is what the pipeline uses; `available_engines()` says which
+engines load on this machine (the status screen shows it)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from kiosk.decode.base import DecodedCode, DecoderEngine, DecoderUnavailable
+from kiosk.decode.chain import DecoderChain
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DecodedCode",
+    "DecoderChain",
+    "DecoderEngine",
+    "DecoderUnavailable",
+    "ENGINE_NAMES",
+    "available_engines",
+    "create_engine",
+    "make_chain",
+]
+
+
+def _zxing() -> DecoderEngine:
+    from kiosk.decode.zxing_engine import ZxingEngine
+
+    return ZxingEngine()
+
+
+def _zbar() -> DecoderEngine:
+    from kiosk.decode.zbar_engine import ZbarEngine
+
+    return ZbarEngine()
+
+
+_FACTORIES: dict[str, Callable[[], DecoderEngine]] = {"zxing": _zxing, "zbar": _zbar}
+ENGINE_NAMES: tuple[str, ...] = tuple(_FACTORIES)
+
+
+def create_engine(name: str) -> DecoderEngine:
+    """One engine by name; DecoderUnavailable (naming what to install) when its library is missing."""
+    if name not in _FACTORIES:
+        raise ValueError(f"unknown decoder engine {name!r}: use one of {', '.join(ENGINE_NAMES)}")
+    return _FACTORIES[name]()
+
+
+def available_engines() -> dict[str, str | None]:
+    """Every known engine -> None when it loads here, else the one-line reason it does not."""
+    status: dict[str, str | None] = {}
+    for name in ENGINE_NAMES:
+        try:
+            create_engine(name)
+            status[name] = None
+        except DecoderUnavailable as exc:
+            status[name] = str(exc)
+    return status
+
+
+def make_chain(engine_names: Sequence[str] = ("zxing", "zbar"), budget_ms: float = 25.0, *,
+               strict: bool = False) -> DecoderChain:
+    """A chain over the named engines, in that order (the first is the fast path).
+
+    An engine whose library is missing is left out with a warning (or raises when `strict`); the chain's
+    `unavailable` maps it to the reason. DecoderUnavailable when no engine loads at all."""
+    engines: list[DecoderEngine] = []
+    unavailable: dict[str, str] = {}
+    for name in engine_names:
+        try:
+            engines.append(create_engine(name))
+        except DecoderUnavailable as exc:
+            if strict:
+                raise
+            log.warning("%s", exc)
+            unavailable[name] = str(exc)
+    if not engines:
+        raise DecoderUnavailable("no decoding engine could be loaded: " + "; ".join(unavailable.values()))
+    chain = DecoderChain(engines, budget_ms)
+    chain.unavailable = unavailable
+    return chain

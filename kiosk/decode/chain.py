@@ -1,0 +1,185 @@
+"""The decoder chain: a fast path first, then fallbacks while the per-frame time budget lasts.
+
+Most frames either hold a readable code (the fast path finds it in about a millisecond) or hold no code at all.
+Fallbacks (another scale, contrast equalisation for low light and backlight, the second engine) are tried only
+on a miss, cheapest-per-rescue first, and only while `budget_ms` is not spent: a step is skipped when its
+measured cost would overrun the budget, so a slow PC drops fallbacks instead of falling behind the camera."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from kiosk.decode.base import DecodedCode, DecoderEngine, DecoderUnavailable, as_gray
+
+log = logging.getLogger(__name__)
+
+Transform = Callable[[np.ndarray], tuple[np.ndarray, float]]  # gray -> (image, scale from original to image)
+
+_CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+
+
+def _identity(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    return gray, 1.0
+
+
+def _scaled(factor: float) -> Transform:
+    def transform(gray: np.ndarray) -> tuple[np.ndarray, float]:
+        interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+        return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=interp), factor
+
+    return transform
+
+
+def _clahe(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """Local contrast equalisation: lifts a dark code (low light) or a phone in front of a bright window."""
+    return _CLAHE.apply(gray), 1.0
+
+
+def _clahe_half(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    return _CLAHE.apply(small), 0.5
+
+
+def _sharpen(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """Unsharp mask: gives defocused module edges back some contrast."""
+    blurred = cv2.GaussianBlur(gray, (0, 0), 2.0)
+    return cv2.addWeighted(gray, 1.8, blurred, -0.8, 0), 1.0
+
+
+TRANSFORMS: dict[str, Transform] = {
+    "full": _identity,
+    "half": _scaled(0.5),
+    "double": _scaled(2.0),
+    "clahe": _clahe,
+    "clahe_half": _clahe_half,
+    "sharpen": _sharpen,
+}
+
+
+@dataclass
+class Step:
+    """One attempt: an engine on a transformed image. `cost_ms` is a running estimate used for budgeting."""
+
+    engine: DecoderEngine
+    transform: str
+    cost_ms: float
+
+    @property
+    def label(self) -> str:
+        return self.engine.name if self.transform == "full" else f"{self.engine.name}/{self.transform}"
+
+
+@dataclass
+class ChainStats:
+    """Counters for the benchmark and the status screen: how often each step ran and rescued a frame."""
+
+    frames: int = 0
+    fast_hits: int = 0
+    fallback_hits: int = 0
+    skipped_for_budget: int = 0
+
+
+class DecoderChain:
+    """`decode(frame)` -> every QR code in a BGR (or gray) frame, within about `budget_ms` of one core.
+
+    `engines[0]` is the fast path. Fallback steps, in order, are `(engine_index, transform)` pairs; the default
+    list is the one tuned by benchmarks/bench_decode.py. Not thread-safe: one chain per decoding thread."""
+
+    def __init__(
+        self,
+        engines: Sequence[DecoderEngine],
+        budget_ms: float = 25.0,
+        *,
+        fallbacks: Sequence[tuple[int, str]] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if not engines:
+            raise DecoderUnavailable("no decoding engine available")
+        if budget_ms <= 0:
+            raise ValueError("budget_ms must be positive")
+        self.engines = list(engines)
+        self.budget_ms = float(budget_ms)
+        self._clock = clock
+        self.stats = ChainStats()
+        self.unavailable: dict[str, str] = {}  # engines asked for but not loaded -> why (set by make_chain)
+        self.steps = [Step(self.engines[0], "full", 1.0)]
+        for engine_index, transform in default_fallbacks(len(self.engines)) if fallbacks is None else fallbacks:
+            if engine_index >= len(self.engines):
+                continue  # a step for an engine that did not load
+            if transform not in TRANSFORMS:
+                raise ValueError(f"unknown transform {transform!r}: use one of {sorted(TRANSFORMS)}")
+            self.steps.append(Step(self.engines[engine_index], transform, _initial_cost(self.engines[engine_index])))
+
+    @property
+    def engine_names(self) -> list[str]:
+        return [engine.name for engine in self.engines]
+
+    def decode(self, frame: np.ndarray) -> list[DecodedCode]:
+        """Every QR code found; [] when none. Never raises on odd input (empty, wrong dtype, tiny)."""
+        start = self._clock()
+        self.stats.frames += 1
+        if frame is None or frame.size == 0 or frame.ndim not in (2, 3):
+            return []
+        gray = as_gray(frame)
+        cache: dict[str, tuple[np.ndarray, float]] = {}
+        for i, step in enumerate(self.steps):
+            elapsed_ms = (self._clock() - start) * 1000
+            if i > 0 and elapsed_ms + step.cost_ms > self.budget_ms:
+                self.stats.skipped_for_budget += 1
+                continue  # a later, cheaper step may still fit
+            codes = self._run(step, gray, cache)
+            if codes:
+                if i == 0:
+                    self.stats.fast_hits += 1
+                else:
+                    self.stats.fallback_hits += 1
+                return _dedupe(codes)
+        return []
+
+    def _run(self, step: Step, gray: np.ndarray, cache: dict[str, tuple[np.ndarray, float]]) -> list[DecodedCode]:
+        t0 = self._clock()
+        if step.transform not in cache:
+            cache[step.transform] = TRANSFORMS[step.transform](gray)
+        image, scale = cache[step.transform]
+        try:
+            codes = step.engine.decode(image)
+        except Exception:  # noqa: BLE001 - one engine's bug must not stop the camera loop
+            log.exception("decoder step %s failed", step.label)
+            codes = []
+        # Exponential moving average of what the step really costs on this machine and these frames.
+        step.cost_ms = 0.8 * step.cost_ms + 0.2 * (self._clock() - t0) * 1000
+        return [_rescaled(code, scale, step.label) for code in codes]
+
+
+def default_fallbacks(n_engines: int) -> list[tuple[int, str]]:
+    """Fallback order measured on the entrance set: cheap rescues first, the slow second engine last."""
+    steps = [(0, "half"), (0, "clahe_half"), (0, "clahe"), (0, "double"), (0, "sharpen")]
+    if n_engines > 1:
+        steps += [(1, "half"), (1, "full")]
+    return steps
+
+
+def _initial_cost(engine: DecoderEngine) -> float:
+    return 8.0 if engine.name.startswith("zbar") else 2.0
+
+
+def _rescaled(code: DecodedCode, scale: float, label: str) -> DecodedCode:
+    if scale == 1.0:
+        points = code.points
+    else:
+        points = tuple((x / scale, y / scale) for x, y in code.points)
+    return DecodedCode(code.data, points, label)
+
+
+def _dedupe(codes: list[DecodedCode]) -> list[DecodedCode]:
+    """One entry per distinct payload (several engines or steps may read the same code)."""
+    seen: dict[bytes, DecodedCode] = {}
+    for code in codes:
+        seen.setdefault(code.data, code)
+    return list(seen.values())
