@@ -6,7 +6,7 @@ import logging
 import time
 import types
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
@@ -14,7 +14,8 @@ import qrcode
 import zxingcpp
 
 from kiosk.credentials.base import Credential, ParseContext, ParseResult, Rejection, payload_digest
-from kiosk.credentials.cccd import FORMAT as CCCD, check_id_consistency, parse_sex
+from kiosk.credentials.cccd import FORMAT as CCCD
+from kiosk.credentials.cccd import check_id_consistency, parse_sex
 from kiosk.credentials.pccovid import FORMAT as PCCOVID
 from kiosk.credentials.provinces import PROVINCES
 from kiosk.credentials.registry import default_formats, formats_from_module, parse_payload
@@ -26,7 +27,7 @@ from kiosk.credentials.text import (
     has_unsafe_chars,
 )
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CTX = ParseContext(now=NOW)
 
 # Consistent: 038 Thanh Hóa, digit 4 = 1 (1900s, female), 95 = 1995.
@@ -276,7 +277,9 @@ def test_leap_day_is_a_valid_birth_date() -> None:
 # --- sanitising names and addresses ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("evil", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\x00", "\x1b[2J", "\u200b"])
+@pytest.mark.parametrize(
+    "evil", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\x00", "\x1b[2J", "\u200b"]
+)
 def test_control_and_bidi_characters_are_removed_and_flagged(evil: str) -> None:
     cred = expect_credential(parse(KHOA.replace("Trần Đăng", f"Trần{evil} Đăng")))
     assert cred.full_name in ("Trần Đăng Khoa", "Trần[2J Đăng Khoa")
@@ -335,7 +338,9 @@ def test_binary_cccd_shaped_payload_rejected_as_malformed() -> None:
 
 
 def test_pccovid_full() -> None:
-    cred = expect_credential(parse("079203004567|TRAN DANG KHOA|2003-09-05|0|Q9988776655|<1<HS4010123456789<0909123456<MEUCIQ"))
+    cred = expect_credential(
+        parse("079203004567|TRAN DANG KHOA|2003-09-05|0|Q9988776655|<1<HS4010123456789<0909123456<MEUCIQ")
+    )
     assert (cred.kind, cred.id_number, cred.full_name) == ("pccovid", "079203004567", "TRAN DANG KHOA")
     assert cred.date_of_birth == date(2003, 9, 5)
     assert cred.fields["verified"] is False

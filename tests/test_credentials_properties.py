@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kiosk.credentials.base import Credential, ParseContext, ParseResult, Rejection
 from kiosk.credentials.provinces import PROVINCES
 from kiosk.credentials.registry import parse_payload
 from kiosk.credentials.text import MAX_PAYLOAD_BYTES, decode_bytes, has_unsafe_chars
 
-CTX = ParseContext(now=datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc))
+CTX = ParseContext(now=datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
 FAST_SECONDS = 0.05  # one parse, generous for a slow CI machine; real ones take microseconds
 PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk.credentials.text import has_unsafe_chars
 from kiosk.privacy import MASK, first_grapheme, mask_id, mask_name, sanitize_for_display

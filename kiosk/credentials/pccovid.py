@@ -80,7 +80,11 @@ def parse_pccovid(data: bytes, context: ParseContext) -> ParseResult:
         _add_ext(parts[5], fields)
     id_number = _choose_id(doc, str(fields.get("qid", "")), warnings)
     return Credential(
-        kind=KIND, id_number=id_number, full_name=name.text, date_of_birth=dob, fields=fields,
+        kind=KIND,
+        id_number=id_number,
+        full_name=name.text,
+        date_of_birth=dob,
+        fields=fields,
         warnings=tuple(warnings),
     )
 

@@ -67,8 +67,9 @@ def formats_from_module(module: ModuleType) -> list[CredentialFormat]:
             try:
                 return [obj()]
             except Exception as exc:  # noqa: BLE001
-                logger.warning("credential format %s.%s could not be built: %s", module.__name__, name,
-                               type(exc).__name__)
+                logger.warning(
+                    "credential format %s.%s could not be built: %s", module.__name__, name, type(exc).__name__
+                )
     return []
 
 

@@ -54,7 +54,7 @@ class CleanText:
 def decode_bytes(data: bytes) -> DecodedText:
     """Decode QR bytes: UTF-8 (BOM stripped) first, then Windows-1258 or Latin-1 only if plausible; NFC."""
     if data.startswith(UTF8_BOM):
-        data = data[len(UTF8_BOM):]
+        data = data[len(UTF8_BOM) :]
     try:
         return DecodedText(_nfc(data.decode("utf-8")), "utf-8")
     except UnicodeDecodeError:
