@@ -284,13 +284,13 @@ def test_control_and_bidi_characters_are_removed_and_flagged(evil: str) -> None:
     cred = expect_credential(parse(KHOA.replace("Trần Đăng", f"Trần{evil} Đăng")))
     assert cred.full_name in ("Trần Đăng Khoa", "Trần[2J Đăng Khoa")
     assert not has_unsafe_chars(cred.full_name)
-    assert "unsafe_characters" in cred.warnings
+    assert "unsafe_text" in cred.warnings
 
 
 def test_bidi_in_address_flagged() -> None:
     cred = expect_credential(parse(KHOA.replace("45 Nguyễn", "45 \u202eNguyễn")))
     assert "\u202e" not in cred.fields["address"]
-    assert "unsafe_characters" in cred.warnings
+    assert "unsafe_text" in cred.warnings
 
 
 def test_long_address_truncated_with_warning() -> None:

@@ -156,7 +156,7 @@ def _add_text_fields(parts: list[str], fields: dict[str, object], warnings: list
     fields["address"] = address.text
     if name_unsafe or old_id.had_unsafe or address.had_unsafe:
         # Bidi overrides or control characters in a printed field: cleaned, and the guard is told.
-        warnings.append("unsafe_characters")
+        warnings.append("unsafe_text")
     if address.truncated:
         warnings.append("address_truncated")
 

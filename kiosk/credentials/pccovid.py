@@ -71,7 +71,7 @@ def parse_pccovid(data: bytes, context: ParseContext) -> ParseResult:
     fields: dict[str, object] = {"verified": False, "document_number": doc}
     warnings: list[str] = ["unverified"]
     if name.had_unsafe:
-        warnings.append("unsafe_characters")
+        warnings.append("unsafe_text")
     dob, problem = _parse_dob(parts[2], fields, context)
     if problem:
         return _reject(problem, _visible_id(doc), name.text)
