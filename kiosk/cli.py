@@ -1,2 +1,121 @@
-def main():
-    pass
+"""The `kiosk` command: headless scanning, export, decoding, a health check; other packages add subcommands.
+
+`kiosk.cli` imports neither `sync` nor `ui`: they register their subcommands (`enroll`, `sync`, `station`)
+through the entry point group `qr_checkpoint.commands`, so the core stays free of the network and of Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from importlib.metadata import entry_points
+
+from kiosk.config import ConfigError, Settings, default_db_path, load_settings, with_overrides
+from kiosk.store import Store, StoreError
+
+COMMANDS_GROUP = "qr_checkpoint.commands"
+DOCTOR_GROUP = "qr_checkpoint.doctor"  # callables (settings) -> list of (check name, ok, detail)
+STATION_COMMAND = "station"
+
+log = logging.getLogger("kiosk")
+
+
+class CommandError(Exception):
+    """A fatal problem for the command at hand, said in one line."""
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="PATH", help="configuration file (default: the user config dir)")
+    parser.add_argument("--db", metavar="PATH", help="local event database (default: the user data dir)")
+
+
+def load_settings_from_args(args: argparse.Namespace) -> Settings:
+    settings = load_settings(getattr(args, "config", None))
+    if getattr(args, "db", None):
+        settings = with_overrides(settings, "store", {"db_path": args.db})
+    return settings
+
+
+def open_store_from_args(args: argparse.Namespace, settings: Settings) -> Store:
+    return Store.open(settings.store.db_path or default_db_path())
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time from the command line; without an offset it is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="QR Checkpoint: venue check-in station")
+    parser.add_argument("--demo", action="store_true", help="run the station on the built-in demo source")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (never personal data)")
+    add_common_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from kiosk import commands as core_commands
+
+    core_commands.register(commands)
+    for plugin in _plugins():
+        plugin(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    known_commands = _subcommand_names(parser)
+    wants_station = not any(arg in known_commands for arg in argv) and not {"-h", "--help"} & set(argv)
+    if wants_station and STATION_COMMAND in known_commands:
+        argv.insert(0, STATION_COMMAND)  # `kiosk` and `kiosk --demo` start the station
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        print("kiosk: the station needs the user interface (PySide6): run scripts/setup.sh", file=sys.stderr)
+        return 2
+    return run_guarded(func, args)
+
+
+def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command; every expected failure becomes one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        return func(args)
+    except (CommandError, ConfigError, StoreError) as error:
+        print(f"kiosk: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # a bug: still one line for the operator, the details in the debug log
+        log.debug("unexpected error", exc_info=True)
+        print(f"kiosk: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 70
+
+
+def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
+    plugins = []
+    for entry in entry_points(group=COMMANDS_GROUP):
+        try:
+            plugins.append(entry.load())
+        except ImportError as error:  # e.g. PySide6 not installed: the other commands still work
+            log.debug("commands of %s unavailable: %s", entry.name, error)
+    return plugins
+
+
+def _subcommand_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

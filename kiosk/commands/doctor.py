@@ -1,0 +1,91 @@
+"""`kiosk doctor`: what IT staff check first on a kiosk, as a readable report; non-zero when something is wrong."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import entry_points
+
+from kiosk.cli import DOCTOR_GROUP, add_common_options, load_settings_from_args, open_store_from_args
+from kiosk.config import Settings
+from kiosk.store import StoreError
+
+Check = tuple[str, bool, str]  # (what, ok, detail)
+EARLIEST_PLAUSIBLE_CLOCK = datetime(2026, 1, 1, tzinfo=UTC)  # before this release: a dead CMOS battery
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("doctor", help="check cameras, decoders, database, server and clock")
+    add_common_options(parser)
+    parser.add_argument("--probe-cameras", type=int, default=4, metavar="N", help="webcam indexes to try")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings_from_args(args)
+    checks = [*check_cameras(args.probe_cameras), *check_decoders(settings), check_database(args, settings),
+              check_clock(), *plugin_checks(settings)]
+    for name, ok, detail in checks:
+        print(f"[{'ok' if ok else 'FAIL'}] {name}: {detail}")
+    failed = [name for name, ok, _ in checks if not ok]
+    print("all good" if not failed else f"{len(failed)} problem(s): {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+def check_cameras(probe: int) -> list[Check]:
+    import cv2
+
+    devices = sorted(glob.glob("/dev/video*"))
+    opened = []
+    for index in range(probe if devices else 0):
+        capture = cv2.VideoCapture(index)
+        if capture.isOpened():
+            opened.append(str(index))
+        capture.release()
+    if opened:
+        return [("cameras", True, f"working: {', '.join(opened)} (devices: {', '.join(devices)})")]
+    detail = f"devices {', '.join(devices)} do not open" if devices else "no camera found (no /dev/video*)"
+    return [("cameras", False, detail + "; a video file or 'demo' can still be used as --source")]
+
+
+def check_decoders(settings: Settings) -> list[Check]:
+    from kiosk.decode.chain import available_engines
+
+    loaded = available_engines()
+    wanted = list(settings.camera.engines)
+    checks: list[Check] = []
+    for name in wanted:
+        problem = loaded.get(name)
+        checks.append((f"decoder {name}", problem is None, "loaded" if problem is None else problem))
+    return checks
+
+
+def check_database(args: argparse.Namespace, settings: Settings) -> Check:
+    try:
+        with open_store_from_args(args, settings) as store:
+            store.set_state("doctor_last_run", datetime.now(UTC).isoformat())
+            pending = store.pending_count()
+    except StoreError as error:
+        return ("database", False, str(error))
+    return ("database", True, f"writable; {pending} event(s) not yet on the server")
+
+
+def check_clock() -> Check:
+    now = datetime.now(UTC)
+    if now < EARLIEST_PLAUSIBLE_CLOCK:
+        return ("clock", False, f"{now.isoformat(timespec='seconds')} is before this software was released")
+    return ("clock", True, now.astimezone().isoformat(timespec="seconds"))
+
+
+def plugin_checks(settings: Settings) -> list[Check]:
+    """Checks other packages add (the sync client checks the server and the clock offset)."""
+    checks: list[Check] = []
+    for entry in entry_points(group=DOCTOR_GROUP):
+        try:
+            check: Callable[[Settings], list[Check]] = entry.load()
+            checks.extend(check(settings))
+        except Exception as error:  # one broken check must not hide the others
+            checks.append((entry.name, False, f"check failed: {type(error).__name__}"))
+    return checks

@@ -1,0 +1,90 @@
+"""`kiosk scan`: the whole pipeline without a window."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from kiosk.cli import CommandError, add_common_options, parse_time, load_settings_from_args, open_store_from_args
+from kiosk.commands.output import emit
+from kiosk.config import with_overrides
+from kiosk.pipeline import Pipeline, build_pipeline
+from kiosk.sources import open_source
+from kiosk.sources.base import Frame, FrameSource, SourceError, SourceState
+from kiosk.stabilize import LatestFrameSlot
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("scan", help="run the check-in pipeline without a window")
+    parser.add_argument("--source", required=True,
+                        help="camera index or device, RTSP/HTTP URL, video file, image folder, or 'demo'")
+    add_common_options(parser)
+    parser.add_argument("--mode", choices=("entry", "exit", "auto"), help="station mode (default: from config)")
+    parser.add_argument("--start-time", type=parse_time, metavar="ISO8601",
+                        help="clock of a file source's first frame (default: now)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per decision")
+    parser.add_argument("--max-frames", type=int, default=0, help="stop after this many frames (0: no limit)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings_from_args(args)
+    if args.mode:
+        settings = with_overrides(settings, "station", {"mode": args.mode})
+    try:
+        source = open_source(args.source)
+    except SourceError as error:
+        raise CommandError(str(error)) from None
+    with open_store_from_args(args, settings) as store:
+        pipeline = build_pipeline(settings, store)
+        try:
+            _scan(source, pipeline, args)
+        finally:
+            source.close()
+    return 0
+
+
+def _scan(source: FrameSource, pipeline: Pipeline, args: argparse.Namespace) -> None:
+    start = args.start_time or datetime.now(UTC).astimezone()
+    frames = _file_frames(source) if source.is_file else _newest_frames(source)
+    for count, frame in enumerate(frames, start=1):
+        now = start + timedelta(seconds=frame.position) if source.is_file else datetime.now(UTC).astimezone()
+        for result in (*pipeline.auto_checkout_if_due(now), *pipeline.process_frame(frame, now)):
+            emit(result, args.json)
+        if args.max_frames and count >= args.max_frames:
+            break
+
+
+def _file_frames(source: FrameSource) -> Iterator[Frame]:
+    """Every frame, as fast as the machine allows: the clock is the frame's position."""
+    while (frame := source.read()) is not None or source.state is not SourceState.ENDED:
+        if frame is not None:
+            yield frame
+
+
+def _newest_frames(source: FrameSource) -> Iterator[Frame]:
+    """A live source is read on its own thread; decoding takes only the newest frame and drops stale ones."""
+    slot = LatestFrameSlot()
+    stop = threading.Event()
+
+    def read_forever() -> None:
+        while not stop.is_set():
+            frame = source.read()
+            if frame is not None:
+                slot.put(frame)
+            else:
+                stop.wait(0.01)
+
+    reader = threading.Thread(target=read_forever, name="camera", daemon=True)
+    reader.start()
+    try:
+        while True:
+            frame = slot.get(timeout=0.5)
+            if frame is not None:
+                yield frame
+    finally:
+        stop.set()
+        reader.join(timeout=2)
+
