@@ -251,6 +251,8 @@ def test_bad_issue_date_is_a_warning() -> None:
         (KHOA.replace("05092003", "29022003"), "not a valid date"),
         (KHOA.replace("05092003", "0509203"), "not a valid date"),
         (KHOA.replace("05092003", "05092099"), "in the future"),
+        (KHOA.replace("05092003", "05091899"), "not plausible"),
+        (KHOA.replace("05092003", "05090001"), "not plausible"),
         (KHOA.replace("Trần Đăng Khoa", ""), "no name"),
         (KHOA.replace("Trần Đăng Khoa", "A" * 101), "too long"),
         ("|".join(KHOA.split("|")[:5]), "too few fields"),
@@ -378,6 +380,7 @@ def test_pccovid_five_fields_and_year_only() -> None:
     [
         ("079203004567|TRAN DANG KHOA|2003-02-30|0|Q1|", "not a valid date"),
         ("079203004567|TRAN DANG KHOA|2099-02-03|0|Q1|", "in the future"),
+        ("079203004567|TRAN DANG KHOA|1850-02-03|0|Q1|", "not plausible"),
         ("079203004567||2003-02-03|0|Q1|", "name is missing"),
         ("07920 3004567|TRAN DANG KHOA|2003-02-03|0|Q1|", "document number"),
     ],
@@ -448,6 +451,12 @@ def test_size_limit_boundary() -> None:
 
 def test_text_input_from_keyboard_scanner_accepted() -> None:
     assert expect_credential(parse_payload(KHOA, CTX)).full_name == "Trần Đăng Khoa"  # type: ignore[arg-type]
+    assert expect_credential(parse_payload(bytearray(KHOA.encode()), CTX)).kind == "cccd"
+
+
+def test_non_bytes_is_a_caller_bug() -> None:
+    with pytest.raises(TypeError):
+        parse_payload(5, CTX)  # type: ignore[arg-type]
 
 
 def test_default_formats_include_ours_and_any_signed_format_present() -> None:

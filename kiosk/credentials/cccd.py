@@ -22,6 +22,7 @@ MIN_FIELDS = 6
 MAX_NAME_CHARS = 100
 MAX_ADDRESS_CHARS = 300
 MAX_OLD_ID_CHARS = 20
+EARLIEST_BIRTH_YEAR = 1900  # the ID's century digit starts at the 1900s; earlier dates are typos
 
 _ID_BYTES = re.compile(rb"[0-9]{12}")
 _ID_TEXT = re.compile(r"[0-9]{12}")
@@ -104,6 +105,8 @@ def parse_cccd(data: bytes, context: ParseContext) -> ParseResult:
         return _reject("Date of birth on the citizen ID QR is not a valid date (ddmmyyyy)", id_number, name.text)
     if dob > context.now.date():
         return _reject("Date of birth on the citizen ID QR is in the future", id_number, name.text)
+    if dob.year < EARLIEST_BIRTH_YEAR:
+        return _reject("Date of birth on the citizen ID QR is not plausible", id_number, name.text)
     return _build(parts, id_number, name.text, name.had_unsafe, dob, context)
 
 

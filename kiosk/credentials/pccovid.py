@@ -21,6 +21,7 @@ MIN_FIELDS = 5
 MAX_NAME_CHARS = 100
 MAX_DOC_CHARS = 20
 MAX_QID_CHARS = 64
+EARLIEST_BIRTH_YEAR = 1900
 
 _FULL_DATE_BYTES = re.compile(rb"[0-9*]{4}-[0-9*]{2}-[0-9*]{2}")
 _PARTIAL_DATE_BYTES = re.compile(rb"[0-9*]{4}(-[0-9*]{2}(-[0-9*]{2})?)?")
@@ -108,6 +109,8 @@ def _parse_dob(text: str, fields: dict[str, object], context: ParseContext) -> t
         return None, "PC-Covid QR date of birth is not a valid date"
     if dob > context.now.date():
         return None, "PC-Covid QR date of birth is in the future"
+    if dob.year < EARLIEST_BIRTH_YEAR:
+        return None, "PC-Covid QR date of birth is not plausible"
     return dob, ""
 
 

@@ -102,13 +102,15 @@ def parse_payload(
     accept_opaque: bool = False,
     max_bytes: int = MAX_PAYLOAD_BYTES,
 ) -> ParseResult:
-    """Parse one presented code. Never raises; always a Credential or a Rejection with a reason.
+    """Parse one presented code. Never raises on any bytes: a Credential, or a Rejection with a reason.
 
     `formats` defaults to `default_formats()`. `accept_opaque`: venue policy accepting unknown codes as
     opaque ids (identified by digest). `max_bytes`: payloads longer than this are refused unread.
     """
     if isinstance(data, str):  # a keyboard-mode scanner hands us text
-        data = data.encode("utf-8")
+        data = data.encode("utf-8", "surrogatepass")
+    elif not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"parse_payload needs bytes, not {type(data).__name__}")  # a caller's bug, not input
     data = bytes(data)
     oversize = too_large(data, max_bytes)
     if oversize is not None:
