@@ -46,10 +46,14 @@ def _clahe_half(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return _CLAHE.apply(small), 0.5
 
 
-def _sharpen(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    """Unsharp mask: gives defocused module edges back some contrast."""
-    blurred = cv2.GaussianBlur(gray, (0, 0), 2.0)
-    return cv2.addWeighted(gray, 1.8, blurred, -0.8, 0), 1.0
+def _unsharp(sigma: float, amount: float) -> Transform:
+    """Unsharp mask: gives blurred module edges (defocus, motion, small codes) their contrast back."""
+
+    def transform(gray: np.ndarray) -> tuple[np.ndarray, float]:
+        blurred = cv2.GaussianBlur(gray, (0, 0), sigma)
+        return cv2.addWeighted(gray, 1.0 + amount, blurred, -amount, 0), 1.0
+
+    return transform
 
 
 TRANSFORMS: dict[str, Transform] = {
@@ -58,7 +62,9 @@ TRANSFORMS: dict[str, Transform] = {
     "double": _scaled(2.0),
     "clahe": _clahe,
     "clahe_half": _clahe_half,
-    "sharpen": _sharpen,
+    "three_quarter": _scaled(0.75),
+    "sharpen": _unsharp(2.0, 2.0),
+    "sharpen_fine": _unsharp(1.0, 1.5),
 }
 
 
@@ -159,9 +165,9 @@ class DecoderChain:
 
 def default_fallbacks(n_engines: int) -> list[tuple[int, str]]:
     """Fallback order measured on the entrance set: cheap rescues first, the slow second engine last."""
-    steps = [(0, "half"), (0, "clahe_half"), (0, "clahe"), (0, "double"), (0, "sharpen")]
+    steps = [(0, "sharpen"), (0, "sharpen_fine"), (0, "clahe_half"), (0, "double"), (0, "three_quarter"), (0, "clahe")]
     if n_engines > 1:
-        steps += [(1, "half"), (1, "full")]
+        steps += [(1, "full")]
     return steps
 
 
