@@ -158,7 +158,17 @@ def _text(obj: Mapping[str, Any], name: str, where: str) -> str:
     value = _field(obj, name, str, where)
     if len(value) > _TEXT_LIMIT:
         raise ProtocolError(f"{where}.{name}: longer than {_TEXT_LIMIT} characters")
+    if "\x00" in value or not _is_utf8(value):
+        raise ProtocolError(f"{where}.{name}: contains a NUL or an unpaired surrogate")
     return value
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def event_from_json(obj: Any, where: str = "event") -> NewEvent:
@@ -246,6 +256,8 @@ def _load_json(body: bytes | str | Mapping[str, Any]) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("body is not valid UTF-8 JSON") from None
+    except RecursionError:
+        raise ProtocolError("body is nested too deeply") from None
 
 
 def gzip_body(body: bytes) -> bytes:

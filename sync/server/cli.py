@@ -1,2 +1,336 @@
-def main():
-    pass
+"""`kiosk-server`: run the central server and administer it. Every command migrates the database first.
+
+Errors are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from sync.server import admin
+from sync.server.db import DatabaseError, open_database
+from sync.server.settings import DEFAULT_DB_URL, ServerSettings
+from sync.server.tracing import DEFAULT_MARGIN, DEFAULT_STAY, TraceSettings
+
+
+class CliError(Exception):
+    """A one-line message for the operator."""
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
+def _positive_id(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 2**31:
+        raise argparse.ArgumentTypeError(f"not an id: {text!r}")
+    return int(text)
+
+
+def _db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("QRCK_SERVER_DB", DEFAULT_DB_URL),
+        help="sqlite:///PATH (default) or postgresql+psycopg://USER@HOST/DB",
+    )
+
+
+# --- commands ---------------------------------------------------------------------------------------------------------
+
+
+class _RedactQuery(logging.Filter):
+    """Access-log lines without query strings: /trace?id_number=... must not put ID numbers in logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            record.args = (*record.args[:2], record.args[2].split("?", 1)[0], *record.args[3:])
+        return True
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from sync.server.app import create_app
+
+    engine = open_database(args.db, pool_size=8)
+    logging.getLogger("uvicorn.access").addFilter(_RedactQuery())
+    trace = TraceSettings(
+        default_stay=timedelta(minutes=args.default_stay_minutes), margin=timedelta(minutes=args.margin_minutes)
+    )
+    if args.workers > 1:
+        engine.dispose()
+        os.environ.update(
+            QRCK_SERVER_DB=args.db,
+            QRCK_DEFAULT_STAY_MINUTES=str(args.default_stay_minutes),
+            QRCK_MARGIN_MINUTES=str(args.margin_minutes),
+        )
+        uvicorn.run(
+            "sync.server.app:app_factory",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            proxy_headers=True,
+        )
+        return
+    app = create_app(ServerSettings(db_url=args.db, trace=trace), engine)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True)
+
+
+def cmd_venue_add(args: argparse.Namespace) -> None:
+    venue_id = admin.add_venue(open_database(args.db), args.name)
+    print(f"venue {args.name!r} added; its id:", file=sys.stderr)
+    print(venue_id)
+
+
+def cmd_venue_list(args: argparse.Namespace) -> None:
+    from sync.server.models import venues
+
+    with open_database(args.db).connect() as conn:
+        for row in conn.execute(select(venues.c.id, venues.c.name, venues.c.safety_level).order_by(venues.c.id)):
+            print(f"{row.id}\t{row.name}\t{row.safety_level or '-'}")
+
+
+def cmd_venue_show(args: argparse.Namespace) -> None:
+    with open_database(args.db).connect() as conn:
+        print(json.dumps(admin.venue_summary(conn, args.venue), ensure_ascii=False, indent=2))
+
+
+def cmd_venue_safety(args: argparse.Namespace) -> None:
+    admin.set_safety(open_database(args.db), args.venue, args.level, args.assessed_on)
+    print(f"venue {args.venue}: safety level {args.level} (assessed {args.assessed_on})")
+
+
+def _announce_code(code: str, args: argparse.Namespace, kiosk_id: int) -> None:
+    from sync.protocol import enrollment_qr_payload
+
+    if args.qr:
+        import qrcode
+
+        qrcode.make(enrollment_qr_payload(code, args.server_url)).save(args.qr)
+        print(f"enrolment QR saved to {args.qr}", file=sys.stderr)
+    hours = int(args.expires_hours)
+    print(
+        f"kiosk {kiosk_id}: one-time enrolment code (valid {hours} h): run `kiosk enroll --server URL --code CODE`",
+        file=sys.stderr,
+    )
+    print(code)
+
+
+def cmd_kiosk_add(args: argparse.Namespace) -> None:
+    engine = open_database(args.db)
+    kiosk_id, code = admin.add_kiosk(engine, args.venue, args.name, timedelta(hours=args.expires_hours))
+    _announce_code(code, args, kiosk_id)
+
+
+def cmd_kiosk_code(args: argparse.Namespace) -> None:
+    code = admin.reissue_enroll_code(open_database(args.db), args.kiosk, timedelta(hours=args.expires_hours))
+    _announce_code(code, args, args.kiosk)
+
+
+def cmd_user_add(args: argparse.Namespace) -> None:
+    token = admin.add_user(open_database(args.db), args.role, args.venue, args.name)
+    print(f"{args.role} token (shown once, keep it secret):", file=sys.stderr)
+    print(token)
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from kiosk.csvsafe import write_safe_csv
+
+    engine = open_database(args.db)
+    with engine.connect() as conn:
+        admin.venue_row(conn, args.venue)
+    count = write_safe_csv(args.csv, admin.EXPORT_HEADER, admin.export_rows(engine, args.venue))
+    print(f"{count} events of venue {args.venue} written to {args.csv}", file=sys.stderr)
+
+
+def cmd_trace(args: argparse.Namespace) -> None:
+    from kiosk.csvsafe import write_safe_csv
+    from sync.server.routes.trace import as_utc, check_window, run_trace
+    from sync.server.tracing import TRACE_CSV_HEADER, trace_csv_rows
+
+    start, end = as_utc(args.start), as_utc(args.end)
+    problem = check_window(start, end)
+    if problem:
+        raise CliError(problem)
+    settings = TraceSettings(
+        default_stay=timedelta(minutes=args.default_stay_minutes), margin=timedelta(minutes=args.margin_minutes)
+    )
+    report = run_trace(open_database(args.db), args.id_number, start, end, settings)
+    if args.csv:
+        count = write_safe_csv(args.csv, TRACE_CSV_HEADER, trace_csv_rows(report))
+        print(f"{count} rows written to {args.csv}", file=sys.stderr)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+def cmd_key_add(args: argparse.Namespace) -> None:
+    admin.add_signing_key(open_database(args.db), args.kid, args.alg, args.public_key, args.status)
+    print(f"key {args.kid} added")
+
+
+def cmd_revoke_add(args: argparse.Namespace) -> None:
+    admin.add_revocation(open_database(args.db), args.kind, args.value)
+    print(f"{args.kind} {args.value} revoked")
+
+
+def cmd_trust_add(args: argparse.Namespace) -> None:
+    data = Path(args.cert).read_bytes()
+    if b"-----BEGIN" in data:  # PEM: take the base64 between the armour lines
+        lines = [line for line in data.decode().splitlines() if line and not line.startswith("-----")]
+        data = base64.b64decode("".join(lines))
+    print(admin.add_trusted_certificate(open_database(args.db), data))
+
+
+# --- parser -----------------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk-server", description="QR Checkpoint central server")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP server (migrates the database first)")
+    _db(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (put a proxy in front)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    _trace_options(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    venue = sub.add_parser("venue", help="venues").add_subparsers(dest="action", required=True)
+    add = venue.add_parser("add", help="add a venue; prints its id on the last line")
+    _db(add)
+    add.add_argument("--name", required=True)
+    add.set_defaults(func=cmd_venue_add)
+    listing = venue.add_parser("list", help="list venues")
+    _db(listing)
+    listing.set_defaults(func=cmd_venue_list)
+    show = venue.add_parser("show", help="a venue, its kiosks and event count as JSON")
+    _db(show)
+    show.add_argument("--venue", type=_positive_id, required=True)
+    show.set_defaults(func=cmd_venue_show)
+    safety = venue.add_parser("safety", help="set a venue's safety level")
+    _db(safety)
+    safety.add_argument("--venue", type=_positive_id, required=True)
+    safety.add_argument("--level", required=True, choices=["green", "yellow", "orange", "red"])
+    safety.add_argument("--assessed-on", type=_parse_date, default=date.today())
+    safety.set_defaults(func=cmd_venue_safety)
+
+    kiosk = sub.add_parser("kiosk", help="kiosks").add_subparsers(dest="action", required=True)
+    add = kiosk.add_parser("add", help="add a kiosk; prints a one-time enrolment code on the last line")
+    _db(add)
+    add.add_argument("--venue", type=_positive_id, required=True)
+    _code_options(add)
+    add.add_argument("--name", default="")
+    add.set_defaults(func=cmd_kiosk_add)
+    code = kiosk.add_parser("code", help="a new enrolment code for an existing kiosk (replaced PC)")
+    _db(code)
+    code.add_argument("--kiosk", type=_positive_id, required=True)
+    _code_options(code)
+    code.set_defaults(func=cmd_kiosk_code)
+
+    user = sub.add_parser("user", help="manager and authority tokens").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", help="create a token; prints it on the last line")
+    _db(add)
+    add.add_argument("--role", required=True, choices=["manager", "authority"])
+    add.add_argument("--venue", type=_positive_id, help="the venue a manager manages")
+    add.add_argument("--name", default="")
+    add.set_defaults(func=cmd_user_add)
+
+    export = sub.add_parser("export", help="a venue's events as spreadsheet-safe CSV")
+    _db(export)
+    export.add_argument("--venue", type=_positive_id, required=True)
+    export.add_argument("--csv", required=True)
+    export.set_defaults(func=cmd_export)
+
+    trace = sub.add_parser("trace", help="a person's visits and co-visitors (JSON on stdout)")
+    _db(trace)
+    trace.add_argument("--id-number", required=True)
+    trace.add_argument("--from", dest="start", type=_parse_time, required=True, help="ISO 8601; naive = UTC")
+    trace.add_argument("--to", dest="end", type=_parse_time, required=True, help="ISO 8601, exclusive")
+    trace.add_argument("--csv", help="also write the contacts as spreadsheet-safe CSV")
+    _trace_options(trace)
+    trace.set_defaults(func=cmd_trace)
+
+    key = sub.add_parser("key", help="personal-QR signing keys").add_subparsers(dest="action", required=True)
+    add = key.add_parser("add", help="publish a public key to kiosks")
+    _db(add)
+    add.add_argument("--kid", required=True)
+    add.add_argument("--alg", required=True, choices=["Ed25519", "ES256"])
+    add.add_argument("--public-key", required=True, help="base64 raw Ed25519 key or SPKI DER")
+    add.add_argument("--status", default="active", choices=["active", "retired", "revoked"])
+    add.set_defaults(func=cmd_key_add)
+
+    revoke = sub.add_parser("revoke", help="revocations").add_subparsers(dest="action", required=True)
+    add = revoke.add_parser("add", help="revoke a person's QR or a key")
+    _db(add)
+    add.add_argument("--kind", required=True, choices=["person", "key"])
+    add.add_argument("--value", required=True)
+    add.set_defaults(func=cmd_revoke_add)
+
+    trust = sub.add_parser("trust", help="EU DCC trust list").add_subparsers(dest="action", required=True)
+    add = trust.add_parser("add", help="add a signer certificate (DER or PEM); prints its kid")
+    _db(add)
+    add.add_argument("--cert", required=True)
+    add.set_defaults(func=cmd_trust_add)
+    return parser
+
+
+def _code_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--qr", help="also save the code as a QR PNG the kiosk camera can scan")
+    parser.add_argument("--server-url", help="put this server address in the QR too")
+    parser.add_argument("--expires-hours", type=float, default=admin.ENROLL_CODE_TTL.total_seconds() / 3600)
+
+
+def _trace_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--margin-minutes", type=float, default=DEFAULT_MARGIN.total_seconds() / 60)
+    parser.add_argument("--default-stay-minutes", type=float, default=DEFAULT_STAY.total_seconds() / 60)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    func: Callable[[argparse.Namespace], None] = args.func
+    try:
+        func(args)
+    except (CliError, DatabaseError, admin.NotFound, admin.Invalid) as exc:
+        return _fail(str(exc))
+    except SQLAlchemyError as exc:
+        return _fail(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
+    except OSError as exc:
+        return _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"kiosk-server: error: {message}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

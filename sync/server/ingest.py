@@ -1,0 +1,112 @@
+"""Idempotent batched ingest: one INSERT ... ON CONFLICT DO NOTHING per batch, RETURNING what was new."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sync.protocol import FUTURE_TOLERANCE, Batch, BatchResult, EventResult, EventStatus, corrected_time
+from sync.server.auth import Principal
+from sync.server.models import events, kiosks
+
+log = logging.getLogger("sync.server.ingest")
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)  # check-ins began in 2020; earlier is a broken clock
+
+
+def _json_or_empty(details: dict[str, Any]) -> str:
+    try:
+        return json.dumps(details)
+    except (ValueError, TypeError, RecursionError):
+        return "{}"
+
+
+def _insert_for(engine: Engine) -> Any:
+    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(events)
+
+
+def plan_rows(batch: Batch, principal: Principal, received_at: datetime) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Rows to insert, and uuid -> reason for the events refused (wrong venue, dated in the future)."""
+    assert principal.venue_id is not None and principal.kiosk_id is not None
+    offset = received_at - batch.kiosk_time
+    offset_ms = int(offset.total_seconds() * 1000)
+    latest = received_at + FUTURE_TOLERANCE
+    rows: list[dict[str, Any]] = []
+    refused: dict[str, str] = {}
+    seen: set[str] = set()
+    for event in batch.events:
+        claimed = batch.claimed_venue.get(event.uuid)
+        if claimed is not None and claimed != str(principal.venue_id):
+            refused[event.uuid] = "venue_id is not this kiosk's venue"
+            continue
+        try:
+            corrected = corrected_time(event.wall_time, batch.kiosk_time, received_at)
+        except OverflowError:
+            refused[event.uuid] = "wall_time out of range"
+            continue
+        if corrected < EARLIEST:
+            refused[event.uuid] = "wall_time before 2020 (after clock correction)"
+            continue
+        if corrected > latest:
+            refused[event.uuid] = "wall_time is more than 24 h in the future (after clock correction)"
+            continue
+        if event.uuid in seen:
+            continue  # repeated inside the batch: the second copy is answered "duplicate"
+        seen.add(event.uuid)
+        rows.append(
+            {
+                "venue_id": principal.venue_id,
+                "uuid": event.uuid,
+                "kiosk_id": principal.kiosk_id,
+                "direction": str(event.direction),
+                "credential": event.credential[:20],
+                "person_key": event.person_key,
+                "id_number": event.id_number,
+                "full_name": event.full_name,
+                "date_of_birth": event.date_of_birth,
+                "wall_time": event.wall_time,
+                "corrected_time": corrected,
+                "clock_offset_ms": offset_ms,
+                "monotonic_ns": event.monotonic_ns,
+                "source": event.source[:40],
+                # ASCII-escaped JSON: an unpaired surrogate in `details` cannot break the database's UTF-8.
+                "flags": json.dumps(list(event.flags)),
+                "details": _json_or_empty(event.details),
+                "received_at": received_at,
+            }
+        )
+    return rows, refused
+
+
+def ingest(engine: Engine, batch: Batch, principal: Principal, received_at: datetime) -> BatchResult:
+    """Store the new events of `batch` (one transaction) and say, per event, what happened to it."""
+    rows, refused = plan_rows(batch, principal, received_at)
+    stored: set[str] = set()
+    with engine.begin() as conn:
+        if rows:
+            statement = _insert_for(engine).on_conflict_do_nothing(index_elements=["venue_id", "uuid"])
+            stored = set(conn.execute(statement.returning(events.c.uuid), rows).scalars())
+        conn.execute(
+            update(kiosks)
+            .where(kiosks.c.id == principal.kiosk_id)
+            .values(
+                last_seen_at=received_at,
+                last_clock_offset_ms=int((received_at - batch.kiosk_time).total_seconds() * 1000),
+            )
+        )
+    for uuid, reason in refused.items():
+        log.warning("refused event %s from kiosk %s: %s", uuid, principal.kiosk_id, reason)  # no personal data
+    results = []
+    for event in batch.events:
+        if event.uuid in refused:
+            results.append(EventResult(event.uuid, EventStatus.REFUSED, refused[event.uuid]))
+        elif event.uuid in stored:
+            stored.discard(event.uuid)  # a repeat later in the same batch is a duplicate
+            results.append(EventResult(event.uuid, EventStatus.STORED))
+        else:
+            results.append(EventResult(event.uuid, EventStatus.DUPLICATE))
+    return BatchResult(server_time=received_at, results=tuple(results))

@@ -1,0 +1,153 @@
+"""The central server's tables (SQLAlchemy Core: ingest is bulk inserts, tracing is a few indexed selects).
+
+Every table that grows with traffic keeps `venue_id` in its key, so the schema can be distributed by venue
+(Citus `create_distributed_table('events', 'venue_id')`): a co-visitor query reads one venue, i.e. one shard.
+Small tables (venues, kiosks, tokens, keys) would be Citus reference tables.
+
+Times are stored in UTC (`UTCDateTime`): timestamptz on PostgreSQL, naive-UTC text on SQLite (sorts correctly).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every dialect."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+venues = Table(
+    "venues",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("safety_level", String(10)),
+    Column("safety_assessed_on", Date),
+    Column("station_config", Text, nullable=False, server_default="{}"),  # JSON: mode, capacity, ...
+)
+
+kiosks = Table(
+    "kiosks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("venue_id", Integer, ForeignKey("venues.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("enroll_code_hash", String(64), unique=True),  # NULL once used
+    Column("enroll_expires_at", UTCDateTime),
+    Column("enrolled_at", UTCDateTime),
+    Column("last_seen_at", UTCDateTime),
+    Column("last_clock_offset_ms", BigInteger),  # server - kiosk at the last batch
+)
+
+# Bearer tokens of every role, stored as sha256 hex (tokens are 256-bit random: no slow hash needed).
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("role", String(20), nullable=False),  # "kiosk", "manager", "authority"
+    Column("venue_id", Integer, ForeignKey("venues.id")),  # kiosk and manager tokens
+    Column("kiosk_id", Integer, ForeignKey("kiosks.id")),  # kiosk tokens
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("venue_id", Integer, nullable=False),
+    Column("uuid", String(36), nullable=False),
+    Column("kiosk_id", Integer, nullable=False),
+    Column("direction", String(5), nullable=False),
+    Column("credential", String(20), nullable=False),
+    Column("person_key", String(1000), nullable=False),
+    Column("id_number", String(1000), nullable=False),
+    Column("full_name", String(1000), nullable=False),
+    Column("date_of_birth", Date),
+    Column("wall_time", UTCDateTime, nullable=False),  # the kiosk's clock
+    Column("corrected_time", UTCDateTime, nullable=False),  # on the server's clock: what tracing uses
+    Column("clock_offset_ms", BigInteger, nullable=False),  # server - kiosk when the batch arrived
+    Column("monotonic_ns", BigInteger, nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("flags", Text, nullable=False),  # JSON list
+    Column("details", Text, nullable=False),  # JSON object
+    Column("received_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("venue_id", "uuid", name="pk_events"),
+    # The person's own visits: looked up by ID number across venues (one index probe per shard).
+    Index("ix_events_person_time", "id_number", "corrected_time"),
+    # Co-visitors: one venue, a time range.
+    Index("ix_events_venue_time", "venue_id", "corrected_time"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("alg", String(20), nullable=False),
+    Column("public_key", Text, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+revocations = Table(
+    "revocations",
+    metadata,
+    Column("kind", String(20), nullable=False),
+    Column("value", String(200), nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("kind", "value", name="pk_revocations"),
+)
+
+trusted_certificates = Table(
+    "trusted_certificates",
+    metadata,
+    Column("kid", String(64), nullable=False),
+    Column("certificate", Text, nullable=False),  # base64 DER
+    Column("fingerprint", String(64), primary_key=True),  # sha256 hex of the DER
+    Column("added_at", UTCDateTime, nullable=False),
+)
