@@ -1,0 +1,185 @@
+"""`kiosk enroll` and `kiosk sync`: registered into the `kiosk` command through the `qr_checkpoint.commands`
+entry point, so `kiosk` itself never imports the network code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from datetime import datetime
+from typing import Any
+
+from sync.client import SyncClient, SyncReport, SyncStatus, SyncWorker, read_status
+from sync.enroll import EnrollError, enroll
+from sync.pull import RESOURCES, PullResult
+
+
+def register_commands(subparsers: Any) -> None:
+    """Add `enroll` and `sync` to the `kiosk` command's subparsers."""
+    from kiosk.cli import add_common_options
+
+    enroll_parser = subparsers.add_parser("enroll", help="enrol this kiosk with a central server")
+    enroll_parser.add_argument("--server", required=True, metavar="URL", help="the server, e.g. https://sync.example.vn")
+    enroll_parser.add_argument("--code", required=True, help="the one-time enrolment code from IT staff")
+    enroll_parser.add_argument("--ca-file", metavar="FILE", help="CA certificate(s) to trust for this server")
+    add_common_options(enroll_parser)
+    enroll_parser.set_defaults(func=run_enroll)
+
+    sync_parser = subparsers.add_parser("sync", help="send recorded events to the server and fetch its config")
+    mode = sync_parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="push everything pending, pull, and exit")
+    mode.add_argument("--status", action="store_true", help="show pending count, clock offset, data ages")
+    add_common_options(sync_parser)
+    sync_parser.set_defaults(func=run_sync)
+
+
+# -- enroll -------------------------------------------------------------------------------------------------------
+
+
+def run_enroll(args: argparse.Namespace) -> int:
+    try:
+        result = enroll(args.server, args.code, getattr(args, "config", None), args.ca_file)
+    except EnrollError as error:
+        print(f"kiosk enroll: {error}", file=sys.stderr)
+        return 1
+    print(f"enrolled as kiosk {result.kiosk_id} of venue {result.venue_id}; settings written to {result.config_path}")
+    if result.clock_warning:
+        print(f"warning: this kiosk's clock is {_offset_text(result.clock_offset_s)}: set the date and time",
+              file=sys.stderr)
+    return 0
+
+
+# -- sync ---------------------------------------------------------------------------------------------------------
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from kiosk.cli import CommandError, load_settings_from_args, open_store_from_args
+
+    settings = load_settings_from_args(args)
+    if args.status:
+        store = open_store_from_args(args, settings)
+        try:
+            print_status(read_status(store))
+        finally:
+            _close(store)
+        return 0
+    server = settings.server
+    if not server.url or not server.token:
+        raise CommandError("this kiosk is not enrolled: run `kiosk enroll --server URL --code CODE` first")
+    client_options = dict(ca_file=server.ca_file or None, timeout=(5.0, max(1.0, server.timeout_seconds)),
+                          batch_size=server.batch_size)
+    if args.once:
+        store = open_store_from_args(args, settings)
+        try:
+            return sync_once(SyncClient(store, server.url, server.token, **client_options))
+        finally:
+            _close(store)
+    worker = SyncWorker(lambda: open_store_from_args(args, settings), server.url, server.token,
+                        interval_s=server.sync_interval_seconds, on_status=_print_change(), **client_options)
+    return run_foreground(worker)
+
+
+def sync_once(client: SyncClient) -> int:
+    """Push everything pending, then pull; 0 when nothing is left and the server was reachable."""
+    try:
+        client.start_up()
+        report = client.drain()
+        # after a failed push the pull would fail the same way: one clear line, not five
+        pulled = client.pull() if report.error is None else None
+    finally:
+        client.close()
+    print(f"sync: {report.summary()}")
+    if pulled is not None:
+        print(f"pull: {_pull_text(pulled)}")
+        offset = pulled.clock_offset_s
+        if offset is not None and abs(offset) > 120:
+            print(f"warning: this kiosk's clock is {_offset_text(offset)}: set the date and time", file=sys.stderr)
+    return _exit_code(report, pulled)
+
+
+def _exit_code(report: SyncReport, pulled: PullResult | None) -> int:
+    if report.error is not None:
+        print(f"kiosk sync: {report.error.message}", file=sys.stderr)
+        return 1
+    fatal = [e for e in (pulled.errors.values() if pulled else ()) if e.kind in ("unreachable", "timeout", "tls", "auth")]
+    if fatal:
+        print(f"kiosk sync: {fatal[0].message}", file=sys.stderr)
+        return 1
+    if pulled is not None and pulled.errors:  # e.g. a server without a trust list yet: say so, still a success
+        print(f"warning: {pulled.first_error.message}", file=sys.stderr)  # type: ignore[union-attr]
+    if report.pending_left:
+        print(f"kiosk sync: {report.pending_left} events still pending", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_foreground(worker: SyncWorker) -> int:
+    """Run the background worker until Ctrl-C (or SIGTERM through the default handler)."""
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+    except KeyboardInterrupt:
+        print("stopping sync…", file=sys.stderr)
+    finally:
+        worker.stop(timeout=40)
+    return 0
+
+
+def _print_change() -> Any:
+    """A status callback that prints one line when something a person cares about changed."""
+    last: list[tuple[Any, ...]] = []
+    lock = threading.Lock()
+
+    def on_status(status: SyncStatus) -> None:
+        key = (status.online, status.pending, status.last_error)
+        with lock:
+            if last and last[0] == key:
+                return
+            last[:] = [key]
+        state = "online" if status.online else "offline"
+        error = f", last error: {status.last_error}" if status.last_error else ""
+        print(f"sync: {state}, {status.pending} pending{error}", flush=True)
+
+    return on_status
+
+
+# -- output -------------------------------------------------------------------------------------------------------
+
+
+def print_status(status: SyncStatus, now: datetime | None = None) -> None:
+    print(f"pending events: {status.pending}")
+    if status.clock_offset_s is None:
+        print("clock offset: never measured (the kiosk has not reached its server)")
+    else:
+        flag = "  WARNING: set the date and time" if status.offset_warning else ""
+        print(f"clock offset: {_offset_text(status.clock_offset_s)}{flag}")
+    for name in RESOURCES:
+        age = status.age_s(name, now)
+        print(f"{name}: " + ("never fetched" if age is None else f"fetched {_age_text(age)} ago"))
+
+
+def _pull_text(pulled: PullResult) -> str:
+    return ", ".join(f"{name} {outcome}" for name, outcome in pulled.outcomes.items()) or "nothing"
+
+
+def _offset_text(offset_s: float) -> str:
+    direction = "behind" if offset_s > 0 else "ahead of"
+    return f"{abs(offset_s):.1f} s {direction} the server"
+
+
+def _age_text(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _close(store: Any) -> None:
+    close = getattr(store, "close", None)
+    if callable(close):
+        close()
+

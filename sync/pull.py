@@ -1,0 +1,243 @@
+"""Pull what the kiosk needs from its server (config, keys, revocations, trust list), with ETags, and cache it.
+
+Each resource is kept in the store's key/value state as the JSON text the server sent, with its ETag and the
+time the kiosk last confirmed it (a 304 confirms it too). So a kiosk that boots offline still verifies
+signatures with what it had, and knows (and shows) how old that is: stale data must never look fresh.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from kiosk.credentials.base import TrustMaterial
+from sync import clock, protocol
+from sync.clock import KeyValueStore, parse_server_time
+from sync.transport import SyncError, Transport, http_error, one_line, utc_now
+
+log = logging.getLogger(__name__)
+
+# name -> path on the server; the names are also the cache keys and what `status()` reports ages for
+RESOURCES: dict[str, str] = {
+    "config": protocol.CONFIG_PATH,
+    "keys": protocol.KEYS_PATH,
+    "revocations": protocol.REVOCATIONS_PATH,
+    "trust-list": protocol.TRUST_LIST_PATH,
+}
+_VALIDATORS: dict[str, Callable[[Any], Any]] = {
+    "config": protocol.RemoteConfig.from_json,
+    "keys": protocol.keys_from_json,
+    "revocations": protocol.revocations_from_json,
+    "trust-list": protocol.trust_list_from_json,
+}
+
+
+def _key(name: str, part: str) -> str:
+    return f"pull.{name}.{part}"
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What one pull did: per resource "updated", "unchanged" (304) or the error's one-line message."""
+
+    outcomes: dict[str, str]
+    errors: dict[str, SyncError]
+    clock_offset_s: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def first_error(self) -> SyncError | None:
+        return next(iter(self.errors.values()), None)
+
+
+def cached(store: KeyValueStore, name: str) -> tuple[Any, datetime | None]:
+    """The cached document for `name` (parsed JSON) and when it was last confirmed; (None, None) if never."""
+    text = store.get_state(_key(name, "body"))
+    fetched_at = parse_server_time(store.get_state(_key(name, "fetched_at")))
+    if text is None:
+        return None, None
+    try:
+        return json.loads(text), fetched_at
+    except ValueError:
+        return None, None  # a torn or foreign value: as good as never fetched
+
+
+def fetched_at(store: KeyValueStore, name: str) -> datetime | None:
+    """When `name` was last confirmed by the server (without parsing the document)."""
+    return parse_server_time(store.get_state(_key(name, "fetched_at")))
+
+
+def age_seconds(store: KeyValueStore, name: str, now: datetime | None = None) -> float | None:
+    """How old the cached `name` is, in seconds; None if the kiosk never had it."""
+    when = fetched_at(store, name)
+    return None if when is None else max(0.0, ((now or utc_now()) - when).total_seconds())
+
+
+def pull_one(store: KeyValueStore, transport: Transport, name: str) -> str | SyncError:
+    """Fetch one resource with If-None-Match; cache it. Returns "updated", "unchanged" or the error."""
+    etag = store.get_state(_key(name, "etag"))
+    headers = {"If-None-Match": etag} if etag and store.get_state(_key(name, "body")) is not None else {}
+    answer = transport.request("GET", RESOURCES[name], headers=headers)
+    if isinstance(answer, SyncError):
+        return answer
+    if answer.status == 304:
+        store.set_state(_key(name, "fetched_at"), answer.received_at.isoformat())
+        return "unchanged"
+    if answer.status != 200:
+        return http_error(answer, f"pull {name}")
+    try:
+        document = answer.json()
+        _VALIDATORS[name](document)  # never cache what the kiosk could not use later
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return SyncError("protocol", one_line(f"pull {name}: unusable answer ({type(exc).__name__})"))
+    # body first, stamp last: a crash in between leaves an older stamp, never a fresh stamp on old data
+    store.set_state(_key(name, "body"), json.dumps(document, ensure_ascii=False, separators=(",", ":")))
+    store.set_state(_key(name, "etag"), answer.headers.get("ETag", ""))
+    store.set_state(_key(name, "fetched_at"), answer.received_at.isoformat())
+    return "updated"
+
+
+def pull_all(store: KeyValueStore, transport: Transport, names: Iterable[str] = RESOURCES) -> PullResult:
+    """Measure the clock, then pull every resource; one failing does not stop the others (a missing trust
+    list must not block the config), but an unreachable server stops the round (no stacked timeouts)."""
+    outcomes: dict[str, str] = {}
+    errors: dict[str, SyncError] = {}
+    measured = measure_clock(store, transport)
+    if isinstance(measured, SyncError):
+        errors["time"] = measured
+        if measured.kind in ("unreachable", "timeout", "tls"):
+            return PullResult({"time": one_line(measured.message)}, errors, None)
+    for name in names:
+        result = pull_one(store, transport, name)
+        if isinstance(result, SyncError):
+            errors[name] = result
+            outcomes[name] = one_line(result.message)
+            if result.kind in ("unreachable", "timeout", "tls", "auth"):
+                break  # the next request would fail the same way
+        else:
+            outcomes[name] = result
+    reading = clock.load(store)
+    return PullResult(outcomes, errors, reading.offset_s if reading else None)
+
+
+def measure_clock(store: KeyValueStore, transport: Transport) -> clock.ClockReading | SyncError:
+    """GET /time (no token needed) and record the offset: the kiosk learns its clock is wrong even with
+    nothing to send."""
+    answer = transport.request("GET", protocol.TIME_PATH)
+    if isinstance(answer, SyncError):
+        return answer
+    if answer.status != 200:
+        return http_error(answer, "server time")
+    try:
+        server_time = protocol.server_time_from_json(answer.body)
+    except protocol.ProtocolError as exc:
+        return SyncError("protocol", one_line(f"server time: {exc}"))
+    reading = clock.measure(server_time, answer.midpoint)
+    clock.save(store, reading)
+    return reading
+
+
+# -- trust material for offline verification -------------------------------------------------------------------
+
+
+def trust_material(store: KeyValueStore) -> TrustMaterial:
+    """What `kiosk.credentials` needs to verify signed codes, from the cached keys, revocations and trust list.
+
+    Bad entries are skipped (and logged by kid), never fatal: one broken certificate must not stop every scan.
+    `fetched_at` is the oldest of the three, so a stale part makes the whole look as stale as it is."""
+    keys, keys_at = cached(store, "keys")
+    revocations, revocations_at = cached(store, "revocations")
+    trust_list, trust_at = cached(store, "trust-list")
+    revoked_keys, revoked_people = _revocation_sets(revocations)
+    stamps = [moment for moment in (keys_at, revocations_at, trust_at) if moment is not None]
+    personal_keys, retired_kids = _personal_keys(keys)
+    return TrustMaterial(
+        personal_keys=personal_keys,
+        revoked_personal_ids=frozenset(revoked_people),
+        revoked_personal_kids=frozenset(revoked_keys | retired_kids),
+        dcc_certificates=_dcc_certificates(trust_list),
+        fetched_at=min(stamps) if stamps else None,
+    )
+
+
+def _revocation_sets(document: Any) -> tuple[set[str], set[str]]:
+    keys: set[str] = set()
+    people: set[str] = set()
+    if not isinstance(document, dict):
+        return keys, people
+    try:
+        revocations = protocol.revocations_from_json(document)
+    except (KeyError, TypeError, ValueError):
+        log.warning("pull: cached revocation list is malformed; ignoring it")
+        return keys, people
+    for revocation in revocations:
+        (keys if revocation.kind == "key" else people).add(revocation.value)
+    return keys, people
+
+
+def _personal_keys(document: Any) -> tuple[dict[str, Any], set[str]]:
+    """kid -> public key object (Ed25519 raw 32 bytes, or SPKI DER for ES256), and the kids marked revoked
+    (kept as keys too, so that a code they signed reads "revoked", not "unknown key")."""
+    keys: dict[str, Any] = {}
+    revoked: set[str] = set()
+    if not isinstance(document, dict):
+        return keys, revoked
+    try:
+        infos = protocol.keys_from_json(document)
+    except (KeyError, TypeError, ValueError):
+        log.warning("pull: cached key list is malformed; ignoring it")
+        return keys, revoked
+    for info in infos:
+        if info.status == "revoked":
+            revoked.add(info.kid)
+        key = _load_public_key(info)
+        if key is None:
+            log.warning("pull: skipping unreadable public key %s", info.kid)
+        else:
+            keys[info.kid] = key
+    return keys, revoked
+
+
+def _load_public_key(info: protocol.PublicKeyInfo) -> Any:
+    try:
+        raw = base64.b64decode(info.public_key, validate=True)
+        if info.alg == "Ed25519" and len(raw) == 32:
+            return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+        return serialization.load_der_public_key(raw)
+    except (ValueError, TypeError, binascii.Error, UnsupportedAlgorithm):
+        return None
+
+
+def _dcc_certificates(document: Any) -> dict[bytes, list[Any]]:
+    """kid bytes -> [x509.Certificate]: several signers may share a kid (it is only 8 bytes of a hash)."""
+    if not isinstance(document, dict):
+        return {}
+    try:
+        entries = protocol.trust_list_from_json(document)
+    except (KeyError, TypeError, ValueError):
+        log.warning("pull: cached trust list is malformed; ignoring it")
+        return {}
+    certificates: dict[bytes, list[Any]] = {}
+    for entry in entries:
+        try:
+            kid = base64.b64decode(entry.kid, validate=True)
+            certificate = x509.load_der_x509_certificate(base64.b64decode(entry.certificate, validate=True))
+        except (ValueError, TypeError, binascii.Error):
+            log.warning("pull: skipping unreadable trust-list certificate %s", entry.kid)
+            continue
+        certificates.setdefault(kid, []).append(certificate)
+    return certificates
