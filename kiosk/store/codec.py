@@ -91,8 +91,9 @@ def event_to_row(event: NewEvent) -> dict[str, Any]:
 
 def row_to_event(row: Sequence[Any], outbox_state: str) -> StoredEvent:
     """A StoredEvent from a row in EVENT_FIELDS order."""
-    (seq, uuid, direction, credential, person_key, id_number, full_name, dob, wall_us, mono, source, flags,
-     details) = row[:13]
+    (seq, uuid, direction, credential, person_key, id_number, full_name, dob, wall_us, mono, source, flags, details) = (
+        row[:13]
+    )
     return StoredEvent(
         direction=Direction(direction),
         credential=credential,

@@ -38,8 +38,10 @@ _WITH_STATE = (*EVENT_COLUMNS, outbox.c.state)
 def _reason(exc: BaseException) -> str:
     """The driver's own message (e.g. "database or disk is full"), on one line."""
     orig = getattr(exc, "orig", None) or exc
-    message = str(orig) or type(orig).__name__
-    return " ".join(message.split())
+    message = " ".join((str(orig) or type(orig).__name__).split())
+    if message == "unable to open database file":  # SQLite's words for a missing or unwritable folder
+        message += " (is its folder writable?)"
+    return message
 
 
 def _now_us() -> int:
@@ -75,7 +77,9 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the folder for the local store {where}: {exc.strerror or exc}") from None
+            blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+            reason = f"{blocker} is a file, not a folder" if blocker else (exc.strerror or str(exc))
+            raise StoreError(f"cannot create the folder for the local store {where}: {reason}") from None
         if path.is_dir():
             raise StoreError(f"cannot open the local store {where}: it is a folder, not a file")
         writer = make_engine(path, writer=True)
@@ -243,7 +247,7 @@ class Store:
             .group_by(events.c.direction)
         )
         with self._read("counting today's events") as conn:
-            counts = dict(conn.execute(query).tuples().all())
+            counts = dict(conn.execute(query).all())
         return {"entries": int(counts.get(Direction.ENTRY.value, 0)), "exits": int(counts.get(Direction.EXIT.value, 0))}
 
     def search(self, text_: str, limit: int = 50) -> list[StoredEvent]:
@@ -350,7 +354,7 @@ class Store:
         """{"pending": n, "sent": m, "acknowledged": k}."""
         query = select(outbox.c.state, func.count()).group_by(outbox.c.state)
         with self._read("counting the outbox") as conn:
-            counts = dict(conn.execute(query).tuples().all())
+            counts = dict(conn.execute(query).all())
         return {state: int(counts.get(state, 0)) for state in (PENDING, SENT, ACKNOWLEDGED)}
 
     def oldest_pending_time(self) -> datetime | None:
