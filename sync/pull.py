@@ -7,8 +7,6 @@ signatures with what it had, and knows (and shows) how old that is: stale data m
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -16,11 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
-
+from kiosk.credentials import trust
 from kiosk.credentials.base import TrustMaterial
 from sync import clock, protocol
 from sync.clock import KeyValueStore, parse_server_time
@@ -157,87 +151,17 @@ def measure_clock(store: KeyValueStore, transport: Transport) -> clock.ClockRead
 def trust_material(store: KeyValueStore) -> TrustMaterial:
     """What `kiosk.credentials` needs to verify signed codes, from the cached keys, revocations and trust list.
 
-    Bad entries are skipped (and logged by kid), never fatal: one broken certificate must not stop every scan.
-    `fetched_at` is the oldest of the three, so a stale part makes the whole look as stale as it is."""
+    The parsing is `kiosk.credentials.trust`'s (bad entries skipped with a warning, never fatal); `fetched_at`
+    is the oldest of the three parts, so a stale part makes the whole look as stale as it is."""
     keys, keys_at = cached(store, "keys")
     revocations, revocations_at = cached(store, "revocations")
     trust_list, trust_at = cached(store, "trust-list")
-    revoked_keys, revoked_people = _revocation_sets(revocations)
-    stamps = [moment for moment in (keys_at, revocations_at, trust_at) if moment is not None]
-    personal_keys, retired_kids = _personal_keys(keys)
-    return TrustMaterial(
-        personal_keys=personal_keys,
-        revoked_personal_ids=frozenset(revoked_people),
-        revoked_personal_kids=frozenset(revoked_keys | retired_kids),
-        dcc_certificates=_dcc_certificates(trust_list),
-        fetched_at=min(stamps) if stamps else None,
-    )
-
-
-def _revocation_sets(document: Any) -> tuple[set[str], set[str]]:
-    keys: set[str] = set()
-    people: set[str] = set()
-    if not isinstance(document, dict):
-        return keys, people
-    try:
-        revocations = protocol.revocations_from_json(document)
-    except (KeyError, TypeError, ValueError):
-        log.warning("pull: cached revocation list is malformed; ignoring it")
-        return keys, people
-    for revocation in revocations:
-        (keys if revocation.kind == "key" else people).add(revocation.value)
-    return keys, people
-
-
-def _personal_keys(document: Any) -> tuple[dict[str, Any], set[str]]:
-    """kid -> public key object (Ed25519 raw 32 bytes, or SPKI DER for ES256), and the kids marked revoked
-    (kept as keys too, so that a code they signed reads "revoked", not "unknown key")."""
-    keys: dict[str, Any] = {}
-    revoked: set[str] = set()
-    if not isinstance(document, dict):
-        return keys, revoked
-    try:
-        infos = protocol.keys_from_json(document)
-    except (KeyError, TypeError, ValueError):
-        log.warning("pull: cached key list is malformed; ignoring it")
-        return keys, revoked
-    for info in infos:
-        if info.status == "revoked":
-            revoked.add(info.kid)
-        key = _load_public_key(info)
-        if key is None:
-            log.warning("pull: skipping unreadable public key %s", info.kid)
-        else:
-            keys[info.kid] = key
-    return keys, revoked
-
-
-def _load_public_key(info: protocol.PublicKeyInfo) -> Any:
-    try:
-        raw = base64.b64decode(info.public_key, validate=True)
-        if info.alg == "Ed25519" and len(raw) == 32:
-            return ed25519.Ed25519PublicKey.from_public_bytes(raw)
-        return serialization.load_der_public_key(raw)
-    except (ValueError, TypeError, binascii.Error, UnsupportedAlgorithm):
-        return None
-
-
-def _dcc_certificates(document: Any) -> dict[bytes, list[Any]]:
-    """kid bytes -> [x509.Certificate]: several signers may share a kid (it is only 8 bytes of a hash)."""
-    if not isinstance(document, dict):
-        return {}
-    try:
-        entries = protocol.trust_list_from_json(document)
-    except (KeyError, TypeError, ValueError):
-        log.warning("pull: cached trust list is malformed; ignoring it")
-        return {}
-    certificates: dict[bytes, list[Any]] = {}
-    for entry in entries:
-        try:
-            kid = base64.b64decode(entry.kid, validate=True)
-            certificate = x509.load_der_x509_certificate(base64.b64decode(entry.certificate, validate=True))
-        except (ValueError, TypeError, binascii.Error):
-            log.warning("pull: skipping unreadable trust-list certificate %s", entry.kid)
-            continue
-        certificates.setdefault(kid, []).append(certificate)
-    return certificates
+    parts = []
+    if keys is not None:
+        parts.append(TrustMaterial(personal_keys=trust.parse_personal_keys(keys), fetched_at=keys_at))
+    if revocations is not None:
+        people, kids = trust.parse_revocations(revocations)
+        parts.append(TrustMaterial(revoked_personal_ids=people, revoked_personal_kids=kids, fetched_at=revocations_at))
+    if trust_list is not None:
+        parts.append(TrustMaterial(dcc_certificates=trust.parse_trust_list(trust_list), fetched_at=trust_at))
+    return trust.merge(*parts) if parts else TrustMaterial()

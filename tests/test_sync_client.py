@@ -283,6 +283,7 @@ def test_trust_material_from_the_cache(store: Store, server: ImitationServer) ->
         {"kid": "k1", "alg": "Ed25519", "public_key": b64(raw).decode()},
         {"kid": "k2", "alg": "ES256", "public_key": b64(spki).decode(), "status": "retired"},
         {"kid": "k3", "alg": "Ed25519", "public_key": b64(raw).decode(), "status": "revoked"},
+        {"kid": "k4", "alg": "ES256", "public_key": b64(spki).decode(), "status": "retired"},
         {"kid": "bad", "alg": "Ed25519", "public_key": "not base64!"},
     ]}
     server.documents[protocol.REVOCATIONS_PATH] = {"revocations": [
@@ -292,10 +293,10 @@ def test_trust_material_from_the_cache(store: Store, server: ImitationServer) ->
     assert trust_material(store).fetched_at is None  # nothing cached: nothing trusted, and it says so
     assert pull_all(store, Transport(server.url, TOKEN)).ok
     trust = trust_material(store)
-    assert set(trust.personal_keys) == {"k1", "k2", "k3"}
+    assert set(trust.personal_keys) == {"k1", "k4"}  # k2 revoked by the list, k3 by its status
     assert isinstance(trust.personal_keys["k1"], ed25519.Ed25519PublicKey)
-    assert isinstance(trust.personal_keys["k2"], ec.EllipticCurvePublicKey)
-    assert trust.revoked_personal_kids == {"k2", "k3"}
+    assert isinstance(trust.personal_keys["k4"], ec.EllipticCurvePublicKey)
+    assert trust.revoked_personal_kids == {"k2"}
     assert trust.revoked_personal_ids == {"P-123"}
     assert trust.dcc_certificates[kid][0].fingerprint(hashes.SHA256()) == certificate.fingerprint(hashes.SHA256())
     assert trust.fetched_at is not None
