@@ -1,0 +1,227 @@
+"""Decoding: both engines byte-exact on Vietnamese UTF-8, corners where the code was drawn, the chain's fallbacks,
+budget and dedupe, and no false reads on empty or noisy frames. Real images made with `qrcode`."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.decode import available_engines, make_chain
+from kiosk.decode.base import DecodedCode, DecoderUnavailable, clockwise_from_top_left
+from kiosk.decode.chain import DecoderChain
+from kiosk.decode.zbar_engine import ZbarEngine
+from kiosk.decode.zxing_engine import ZxingEngine
+from kiosk.demo import demo_payloads, make_cccd_payload
+from kiosk.sources import scene
+
+VIETNAMESE = [
+    "Lý Thu Nhung",  # zbar's text mode returns this as Shift-JIS mojibake
+    "Nguyễn Văn Ánh",
+    "038095001234|173456789|Lê Thị Hạnh|12031995|Nữ|12 Lê Lợi, P. Điện Biên, TP. Thanh Hóa, Thanh Hóa|20042021",
+]
+
+
+def _frame_with_code(payload: bytes, *, module_px: int = 4, at: tuple[int, int] = (300, 150),
+                     size: tuple[int, int] = (1280, 720)) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """A BGR frame with the code pasted at `at` (top-left of its quiet zone); returns the code's true corners."""
+    frame = scene.background(*size, seed=1)
+    qr = scene.qr_image(payload, module_px)
+    x, y = at
+    frame[y : y + qr.shape[0], x : x + qr.shape[1]] = qr[:, :, None]
+    corners = [(x + cx, y + cy) for cx, cy in scene.qr_corners_in_image(payload, module_px)]
+    return frame, corners
+
+
+def _gray(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+@pytest.fixture(scope="module")
+def zxing() -> ZxingEngine:
+    return ZxingEngine()
+
+
+@pytest.fixture(scope="module")
+def zbar() -> ZbarEngine:
+    return ZbarEngine()
+
+
+@pytest.mark.parametrize("text", VIETNAMESE)
+@pytest.mark.parametrize("engine_name", ["zxing", "zbar"])
+def test_engines_read_vietnamese_byte_exact(engine_name: str, text: str, zxing: ZxingEngine, zbar: ZbarEngine) -> None:
+    engine = zxing if engine_name == "zxing" else zbar
+    payload = text.encode("utf-8")
+    frame, _ = _frame_with_code(payload)
+    codes = engine.decode(_gray(frame))
+    assert [c.data for c in codes] == [payload]
+    assert codes[0].data.decode("utf-8") == text
+    assert codes[0].engine == engine_name
+
+
+def test_zbar_binary_mode_matters() -> None:
+    """The control: pyzbar's own text mode garbles the name that our binary-mode engine reads exactly."""
+    from pyzbar import pyzbar
+
+    payload = "Lý Thu Nhung".encode()
+    gray = _gray(_frame_with_code(payload)[0])
+    text_mode = pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE])
+    assert text_mode and text_mode[0].data != payload
+    assert ZbarEngine().decode(gray)[0].data == payload
+
+
+def test_many_cccd_payloads_never_garbled(zxing: ZxingEngine, zbar: ZbarEngine) -> None:
+    for payload in demo_payloads(seed=7, n=25):
+        data = payload.encode()
+        gray = scene.qr_image(data, 3)
+        assert [c.data for c in zxing.decode(gray)] == [data]
+        assert [c.data for c in zbar.decode(gray)] == [data]
+
+
+@pytest.mark.parametrize("engine_name", ["zxing", "zbar"])
+def test_corners_close_to_where_the_code_was_drawn(engine_name: str, zxing: ZxingEngine, zbar: ZbarEngine) -> None:
+    engine = zxing if engine_name == "zxing" else zbar
+    frame, truth = _frame_with_code(b"corner test", module_px=6, at=(517, 203))
+    (code,) = engine.decode(_gray(frame))
+    assert len(code.points) == 4
+    for (x, y), (tx, ty) in zip(code.points, truth, strict=True):
+        assert abs(x - tx) <= 4 and abs(y - ty) <= 4, (code.points, truth)
+
+
+def test_chain_corners_map_back_from_scaled_steps() -> None:
+    """A code read on a resized copy must still report corners in the original frame's pixels."""
+    frame, truth = _frame_with_code(b"scaled corners", module_px=6, at=(400, 100))
+    chain = DecoderChain([ZxingEngine()], budget_ms=1000, fallbacks=[(0, "double")])
+    chain.steps = chain.steps[1:]  # only the 2x step, so the read must come from the scaled image
+    (code,) = chain.decode(frame)
+    assert code.engine == "zxing/double"
+    for (x, y), (tx, ty) in zip(code.points, truth, strict=True):
+        assert abs(x - tx) <= 4 and abs(y - ty) <= 4
+
+
+def test_clockwise_from_top_left_orders_any_input() -> None:
+    shuffled = [(10.0, 90.0), (90.0, 10.0), (10.0, 10.0), (90.0, 90.0)]
+    assert clockwise_from_top_left(shuffled) == ((10, 10), (90, 10), (90, 90), (10, 90))
+
+
+def test_chain_reads_and_dedupes_two_codes() -> None:
+    chain = make_chain(["zxing", "zbar"], budget_ms=50)
+    frame, _ = _frame_with_code("Nguyễn Văn Ánh".encode(), at=(100, 100))
+    qr = scene.qr_image(b"second code", 4)
+    frame[300 : 300 + qr.shape[0], 800 : 800 + qr.shape[1]] = qr[:, :, None]
+    codes = chain.decode(frame)
+    assert sorted(c.data for c in codes) == sorted(["Nguyễn Văn Ánh".encode(), b"second code"])
+
+
+def test_chain_dedupes_the_same_payload_shown_twice() -> None:
+    frame, _ = _frame_with_code(b"same", at=(100, 100))
+    qr = scene.qr_image(b"same", 4)
+    frame[300 : 300 + qr.shape[0], 800 : 800 + qr.shape[1]] = qr[:, :, None]
+    codes = make_chain(["zxing"], budget_ms=50).decode(frame)
+    assert [c.data for c in codes] == [b"same"]
+
+
+def test_chain_fallback_rescues_a_dark_backlit_code() -> None:
+    """A phone screen at 10% brightness with noise: the fast path misses, a contrast fallback reads it."""
+    rng = np.random.default_rng(3)
+    payload = make_cccd_payload(random.Random(5)).encode()
+    frame, _ = _frame_with_code(payload, module_px=3)
+    dark = np.clip(frame.astype(np.float32) * 0.08 + rng.normal(0, 1.5, frame.shape), 0, 255).astype(np.uint8)
+    fast_only = ZxingEngine().decode(_gray(dark))
+    codes = make_chain(["zxing", "zbar"], budget_ms=200).decode(dark)
+    assert fast_only == []  # the scene really is too dark for the fast path ...
+    assert [c.data for c in codes] == [payload]
+    assert codes[0].engine.startswith("zxing/")  # ... so a fallback step read it
+
+
+def test_chain_respects_its_budget_on_frames_without_codes() -> None:
+    """Empty frames run the fallbacks; the budget caps how many. Checked on a generous slack for CI noise."""
+    cv2.setNumThreads(1)
+    chain = make_chain(["zxing", "zbar"], budget_ms=6)
+    frame = scene.background(1280, 720, seed=2)
+    for _ in range(5):
+        chain.decode(frame)  # learn what each step costs here
+    times = []
+    for _ in range(15):
+        t0 = time.perf_counter()
+        assert chain.decode(frame) == []
+        times.append((time.perf_counter() - t0) * 1000)
+    assert np.median(times) < 6 + 8, times
+    assert chain.stats.skipped_for_budget > 0  # zbar on a 720p frame does not fit in 6 ms
+
+
+def test_a_bigger_budget_runs_more_steps() -> None:
+    frame = scene.background(640, 480, seed=4)
+    small, big = make_chain(["zxing", "zbar"], budget_ms=0.5), make_chain(["zxing", "zbar"], budget_ms=500)
+    small.decode(frame)
+    big.decode(frame)
+    assert big.stats.skipped_for_budget == 0
+    assert small.stats.skipped_for_budget > 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_false_reads_on_noise_and_empty_frames(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    chain = make_chain(["zxing", "zbar"], budget_ms=200)
+    frames = [
+        rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8),
+        scene.background(1280, 720, seed),
+        np.zeros((480, 640, 3), np.uint8),
+        np.full((480, 640), 255, np.uint8),
+        (np.indices((480, 640)).sum(axis=0) % 2 * 255).astype(np.uint8),  # a pixel checkerboard
+    ]
+    for frame in frames:
+        assert chain.decode(frame) == []
+
+
+def test_odd_input_never_raises() -> None:
+    chain = make_chain(["zxing", "zbar"], budget_ms=20)
+    for frame in (np.zeros((0, 0, 3), np.uint8), np.zeros((5, 5), np.uint8), np.zeros((40, 40), np.float64),
+                  np.zeros((40, 40, 4), np.uint8)):
+        assert chain.decode(frame) == []
+
+
+def test_available_engines_and_unknown_name() -> None:
+    assert available_engines() == {"zxing": None, "zbar": None}  # libzbar0 is in scripts/setup.sh
+    with pytest.raises(ValueError, match="unknown decoder engine"):
+        make_chain(["quagga"])
+
+
+def test_missing_zbar_library_is_named_and_chain_runs_without_it() -> None:
+    """In a fresh interpreter where pyzbar cannot load: a clear message naming libzbar0; zxing still works."""
+    script = """
+import sys
+sys.modules['pyzbar'] = None  # what an import of pyzbar looks like when libzbar0 is not installed
+from kiosk.decode import available_engines, make_chain, DecoderUnavailable
+from kiosk.decode.zbar_engine import ZbarEngine
+try:
+    ZbarEngine()
+except DecoderUnavailable as exc:
+    print('ERR', exc)
+chain = make_chain(['zxing', 'zbar'])
+print('ENGINES', chain.engine_names, sorted(chain.unavailable))
+print('STATUS', available_engines()['zbar'] is not None)
+try:
+    make_chain(['zbar'])
+except DecoderUnavailable as exc:
+    print('NONE', exc)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "ERR zbar engine unavailable" in out and "libzbar0" in out
+    assert "ENGINES ['zxing'] ['zbar']" in out
+    assert "STATUS True" in out
+    assert "NONE no decoding engine could be loaded" in out
+
+
+def test_decoded_code_is_a_value() -> None:
+    a = DecodedCode(b"x", ((0.0, 0.0),), "zxing")
+    assert a == DecodedCode(b"x", ((0.0, 0.0),), "zxing") and hash(a)
+
+
+def test_decoder_unavailable_is_an_exception() -> None:
+    assert issubclass(DecoderUnavailable, Exception)
