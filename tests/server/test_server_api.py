@@ -1,0 +1,321 @@
+"""The central server's HTTP API through TestClient, on SQLite and on a throwaway PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, date, datetime, timedelta
+
+from server_support import ServerEnv, make_event
+
+from kiosk.events import Direction
+from sync import protocol
+from sync.server import admin
+
+
+def test_batch_is_stored_once_and_resending_says_duplicate(env: ServerEnv) -> None:
+    events = [make_event(id_number=f"07909500{i:04d}") for i in range(50)]
+    first = env.push(events)
+    assert first.status_code == 200, first.text
+    result = protocol.decode_batch_result(first.content)
+    assert [r.status for r in result.results] == ["stored"] * 50
+    assert [r.uuid for r in result.results] == [e.uuid for e in events]
+    again = protocol.decode_batch_result(env.push(events).content)
+    assert {r.status for r in again.results} == {"duplicate"}
+    assert sorted(env.stored(env.venue_id)) == sorted(e.uuid for e in events)
+
+
+def test_partly_new_batch_and_repeat_inside_a_batch(env: ServerEnv) -> None:
+    old = make_event()
+    env.push([old])
+    new = make_event(id_number="001200000001")
+    result = protocol.decode_batch_result(env.push([old, new, new]).content)
+    assert [r.status for r in result.results] == ["duplicate", "stored", "duplicate"]
+    assert sorted(env.stored()) == sorted([old.uuid, new.uuid])
+
+
+def test_gzip_body_is_accepted(env: ServerEnv) -> None:
+    events = [make_event(id_number=f"0790950{i:05d}") for i in range(300)]
+    body = protocol.gzip_body(protocol.encode_batch(events, datetime.now(UTC)))
+    answer = env.client.post(
+        protocol.EVENTS_PATH,
+        content=body,
+        headers={**env.headers(), "Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert len(env.stored()) == 300
+
+
+def test_stored_event_keeps_fields_and_corrected_time(env: ServerEnv) -> None:
+    from sqlalchemy import select
+
+    from sync.server.models import events as table
+
+    now = datetime.now(UTC)
+    event = make_event(wall_time=now - timedelta(hours=1), flags=("id_mismatch",), details={"q": "không"})
+    slow_kiosk_time = now - timedelta(minutes=10)  # the kiosk's clock is 10 minutes slow
+    assert env.push([event], kiosk_time=slow_kiosk_time).status_code == 200
+    with env.engine.connect() as conn:
+        row = conn.execute(select(table).where(table.c.uuid == event.uuid)).one()
+    assert row.wall_time == event.wall_time
+    shift = row.corrected_time - row.wall_time
+    assert timedelta(minutes=9, seconds=55) < shift < timedelta(minutes=10, seconds=5)
+    assert row.full_name == "Nguyễn Văn An" and row.kiosk_id == env.kiosk_id and row.venue_id == env.venue_id
+    assert json.loads(row.flags) == ["id_mismatch"] and json.loads(row.details) == {"q": "không"}
+
+
+def test_no_token_or_wrong_token_is_401_and_nothing_stored(env: ServerEnv) -> None:
+    body = protocol.encode_batch([make_event()], datetime.now(UTC))
+    assert env.client.post(protocol.EVENTS_PATH, content=body).status_code == 401
+    wrong = env.client.post(protocol.EVENTS_PATH, content=body, headers=env.headers("qrck_kio_not-a-real-token"))
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    basic = env.client.post(protocol.EVENTS_PATH, content=body, headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert basic.status_code == 401
+    assert env.client.get(protocol.CONFIG_PATH).status_code == 401
+    assert env.stored() == []
+
+
+def test_manager_token_cannot_push_events(env: ServerEnv) -> None:
+    manager = admin.add_user(env.engine, "manager", env.venue_id)
+    assert env.push([make_event()], token=manager).status_code == 403
+    assert env.stored() == []
+
+
+def test_event_claiming_another_venue_is_refused(env: ServerEnv) -> None:
+    other_venue = admin.add_venue(env.engine, "Other")
+    mine, foreign = make_event(), make_event(id_number="001200000002")
+    body = protocol.batch_to_json([mine, foreign], datetime.now(UTC))
+    body["events"][1]["venue_id"] = str(other_venue)
+    body["events"][0]["venue_id"] = str(env.venue_id)  # naming its own venue is fine
+    result = env.client.post(protocol.EVENTS_PATH, json=body, headers=env.headers()).json()
+    assert [r["status"] for r in result["results"]] == ["stored", "refused"]
+    assert "venue" in result["results"][1]["reason"]
+    assert env.stored(other_venue) == [] and env.stored() == [mine.uuid]
+
+
+def test_kiosk_writes_only_its_own_venue(env: ServerEnv) -> None:
+    other_venue = admin.add_venue(env.engine, "Other")
+    other_token, _ = env.new_kiosk(other_venue)
+    event = make_event()
+    env.push([event], token=other_token)
+    assert env.stored(other_venue) == [event.uuid] and env.stored(env.venue_id) == []
+
+
+def test_event_far_in_the_future_is_refused_after_clock_correction(env: ServerEnv) -> None:
+    now = datetime.now(UTC)
+    future = make_event(wall_time=now + timedelta(days=3))
+    # A kiosk whose clock runs 3 days fast: after correction its event is "now", so it is stored.
+    fast_clock = make_event(id_number="001200000003", wall_time=now + timedelta(days=3))
+    refused = protocol.decode_batch_result(env.push([future]).content)
+    assert refused.results[0].status == "refused" and "future" in (refused.results[0].reason or "")
+    stored = protocol.decode_batch_result(env.push([fast_clock], kiosk_time=now + timedelta(days=3)).content)
+    assert stored.results[0].status == "stored"
+    assert env.stored() == [fast_clock.uuid]
+
+
+def test_too_many_events_is_413_and_nothing_stored(env: ServerEnv) -> None:
+    events = [make_event(id_number=f"0790950{i:05d}") for i in range(protocol.MAX_BATCH_EVENTS + 1)]
+    assert env.push(events).status_code == 413
+    assert env.stored() == []
+
+
+def test_oversized_body_is_413(env: ServerEnv) -> None:
+    event = protocol.event_to_json(make_event())
+    event["details"] = {"blob": "x" * (protocol.MAX_BODY_BYTES + 10)}
+    body = json.dumps({"protocol": 1, "kiosk_time": protocol.format_time(datetime.now(UTC)), "events": [event]})
+    answer = env.client.post(protocol.EVENTS_PATH, content=body.encode(), headers=env.headers())
+    assert answer.status_code == 413
+    assert env.stored() == []
+
+
+def test_gzip_bomb_is_413_without_inflating_it(env: ServerEnv) -> None:
+    head = json.dumps({"protocol": 1, "kiosk_time": protocol.format_time(datetime.now(UTC)), "events": []})
+    bomb = gzip.compress(head[:-1].encode() + b"," + b" " * (200 * 1024 * 1024) + b"}", compresslevel=9)
+    assert len(bomb) < 300_000  # 200 MB of spaces squeezed into a few hundred kB
+    answer = env.client.post(protocol.EVENTS_PATH, content=bomb, headers={**env.headers(), "Content-Encoding": "gzip"})
+    assert answer.status_code == 413
+    assert env.stored() == []
+
+
+def test_malformed_json_and_schema_errors_are_422_and_store_nothing(env: ServerEnv) -> None:
+    good = protocol.batch_to_json([make_event(), make_event(id_number="001200000004")], datetime.now(UTC))
+    broken_event = json.loads(json.dumps(good))
+    broken_event["events"][1]["direction"] = "sideways"
+    wrong_version = {**good, "protocol": 99}
+    no_time = {k: v for k, v in good.items() if k != "kiosk_time"}
+    for body in (
+        b"{not json",
+        b"\xff\xfe",
+        json.dumps(broken_event).encode(),
+        json.dumps(wrong_version).encode(),
+        json.dumps(no_time).encode(),
+        b"[]",
+        b"[" * 100_000,
+    ):
+        answer = env.client.post(protocol.EVENTS_PATH, content=body, headers=env.headers())
+        assert answer.status_code == 422, (body[:40], answer.status_code)
+    bad_gzip = env.client.post(
+        protocol.EVENTS_PATH, content=b"not gzip", headers={**env.headers(), "Content-Encoding": "gzip"}
+    )
+    assert bad_gzip.status_code == 422
+    assert (
+        env.client.post(
+            protocol.EVENTS_PATH, content=b"{}", headers={**env.headers(), "Content-Encoding": "br"}
+        ).status_code
+        == 415
+    )
+    assert env.stored() == []
+
+
+def test_enrolment_code_works_once(env: ServerEnv) -> None:
+    _, code = admin.add_kiosk(env.engine, env.venue_id)
+    first = env.client.post(protocol.ENROLL_PATH, json={"code": code.lower()[:4] + "-" + code[4:]})
+    assert first.status_code == 200
+    answer = protocol.EnrollResponse.from_json(first.json())
+    assert answer.venue_id == str(env.venue_id) and answer.token
+    assert env.client.post(protocol.ENROLL_PATH, json={"code": code}).status_code == 401
+    assert env.client.post(protocol.ENROLL_PATH, json={"code": "WRONGCODE"}).status_code == 401
+    assert env.client.get(protocol.CONFIG_PATH, headers=env.headers(answer.token)).status_code == 200
+
+
+def test_expired_enrolment_code_is_refused(env: ServerEnv) -> None:
+    _, code = admin.add_kiosk(env.engine, env.venue_id, ttl=timedelta(seconds=-1))
+    assert env.client.post(protocol.ENROLL_PATH, json={"code": code}).status_code == 401
+
+
+def test_reenrolment_revokes_the_old_token(env: ServerEnv) -> None:
+    code = admin.reissue_enroll_code(env.engine, env.kiosk_id)
+    new_token = env.client.post(protocol.ENROLL_PATH, json={"code": code}).json()["token"]
+    assert env.client.get(protocol.CONFIG_PATH, headers=env.headers()).status_code == 401
+    assert env.client.get(protocol.CONFIG_PATH, headers=env.headers(new_token)).status_code == 200
+
+
+def test_config_has_etag_and_follows_manager_changes(env: ServerEnv) -> None:
+    first = env.client.get(protocol.CONFIG_PATH, headers=env.headers())
+    assert first.status_code == 200
+    config = protocol.RemoteConfig.from_json(first.json())
+    assert config.venue_name == "Phở Hà Nội" and config.safety_level is None and config.kiosk_id == str(env.kiosk_id)
+    etag = first.headers["etag"]
+    unchanged = env.client.get(protocol.CONFIG_PATH, headers={**env.headers(), "If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+
+    manager = admin.add_user(env.engine, "manager", env.venue_id)
+    put = env.client.put(
+        f"/api/v1/venues/{env.venue_id}/safety",
+        json={"level": "yellow", "assessed_on": "2021-10-20"},
+        headers=env.headers(manager),
+    )
+    assert put.status_code == 200, put.text
+    patch = env.client.patch(
+        f"/api/v1/venues/{env.venue_id}/config", json={"capacity": 40, "mode": "entry"}, headers=env.headers(manager)
+    )
+    assert patch.status_code == 200, patch.text
+    changed = env.client.get(protocol.CONFIG_PATH, headers={**env.headers(), "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    config = protocol.RemoteConfig.from_json(changed.json())
+    assert (config.safety_level, config.safety_assessed_on) == ("yellow", date(2021, 10, 20))
+    assert (config.capacity, config.mode) == (40, "entry")
+
+
+def test_only_the_venues_manager_sets_its_safety_level(env: ServerEnv) -> None:
+    other_venue = admin.add_venue(env.engine, "Other")
+    other_manager = admin.add_user(env.engine, "manager", other_venue)
+    authority = admin.add_user(env.engine, "authority")
+    body = {"level": "red", "assessed_on": "2021-10-20"}
+    url = f"/api/v1/venues/{env.venue_id}/safety"
+    assert env.client.put(url, json=body, headers=env.headers(other_manager)).status_code == 403
+    assert env.client.put(url, json=body, headers=env.headers()).status_code == 403  # a kiosk
+    assert env.client.put(url, json=body, headers=env.headers(authority)).status_code == 403
+    assert (
+        env.client.put(
+            url,
+            json={"level": "purple", "assessed_on": "2021-10-20"},
+            headers=env.headers(admin.add_user(env.engine, "manager", env.venue_id)),
+        ).status_code
+        == 422
+    )
+    assert (
+        protocol.RemoteConfig.from_json(env.client.get(protocol.CONFIG_PATH, headers=env.headers()).json()).safety_level
+        is None
+    )
+
+
+def test_keys_revocations_and_trust_list_with_etags(env: ServerEnv) -> None:
+    import base64
+
+    admin.add_signing_key(env.engine, "k1", "Ed25519", base64.b64encode(bytes(32)).decode())
+    admin.add_revocation(env.engine, "person", "P-42")
+    kid = admin.add_trusted_certificate(env.engine, b"0\x82fake-der")
+    keys = env.client.get(protocol.KEYS_PATH, headers=env.headers())
+    assert protocol.keys_from_json(keys.json())[0].kid == "k1"
+    revoked = env.client.get(protocol.REVOCATIONS_PATH, headers=env.headers())
+    assert protocol.revocations_from_json(revoked.json())[0].value == "P-42"
+    trust = env.client.get(protocol.TRUST_LIST_PATH, headers=env.headers())
+    certificate = protocol.trust_list_from_json(trust.json())[0]
+    assert certificate.kid == kid and base64.b64decode(certificate.certificate) == b"0\x82fake-der"
+    for answer, path in (
+        (keys, protocol.KEYS_PATH),
+        (revoked, protocol.REVOCATIONS_PATH),
+        (trust, protocol.TRUST_LIST_PATH),
+    ):
+        again = env.client.get(path, headers={**env.headers(), "If-None-Match": answer.headers["etag"]})
+        assert again.status_code == 304
+    admin.add_revocation(env.engine, "person", "P-43")
+    assert (
+        env.client.get(
+            protocol.REVOCATIONS_PATH, headers={**env.headers(), "If-None-Match": revoked.headers["etag"]}
+        ).status_code
+        == 200
+    )
+
+
+def test_time_endpoint(env: ServerEnv) -> None:
+    answer = env.client.get(protocol.TIME_PATH)
+    assert abs(protocol.server_time_from_json(answer.json()) - datetime.now(UTC)) < timedelta(seconds=5)
+
+
+def test_export_via_api_is_spreadsheet_safe(env: ServerEnv) -> None:
+    env.push([make_event(name='=HYPERLINK("http://evil")'), make_event(id_number="001200000005", name="+1-2")])
+    manager = admin.add_user(env.engine, "manager", env.venue_id)
+    answer = env.client.get(f"/api/v1/venues/{env.venue_id}/export", headers=env.headers(manager))
+    assert answer.status_code == 200
+    text = answer.content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("time,direction,credential,id_number,full_name,date_of_birth")
+    assert "'=HYPERLINK" in text and "'+1-2" in text and "\n=" not in text and ",=" not in text
+    other_manager = admin.add_user(env.engine, "manager", admin.add_venue(env.engine, "Other"))
+    assert (
+        env.client.get(f"/api/v1/venues/{env.venue_id}/export", headers=env.headers(other_manager)).status_code == 403
+    )
+
+
+def test_venue_summary_shows_kiosk_health(env: ServerEnv) -> None:
+    env.push([make_event()], kiosk_time=datetime.now(UTC) - timedelta(minutes=3))
+    authority = admin.add_user(env.engine, "authority")
+    summary = env.client.get(f"/api/v1/venues/{env.venue_id}", headers=env.headers(authority)).json()
+    assert summary["events"] == 1
+    offset = summary["kiosks"][0]["last_clock_offset_ms"]
+    assert 170_000 < offset < 190_000
+
+
+def test_trace_needs_the_authority(env: ServerEnv) -> None:
+    query = {"id_number": "079095001234", "from": "2021-01-01T00:00:00Z", "to": "2021-01-02T00:00:00Z"}
+    manager = admin.add_user(env.engine, "manager", env.venue_id)
+    assert env.client.get("/api/v1/trace", params=query).status_code == 401
+    assert env.client.get("/api/v1/trace", params=query, headers=env.headers(manager)).status_code == 403
+    authority = admin.add_user(env.engine, "authority")
+    assert env.client.get("/api/v1/trace", params=query, headers=env.headers(authority)).json()["visits"] == []
+    backwards = {**query, "to": "2020-12-01T00:00:00Z"}
+    assert env.client.get("/api/v1/trace", params=backwards, headers=env.headers(authority)).status_code == 422
+
+
+def test_revoked_user_token_is_refused(env: ServerEnv) -> None:
+    authority = admin.add_user(env.engine, "authority")
+    url = f"/api/v1/venues/{env.venue_id}"
+    assert env.client.get(url, headers=env.headers(authority)).status_code == 200
+    assert admin.revoke_token(env.engine, authority)
+    assert env.client.get(url, headers=env.headers(authority)).status_code == 401
+
+
+def test_entry_and_exit_directions_round_trip(env: ServerEnv) -> None:
+    exit_event = make_event(direction=Direction.EXIT)
+    assert protocol.decode_batch_result(env.push([exit_event]).content).results[0].status == "stored"
