@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from importlib.metadata import entry_points
 
 from kiosk.config import ConfigError, Settings, default_db_path, load_settings, with_overrides
+from kiosk.decode.base import DecoderUnavailable
 from kiosk.store import Store, StoreError
 
 COMMANDS_GROUP = "qr_checkpoint.commands"
@@ -87,7 +88,7 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
     """Run a command; every expected failure becomes one line on stderr and a non-zero exit, never a traceback."""
     try:
         return func(args)
-    except (CommandError, ConfigError, StoreError) as error:
+    except (CommandError, ConfigError, StoreError, DecoderUnavailable) as error:
         print(f"kiosk: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

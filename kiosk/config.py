@@ -22,6 +22,8 @@ import platformdirs
 APP_NAME = "qr-checkpoint"
 ENV_PREFIX = "QRC_"
 CREDENTIAL_KINDS = ("cccd", "pccovid", "personal", "dcc")
+DECODER_ENGINES = ("zxing", "zbar")
+_NAME_LISTS = {"station.accepted_credentials": CREDENTIAL_KINDS, "camera.engines": DECODER_ENGINES}
 
 
 class ConfigError(Exception):
@@ -203,10 +205,10 @@ def _coerce(key: str, hint: Any, value: Any) -> Any:
         items = [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
             raise ConfigError(f"{key}: expected a list of names, got {value!r}")
-        if key == "station.accepted_credentials":
-            unknown = sorted(set(items) - set(CREDENTIAL_KINDS))
-            if unknown:
-                raise ConfigError(f"{key}: unknown credential {unknown[0]!r} (known: {', '.join(CREDENTIAL_KINDS)})")
+        known = _NAME_LISTS.get(key, ())
+        unknown = sorted(set(items) - set(known))
+        if unknown:
+            raise ConfigError(f"{key}: unknown name {unknown[0]!r} (known: {', '.join(known)})")
         return tuple(items)
     if isinstance(hint, types.UnionType):
         hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))

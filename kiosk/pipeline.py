@@ -161,7 +161,7 @@ class Pipeline:
 
 def build_pipeline(settings: Settings, store: Store, trust: Callable[[], TrustMaterial] | None = None) -> Pipeline:
     """The pipeline as the settings describe it (decoder engines, stabiliser, policy)."""
-    from kiosk.decode.chain import make_chain
+    from kiosk.decode import make_chain
     from kiosk.stabilize import Stabilizer
 
     return Pipeline(

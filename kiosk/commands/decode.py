@@ -15,7 +15,7 @@ from kiosk.cli import CommandError, add_common_options, load_settings_from_args,
 from kiosk.credentials.base import Credential, ParseContext, TrustMaterial
 from kiosk.credentials.registry import parse_payload
 from kiosk.decode.base import DecodedCode
-from kiosk.decode.chain import make_chain
+from kiosk.decode import make_chain
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -51,7 +51,7 @@ def check_cameras(probe: int) -> list[Check]:
 
 
 def check_decoders(settings: Settings) -> list[Check]:
-    from kiosk.decode.chain import available_engines
+    from kiosk.decode import available_engines
 
     loaded = available_engines()
     wanted = list(settings.camera.engines)
