@@ -183,3 +183,17 @@ def _close(store: Any) -> None:
     if callable(close):
         close()
 
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m sync.cli enroll|sync ...`: the same commands without the rest of `kiosk` (tests, recovery)."""
+    from kiosk.cli import run_guarded
+
+    parser = argparse.ArgumentParser(prog="python -m sync.cli")
+    register_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    return run_guarded(args.func, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
