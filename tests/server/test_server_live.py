@@ -1,0 +1,84 @@
+"""A real `kiosk-server serve` process on 127.0.0.1, over SQLite and over a throwaway PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from conftest_pg import LiveServer
+from server_support import make_event
+
+from sync import protocol
+
+
+def post_batch(server: LiveServer, token: str, events: list, compress: bool = True) -> httpx.Response:  # noqa: ANN001
+    body = protocol.encode_batch(events, datetime.now(UTC))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if compress:
+        body, headers["Content-Encoding"] = protocol.gzip_body(body), "gzip"
+    return httpx.post(server.url + protocol.EVENTS_PATH, content=body, headers=headers, timeout=30)
+
+
+@pytest.mark.slow
+def test_enrol_push_kill_restart_resend_exactly_once(
+    live_server: Callable[..., LiveServer], server_db_url: str
+) -> None:
+    server = live_server(server_db_url)
+    venue_id = server.add_venue("Siêu thị Co.op")
+    token = server.enroll(venue_id)
+    events = [make_event(id_number=f"0790950{i:05d}") for i in range(1200)]
+    for start in range(0, 1200, 500):
+        answer = post_batch(server, token, events[start : start + 500])
+        assert answer.status_code == 200, answer.text
+        assert {r.status for r in protocol.decode_batch_result(answer.content).results} == {"stored"}
+    server.kill()  # SIGKILL: nothing graceful
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(server.url + protocol.TIME_PATH, timeout=2)
+    server.start()
+    resent = protocol.decode_batch_result(post_batch(server, token, events[:500]).content)
+    assert {r.status for r in resent.results} == {"duplicate"}
+    stored = server.stored_uuids(venue_id)
+    assert len(stored) == len(set(stored)) == 1200 and set(stored) == {e.uuid for e in events}
+
+
+def test_live_security_answers(live_server: Callable[..., LiveServer], sqlite_url: str) -> None:
+    server = live_server(sqlite_url)
+    venue_id = server.add_venue()
+    token = server.enroll(venue_id)
+    url = server.url + protocol.EVENTS_PATH
+    body = protocol.encode_batch([make_event()], datetime.now(UTC))
+    assert httpx.post(url, content=body).status_code == 401
+    assert httpx.post(url, content=body, headers={"Authorization": "Bearer nope"}).status_code == 401
+    auth = {"Authorization": f"Bearer {token}"}
+    assert httpx.post(url, content=b'{"protocol": 1, "events": [', headers=auth).status_code == 422
+    bomb = gzip.compress(b" " * (64 * 1024 * 1024))
+    assert httpx.post(url, content=bomb, headers={**auth, "Content-Encoding": "gzip"}, timeout=30).status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit must hold while streaming
+        yield b'{"protocol": 1, "kiosk_time": "2021-09-01T00:00:00+00:00", "events": [], "pad": "'
+        for _ in range(6 * 1024):
+            yield b"x" * 1024
+        yield b'"}'
+
+    assert httpx.post(url, content=chunks(), headers=auth, timeout=30).status_code == 413
+    assert server.stored_uuids() == []
+
+
+def test_access_log_has_no_id_numbers(live_server: Callable[..., LiveServer], sqlite_url: str) -> None:
+    server = live_server(sqlite_url, "--log-level", "info")
+    server.add_venue()
+    authority = server.add_user("authority")
+    answer = httpx.get(
+        server.url + "/api/v1/trace",
+        headers={"Authorization": f"Bearer {authority}"},
+        params={"id_number": "079095987654", "from": "2021-09-01T00:00:00Z", "to": "2021-09-02T00:00:00Z"},
+    )
+    assert answer.status_code == 200 and json.loads(answer.content)["visits"] == []
+    server.stop()
+    log = server.log_path.read_text() if server.log_path else ""
+    assert "/api/v1/trace" in log  # the request was logged...
+    assert "079095987654" not in log  # ...without the ID number
