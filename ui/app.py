@@ -1,0 +1,108 @@
+"""The composition root: settings → store → pipeline → sync → Station window. Nothing else builds core objects."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from kiosk.config import APP_NAME, Settings, default_db_path
+from kiosk.credentials.base import TrustMaterial
+from kiosk.pipeline import build_pipeline
+from kiosk.store import Store
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+TRUST_CACHE_S = 60.0  # the trust material changes only when sync pulls; re-read it at most this often
+
+log = logging.getLogger("qr_checkpoint.station")
+
+
+def has_display(env: Mapping[str, str] | None = None) -> bool:
+    """A window can be shown: an X or Wayland display, or an explicit Qt platform (e.g. offscreen)."""
+    env = os.environ if env is None else env
+    return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def default_log_path() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME)) / "station.log"
+
+
+def setup_decision_log(path: Path | None) -> None:
+    """Decisions (masked names only) go to the station log file as well as to stdout."""
+    logger = logging.getLogger("qr_checkpoint.station")
+    logger.setLevel(logging.INFO)
+    if path is None or any(isinstance(h, logging.FileHandler) for h in logger.handlers):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with the station's font (DejaVu has every Vietnamese glyph) and style sheet."""
+    app = QApplication.instance() or QApplication(argv or ["qr-checkpoint"])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(18)
+    app.setFont(font)
+    style = ASSETS / "style.qss"
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app
+
+
+def cached_trust(store: Store) -> Callable[[], TrustMaterial]:
+    """The trust material sync has pulled (keys, revocations, DCC signers), re-read at most once a minute."""
+    try:
+        from sync.pull import trust_material
+    except ImportError:
+        return TrustMaterial
+    cache: dict[str, Any] = {"at": -TRUST_CACHE_S, "value": TrustMaterial()}
+
+    def current() -> TrustMaterial:
+        if time.monotonic() - cache["at"] >= TRUST_CACHE_S:
+            try:
+                cache["value"] = trust_material(store)
+            except Exception as error:  # a corrupt cache must not stop scanning; the status bar shows the age
+                log.warning("could not load the trust material: %s", error)
+            cache["at"] = time.monotonic()
+        return cache["value"]
+
+    return current
+
+
+def make_sync(settings: Settings, db_path: Path, store: Store) -> tuple[Any, Callable[[], Any] | None]:
+    """(SyncWorker, None) when a server is configured; otherwise (None, a reader of the offline status)."""
+    try:
+        from sync.client import SyncWorker, read_status
+    except ImportError:
+        return None, None
+    if settings.server.url and settings.server.token:
+        worker = SyncWorker(lambda: Store.open(db_path), settings.server.url, settings.server.token,
+                            ca_file=settings.server.ca_file or None, batch_size=settings.server.batch_size,
+                            interval_s=settings.server.sync_interval_seconds)
+        return worker, None
+    return None, lambda: read_status(store)
+
+
+def build_station(settings: Settings, source: str, store: Store | None = None, with_sync: bool = True) -> Any:
+    """A ready (not yet started) Station for `settings`, reading frames from `source`."""
+    from kiosk.sources import open_source
+    from ui.station import Station
+
+    db_path = Path(settings.store.db_path or default_db_path())
+    store = store or Store.open(db_path)
+    pipeline = build_pipeline(settings, store, trust=cached_trust(store))
+    worker, read_status = make_sync(settings, db_path, store) if with_sync else (None, None)
+    station = Station(settings, store, pipeline, lambda spec: open_source(spec), sync_worker=worker,
+                      read_sync_status=read_status, source=source)
+    return station

@@ -1,0 +1,74 @@
+"""`kiosk station` (and plain `kiosk`, `kiosk --demo`): the Qt station. Registered through the entry point
+group `qr_checkpoint.commands`; `kiosk.cli` knows nothing of Qt."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+
+def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("station", help="run the check-in station (the default command)")
+    parser.add_argument("--demo", action="store_true", help="use the built-in demo source instead of the camera")
+    parser.add_argument("--config", metavar="PATH", help="configuration file (default: the user config dir)")
+    parser.add_argument("--db", metavar="PATH", help="local event database (default: the user data dir)")
+    parser.add_argument("--source", metavar="SPEC", help="camera index, device, URL or video file (overrides config)")
+    parser.add_argument("--log-file", metavar="PATH", help="decision log (default: the user log dir/station.log)")
+    parser.add_argument("--windowed", action="store_true", help="a normal window even in kiosk mode (testing)")
+    parser.add_argument("--size", metavar="WxH", help="window size instead of full screen, e.g. 1024x600")
+    parser.set_defaults(func=run_station)
+
+
+def run_station(args: argparse.Namespace) -> int:
+    """Start the station; returns the exit code. Without a display: one line on stderr, exit code 3."""
+    from ui.app import has_display
+
+    if not has_display():
+        print("kiosk: no display (DISPLAY / WAYLAND_DISPLAY unset): the station needs a screen; "
+              "use `kiosk scan` for headless scanning", file=sys.stderr)
+        return 3
+    from PySide6.QtCore import QTimer
+
+    from kiosk.config import load_settings, with_overrides
+    from ui.app import build_station, default_log_path, make_application, setup_decision_log
+
+    settings = load_settings(getattr(args, "config", None))
+    if getattr(args, "db", None):
+        settings = with_overrides(settings, "store", {"db_path": args.db})
+    source = "demo" if getattr(args, "demo", False) else (getattr(args, "source", None) or settings.camera.source)
+    log_file = getattr(args, "log_file", None)
+    setup_decision_log(Path(log_file) if log_file else default_log_path())
+    app = make_application(sys.argv[:1])
+    station = build_station(settings, source)
+    _show(station.window, settings.ui.kiosk_mode and not getattr(args, "windowed", False),
+          getattr(args, "size", None))
+    signal.signal(signal.SIGINT, lambda *_: station.quit())  # Ctrl+C in a terminal still ends it cleanly
+    signal.signal(signal.SIGTERM, lambda *_: station.quit())
+    keepalive = QTimer()  # lets Python run its signal handlers while Qt's loop is in C++
+    keepalive.timeout.connect(lambda: None)
+    keepalive.start(500)
+    station.start()
+    if station.sync_worker is not None:
+        station.sync_worker.start()
+    try:
+        code = app.exec()
+    finally:
+        station.stop()
+        if station.sync_worker is not None:
+            station.sync_worker.stop()
+        station.store.close()
+    return int(code)
+
+
+def _show(window: object, kiosk: bool, size: str | None) -> None:
+    if size:
+        width, _, height = size.lower().partition("x")
+        window.resize(int(width), int(height))  # type: ignore[attr-defined]
+        window.show()  # type: ignore[attr-defined]
+    elif kiosk or not os.environ.get("QRC_WINDOWED"):
+        window.showFullScreen()  # type: ignore[attr-defined]
+    else:
+        window.show()  # type: ignore[attr-defined]

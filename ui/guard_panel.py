@@ -1,0 +1,213 @@
+"""The guard's panel: today's counts, who is inside (roll-call), search, manual check-out, assisted entry.
+
+It reads the store directly (the store's reader connections are safe from the GUI thread); everything that
+writes goes to the pipeline thread through the signals `checkout_requested` and `assisted_requested`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.privacy import mask_id, sanitize_for_display
+from ui.qt_compat import emit
+
+
+class AssistedForm(QWidget):
+    """Name, phone, ID number for a visitor without a QR code."""
+
+    submitted = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = QLineEdit()
+        self.phone = QLineEdit()
+        self.phone.setInputMethodHints(Qt.InputMethodHint.ImhDialableCharactersOnly)
+        self.id_number = QLineEdit()
+        self.id_number.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+        self.message = QLabel()
+        self.message.setObjectName("errorText")
+        self.submit_button = QPushButton()
+        self.submit_button.setObjectName("primaryButton")
+        self.submit_button.clicked.connect(self._submit)
+        self.form = QFormLayout()
+        self._labels = [QLabel(), QLabel(), QLabel()]
+        for label, field in zip(self._labels, (self.name, self.phone, self.id_number), strict=True):
+            self.form.addRow(label, field)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.submit_button)
+        layout.addStretch(1)
+        self.retranslate()
+
+    def _submit(self) -> None:
+        name, id_number = self.name.text().strip(), self.id_number.text().strip()
+        if not name or not id_number:
+            self.message.setText(self.tr("Name and ID number are required"))
+            return
+        self.message.clear()
+        emit(self.submitted, {"full_name": name, "phone": self.phone.text().strip(), "id_number": id_number})
+
+    def clear(self) -> None:
+        for field in (self.name, self.phone, self.id_number):
+            field.clear()
+        self.message.clear()
+
+    def retranslate(self) -> None:
+        for label, text in zip(self._labels, (self.tr("Full name"), self.tr("Phone"), self.tr("ID number")),
+                               strict=True):
+            label.setText(text)
+        self.submit_button.setText(self.tr("Continue"))
+
+
+class GuardPanel(QWidget):
+    closed = Signal()
+    checkout_requested = Signal(str)  # person key
+    assisted_requested = Signal(dict)
+    health_mode_changed = Signal(bool)
+
+    def __init__(self, store: object, timezone: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.zone = ZoneInfo(timezone)
+        self.capacity = 0
+        self.title = QLabel()
+        self.title.setObjectName("pageTitle")
+        self.counts = QLabel()
+        self.counts.setObjectName("counts")
+        self.counts.setWordWrap(True)
+        self.back_button = QPushButton()
+        self.back_button.clicked.connect(self.closed)
+        self.health_mode = QCheckBox()
+        self.health_mode.toggled.connect(self.health_mode_changed)
+        self.inside_table = self._table()
+        self.checkout_button = QPushButton()
+        self.checkout_button.clicked.connect(lambda: self._checkout(self.inside_table))
+        self.search_field = QLineEdit()
+        self.search_field.textChanged.connect(self.run_search)
+        self.search_table = self._table()
+        self.search_checkout_button = QPushButton()
+        self.search_checkout_button.clicked.connect(lambda: self._checkout(self.search_table))
+        self.assisted = AssistedForm()
+        self.assisted.submitted.connect(self.assisted_requested)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._page(self.inside_table, self.checkout_button), "")
+        self.tabs.addTab(self._page(self.search_field, self.search_table, self.search_checkout_button), "")
+        self.tabs.addTab(self.assisted, "")
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.health_mode)
+        top.addWidget(self.back_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.tabs, 1)
+        self.retranslate()
+
+    @staticmethod
+    def _table() -> QTableWidget:
+        table = QTableWidget(0, 4)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().setVisible(False)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        return table
+
+    @staticmethod
+    def _page(*widgets: QWidget) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        for widget in widgets:
+            layout.addWidget(widget, 1 if isinstance(widget, QTableWidget) else 0)
+        return page
+
+    # -- data
+    def refresh(self, now: datetime | None = None) -> None:
+        """Reload counts and the roll-call from the store."""
+        now = now or datetime.now(self.zone)
+        day_start = now.astimezone(self.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        counts = self.store.today_counts(day_start)  # type: ignore[attr-defined]
+        inside = self.store.inside()  # type: ignore[attr-defined]
+        self.counts_values = (counts["entries"], counts["exits"], len(inside))
+        self._fill(self.inside_table, inside)
+        self._update_counts()
+        self.run_search(self.search_field.text())
+
+    def run_search(self, text: str) -> None:
+        self._fill(self.search_table, self.store.search(text) if text.strip() else [])  # type: ignore[attr-defined]
+
+    def _fill(self, table: QTableWidget, events: list) -> None:  # type: ignore[type-arg]
+        table.setRowCount(len(events))
+        for row, event in enumerate(events):
+            when = event.wall_time.astimezone(self.zone).strftime("%H:%M")
+            direction = self.tr("inside") if event.direction == "entry" else self.tr("left")
+            flags = " ⚑" if event.flags else ""
+            values = (sanitize_for_display(event.full_name, 60) + flags, mask_id(event.id_number), when, direction)
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setData(Qt.ItemDataRole.UserRole, event.person_key)
+                table.setItem(row, column, item)
+
+    def _checkout(self, table: QTableWidget) -> None:
+        row = table.currentRow()
+        if row < 0 or table.item(row, 0) is None:
+            return
+        emit(self.checkout_requested, table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+
+    def select_person(self, table: QTableWidget, match: Callable[[str], bool]) -> bool:
+        for row in range(table.rowCount()):
+            if match(table.item(row, 0).data(Qt.ItemDataRole.UserRole)):
+                table.selectRow(row)
+                return True
+        return False
+
+    # -- text
+    def _update_counts(self) -> None:
+        entries, exits, inside = getattr(self, "counts_values", (0, 0, 0))
+        inside_text = f"{inside} / {self.capacity}" if self.capacity else str(inside)
+        self.counts.setText(self.tr("Today: %1 entries, %2 exits. Inside now: %3")
+                            .replace("%1", str(entries)).replace("%2", str(exits)).replace("%3", inside_text))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Guard panel"))
+        self.back_button.setText(self.tr("Back"))
+        self.health_mode.setText(self.tr("Daily health update"))
+        self.checkout_button.setText(self.tr("Check out the selected person"))
+        self.search_checkout_button.setText(self.tr("Check out the selected person"))
+        self.search_field.setPlaceholderText(self.tr("Name or last digits of the ID"))
+        self.tabs.setTabText(0, self.tr("Inside now"))
+        self.tabs.setTabText(1, self.tr("Search"))
+        self.tabs.setTabText(2, self.tr("Assisted entry"))
+        headers = (self.tr("Name"), self.tr("ID"), self.tr("Time"), self.tr("Status"))
+        for table in (self.inside_table, self.search_table):
+            table.setHorizontalHeaderLabels(list(headers))
+        self.assisted.retranslate()
+        self._update_counts()

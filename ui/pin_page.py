@@ -1,0 +1,95 @@
+"""PIN entry with an on-screen keypad (touch screens have no keyboard). Emits `accepted` or `cancelled`."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from ui.pin import verify_pin
+from ui.qt_compat import emit
+
+
+class PinPage(QWidget):
+    accepted = Signal(str)  # the purpose it was asked for: "settings" or "exit"
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pin_hash = ""
+        self.purpose = "settings"
+        self.failures = 0
+        self.title = QLabel()
+        self.title.setObjectName("pageTitle")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message = QLabel()
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setObjectName("errorText")
+        self.field = QLineEdit()
+        self.field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.field.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.field.setMaxLength(12)
+        self.field.returnPressed.connect(self.submit)
+        keypad = QGridLayout()
+        for i, digit in enumerate("123456789"):
+            keypad.addWidget(self._key(digit), i // 3, i % 3)
+        self.clear_button = QPushButton()
+        self.clear_button.clicked.connect(self.field.clear)
+        keypad.addWidget(self.clear_button, 3, 0)
+        keypad.addWidget(self._key("0"), 3, 1)
+        self.ok_button = QPushButton()
+        self.ok_button.setObjectName("primaryButton")
+        self.ok_button.clicked.connect(self.submit)
+        keypad.addWidget(self.ok_button, 3, 2)
+        self.cancel_button = QPushButton()
+        self.cancel_button.clicked.connect(self._cancel)
+        column = QVBoxLayout()
+        column.addStretch(1)
+        for widget in (self.title, self.field, self.message):
+            column.addWidget(widget)
+        column.addLayout(keypad)
+        column.addWidget(self.cancel_button)
+        column.addStretch(1)
+        row = QHBoxLayout(self)
+        row.addStretch(1)
+        row.addLayout(column, 2)
+        row.addStretch(1)
+        self.retranslate()
+
+    def _key(self, digit: str) -> QPushButton:
+        button = QPushButton(digit)
+        button.setObjectName("keypadButton")
+        button.clicked.connect(lambda: self.field.insert(digit))
+        return button
+
+    def ask(self, pin_hash: str, purpose: str) -> None:
+        self.pin_hash, self.purpose = pin_hash, purpose
+        self.field.clear()
+        self.message.clear()
+        self.retranslate()
+        self.field.setFocus()
+
+    def submit(self) -> None:
+        if verify_pin(self.field.text(), self.pin_hash):
+            self.failures = 0
+            self.field.clear()
+            emit(self.accepted, self.purpose)
+        else:
+            self.failures += 1
+            self.field.clear()
+            self.message.setText(self.tr("Wrong PIN"))
+
+    def _cancel(self) -> None:
+        self.field.clear()
+        emit(self.cancelled)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("Enter the PIN to close the station") if self.purpose == "exit"
+                           else self.tr("Enter the staff PIN"))
+        self.clear_button.setText(self.tr("Clear"))
+        self.ok_button.setText(self.tr("OK"))
+        self.cancel_button.setText(self.tr("Cancel"))

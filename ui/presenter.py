@@ -1,0 +1,140 @@
+"""What the result panel shows for a ScanResult: colour, icon, headline, plain reason, masked name, time.
+
+Decisions come from the core; here they only become words and colours. Reasons are translated by the core's
+stable `reason_code` (its `reason` text is English, for logs). Names and IDs are always masked (kiosk.privacy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QCoreApplication
+
+from kiosk.privacy import mask_id, mask_name
+
+CTX = "Result"
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate(CTX, text)
+
+
+# (background, foreground, icon, sound) per outcome. Colours meet WCAG AA for their text colour.
+STYLES = {
+    "entry": ("#1b7f3b", "#ffffff", "entry.svg", "accept"),
+    "exit": ("#1f5fae", "#ffffff", "exit.svg", "accept"),
+    "duplicate": ("#f2b21b", "#1a1a1a", "warning.svg", "warn"),
+    "warning": ("#f2b21b", "#1a1a1a", "warning.svg", "warn"),
+    "rejected": ("#b3261e", "#ffffff", "rejected.svg", "reject"),
+    "full": ("#b3261e", "#ffffff", "full.svg", "reject"),
+}
+
+
+def headline(outcome: str) -> str:
+    names = {
+        "entry": QCoreApplication.translate(CTX, "ENTRY"),
+        "exit": QCoreApplication.translate(CTX, "EXIT"),
+        "duplicate": QCoreApplication.translate(CTX, "ALREADY SCANNED"),
+        "warning": QCoreApplication.translate(CTX, "PLEASE SEE THE STAFF"),
+        "rejected": QCoreApplication.translate(CTX, "NOT ACCEPTED"),
+        "full": QCoreApplication.translate(CTX, "VENUE FULL"),
+    }
+    return names.get(outcome, outcome.upper())
+
+
+def reason_text(reason_code: str, fallback: str = "") -> str:
+    """A short plain sentence for the visitor, by the core's reason code."""
+    reasons = {
+        "duplicate": QCoreApplication.translate(CTX, "You were already recorded a moment ago"),
+        "full": QCoreApplication.translate(CTX, "The venue is full. Please wait outside"),
+        "malformed": QCoreApplication.translate(CTX, "This code cannot be read. Please show your personal QR code"),
+        "unknown_format": QCoreApplication.translate(CTX, "This is not a personal QR code"),
+        "too_large": QCoreApplication.translate(CTX, "This is not a personal QR code"),
+        "not_accepted": QCoreApplication.translate(CTX, "This kind of code is not accepted here"),
+        "bad_signature": QCoreApplication.translate(CTX, "This code is not genuine"),
+        "unknown_key": QCoreApplication.translate(CTX, "This code cannot be verified. Please see the staff"),
+        "expired": QCoreApplication.translate(CTX, "This code has expired"),
+        "revoked": QCoreApplication.translate(CTX, "This code has been cancelled"),
+        "key_usage": QCoreApplication.translate(CTX, "This certificate is not valid for this use"),
+        "dcc_required": QCoreApplication.translate(CTX, "A vaccination certificate is required here"),
+        "symptoms": QCoreApplication.translate(CTX, "Health declaration reports symptoms. Please see the staff"),
+        "needs_declaration": QCoreApplication.translate(CTX, "Please make a health declaration first"),
+        "store_error": QCoreApplication.translate(CTX, "Could not save. Please see the staff"),
+        "see_staff": QCoreApplication.translate(CTX, "Please see the staff"),
+        "cancelled": QCoreApplication.translate(CTX, "Declaration not completed. Please see the staff"),
+    }
+    if reason_code in reasons:
+        return reasons[reason_code]
+    return fallback or QCoreApplication.translate(CTX, "Please see the staff")
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """Everything the panel draws; plain values, easy to assert in tests."""
+
+    outcome: str  # style key: entry exit duplicate warning rejected full
+    title: str
+    reason: str
+    name: str  # masked
+    id_tail: str  # masked
+    time_text: str
+    occupancy_text: str
+    background: str
+    foreground: str
+    icon: str
+    sound: str
+    flagged: bool
+
+
+def local_time_text(moment: datetime, timezone: str) -> str:
+    try:
+        zone = ZoneInfo(timezone)
+    except (KeyError, ValueError):
+        zone = None
+    return moment.astimezone(zone).strftime("%H:%M:%S")
+
+
+def occupancy_text(occupancy: int, capacity: int) -> str:
+    return f"{occupancy} / {capacity}" if capacity else str(occupancy)
+
+
+def present(result: object, occupancy: int, capacity: int, timezone: str, flags: tuple[str, ...] = ()) -> ResultView:
+    """The view of one ScanResult (duck-typed: decision, credential, rejection, event, time)."""
+    decision = result.decision  # type: ignore[attr-defined]
+    outcome = str(decision.outcome.value if hasattr(decision.outcome, "value") else decision.outcome)
+    event = getattr(result, "event", None)
+    all_flags = tuple(flags) + tuple(getattr(event, "flags", ()) or ())
+    flagged = bool(set(all_flags) & {"symptoms", "id_mismatch", "unsafe_text"})
+    style_key = "warning" if outcome == "entry" and flagged else outcome
+    background, foreground, icon, sound = STYLES.get(style_key, STYLES["rejected"])
+    person = result.credential or result.rejection  # type: ignore[attr-defined]
+    name = mask_name(getattr(person, "full_name", "") or "") if person is not None else ""
+    id_tail = mask_id(getattr(person, "id_number", "") or "") if person is not None else ""
+    if outcome in ("entry", "exit") and not flagged:
+        reason = QCoreApplication.translate(CTX, "Welcome") if outcome == "entry" else QCoreApplication.translate(
+            CTX, "Goodbye, see you again")
+    elif flagged and outcome == "entry":
+        reason = reason_text("symptoms" if "symptoms" in all_flags else "see_staff")
+    else:
+        reason = reason_text(decision.reason_code, decision.reason)
+    if outcome == "duplicate" and decision.previous_time is not None:
+        reason = QCoreApplication.translate(CTX, "Already recorded at %1").replace(
+            "%1", local_time_text(decision.previous_time, timezone))
+    return ResultView(style_key, headline(style_key), reason, name, id_tail,
+                      local_time_text(result.time, timezone),  # type: ignore[attr-defined]
+                      occupancy_text(occupancy, capacity), background, foreground, icon, sound, flagged)
+
+
+def log_line(result: object, occupancy: int, capacity: int) -> str:
+    """One line per decision for stdout and the log file: masked name and ID only (never the full data)."""
+    decision = result.decision  # type: ignore[attr-defined]
+    person = result.credential or result.rejection  # type: ignore[attr-defined]
+    name = mask_name(getattr(person, "full_name", "") or "") if person is not None else "-"
+    id_tail = mask_id(getattr(person, "id_number", "") or "") if person is not None else "-"
+    event = getattr(result, "event", None)
+    flags = ",".join(getattr(event, "flags", ()) or ()) or "-"
+    return (f"{result.time.isoformat(timespec='seconds')} {decision.outcome} reason={decision.reason_code or '-'} "  # type: ignore[attr-defined]
+            f"name={name or '-'} id={id_tail or '-'} source={getattr(result, 'source', '-')} flags={flags} "
+            f"occupancy={occupancy_text(occupancy, capacity)}")

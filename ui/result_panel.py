@@ -1,0 +1,117 @@
+"""The big result panel: idle instructions, or a decision in colour with icon, reason, masked name, time.
+
+Fonts scale with the panel's height so the same layout reads well on a 7-inch 1024×600 screen and on 1080p.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QFont, QIcon
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ui.presenter import ResultView
+
+ICONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "icons"
+IDLE_BG, IDLE_FG = "#20262e", "#ffffff"
+
+
+def _label(wrap: bool = True) -> QLabel:
+    label = QLabel()
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(wrap)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
+
+
+class ResultPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("resultPanel")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.view: ResultView | None = None
+        self.hint = False  # "hold still" shown on the idle screen
+        self.icon = _label()
+        self.title = _label()
+        self.reason = _label()
+        self.name = _label()
+        self.details = _label()
+        self.occupancy = _label()
+        for label, name in ((self.title, "title"), (self.reason, "reason"), (self.name, "name"),
+                            (self.details, "details"), (self.occupancy, "occupancy")):
+            label.setObjectName(name)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.addStretch(1)
+        for widget in (self.icon, self.title, self.reason, self.name, self.details):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        layout.addWidget(self.occupancy)
+        self.occupancy_value = ""
+        self.show_idle()
+
+    # -- states
+    def show_idle(self, hint: bool = False) -> None:
+        self.view = None
+        self.hint = hint
+        self._refresh()
+
+    def show_result(self, view: ResultView) -> None:
+        self.view = view
+        self._refresh()
+
+    def set_occupancy(self, text: str) -> None:
+        self.occupancy_value = text
+        self._refresh_occupancy()
+
+    # -- drawing
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._refresh()
+        super().changeEvent(event)
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        self._apply_fonts()
+        self._refresh_icon()
+        super().resizeEvent(event)  # type: ignore[arg-type]
+
+    def _refresh(self) -> None:
+        view = self.view
+        if view is None:
+            self._colours(IDLE_BG, IDLE_FG)
+            self.title.setText(self.tr("Show your personal QR code to the camera"))
+            self.reason.setText(self.tr("Hold still: the code is blurred") if self.hint
+                                else self.tr("Hold the code about 20 cm from the camera"))
+            self.name.setText("")
+            self.details.setText(self.tr("Citizen ID (CCCD), PC-Covid or personal QR"))
+        else:
+            self._colours(view.background, view.foreground)
+            self.title.setText(view.title)
+            self.reason.setText(view.reason)
+            self.name.setText(view.name)
+            self.details.setText("   ".join(part for part in (view.id_tail, view.time_text) if part))
+        self._refresh_icon()
+        self._refresh_occupancy()
+
+    def _refresh_occupancy(self) -> None:
+        text = self.occupancy_value
+        self.occupancy.setText(self.tr("Inside: %1").replace("%1", text) if text else "")
+
+    def _refresh_icon(self) -> None:
+        name = self.view.icon if self.view else "qr.svg"
+        side = max(48, int(self.height() * 0.2))
+        self.icon.setPixmap(QIcon(str(ICONS_DIR / name)).pixmap(QSize(side, side)))
+
+    def _colours(self, background: str, foreground: str) -> None:
+        self.setStyleSheet(f"#resultPanel {{ background: {background}; border-radius: 12px; }}"
+                           f"#resultPanel QLabel {{ color: {foreground}; background: transparent; }}")
+
+    def _apply_fonts(self) -> None:
+        base = max(10.0, min(self.height() / 22, self.width() / 16))
+        for label, factor, bold in ((self.title, 1.7, True), (self.reason, 1.0, False), (self.name, 1.4, True),
+                                    (self.details, 0.85, False), (self.occupancy, 1.0, True)):
+            font = QFont(label.font())
+            font.setPixelSize(int(base * factor))
+            font.setBold(bold)
+            label.setFont(font)
