@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from sync.server.db import make_engine
-from sync.server.routes import kiosk, trace, venues
+from sync.server.routes import declaration, kiosk, trace, venues
 from sync.server.settings import ServerSettings
 
 log = logging.getLogger("sync.server")
@@ -25,6 +25,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.include_router(kiosk.router)
     app.include_router(venues.router)
     app.include_router(trace.router)
+    app.include_router(declaration.router)  # public health declaration page + API (personal QR)
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sync.server import admin
 from sync.server.db import DatabaseError, open_database
+from sync.server.personal_cli import register as register_personal_commands
 from sync.server.settings import DEFAULT_DB_URL, ServerSettings
 from sync.server.tracing import DEFAULT_MARGIN, DEFAULT_STAY, TraceSettings
 
@@ -296,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db(add)
     add.add_argument("--cert", required=True)
     add.set_defaults(func=cmd_trust_add)
+    register_personal_commands(sub)  # keys generate|rotate|retire|list, person card
     return parser
 
 
