@@ -80,21 +80,29 @@ def decoders(budget_ms: float) -> dict[str, Callable[[np.ndarray], list[DecodedC
     }
 
 
-def run(samples: list[Sample], budget_ms: float, by_condition: bool) -> None:
+def run(samples: list[Sample], budget_ms: float, by_condition: bool, only: list[str] | None = None) -> None:
     for name, decode in decoders(budget_ms).items():
+        if only and name not in only:
+            continue
         for sample in samples[:10]:
             decode(sample.image)  # warm-up: first calls pay for allocations and the chain learns step costs
         by_size: dict[str, Tally] = defaultdict(Tally)
         by_cond: dict[str, Tally] = defaultdict(Tally)
+        by_step: dict[str, int] = defaultdict(int)
         for sample in samples:
             t0 = time.perf_counter()
             codes = decode(sample.image)
             ms = (time.perf_counter() - t0) * 1000
+            for code in codes:
+                by_step[code.engine] += code.data == sample.payload
             size = f"{sample.size[0]}x{sample.size[1]}"
             by_size[size].add(sample, codes, ms)
             by_cond[f"{sample.condition} @ {size}"].add(sample, codes, ms)
         for size, tally in sorted(by_size.items()):
             print(tally.row(f"{name} @ {size}"))
+        if name == "chain":
+            steps = sorted(by_step.items(), key=lambda kv: -kv[1])
+            print("  chain reads by step: " + ", ".join(f"{label} {n}" for label, n in steps))
         if by_condition:
             for cond, tally in sorted(by_cond.items()):
                 print(tally.row(f"  {cond}"))
@@ -106,6 +114,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget", type=float, default=25.0, help="chain budget in ms per frame (default 25)")
     parser.add_argument("--by-condition", action="store_true", help="also break the figures down per condition")
+    parser.add_argument("--only", nargs="+", choices=["zxing", "zbar", "chain"], help="measure only these decoders")
     args = parser.parse_args()
     pin_to_one_core()
     t0 = time.perf_counter()
@@ -114,7 +123,7 @@ def main() -> None:
     print(f"entrance set: {len(samples)} frames ({n_empty} empty), seed {args.seed}, "
           f"generated in {time.perf_counter() - t0:.1f} s; chain budget {args.budget} ms; 1 core")
     print(HEADER)
-    run(samples, args.budget, args.by_condition)
+    run(samples, args.budget, args.by_condition, args.only)
     print(f"total {time.perf_counter() - t0:.1f} s")
 
 
