@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     except SourceError as error:
         raise CommandError(str(error)) from None
     with open_store_from_args(args, settings) as store:
+        # Retention: synced events past the period go; unsynced ones are never purged.
+        store.purge(datetime.now(UTC) - timedelta(days=settings.station.retention_days))
         pipeline = build_pipeline(settings, store)
         try:
             _scan(source, pipeline, args)
