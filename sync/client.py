@@ -19,6 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -26,12 +27,13 @@ from typing import Any, Protocol
 from kiosk.events import StoredEvent
 from sync import clock, protocol
 from sync.pull import RESOURCES, PullResult, fetched_at, pull_all
-from sync.transport import DEFAULT_TIMEOUT, SyncError, Timeout, Transport, http_error, one_line, utc_now
+from sync.transport import DEFAULT_TIMEOUT, Exchange, SyncError, Timeout, Transport, http_error, one_line, utc_now
 
 log = logging.getLogger(__name__)
 
 ACKNOWLEDGING = protocol.EVENT_STATUSES  # every answer is final; only silence resends
 MIN_BATCH = 10
+CLOCK_SAVE_INTERVAL_S = 5.0
 
 
 class OutboxStore(Protocol):
@@ -110,6 +112,7 @@ class SyncClient:
         self.clock = clock
         self.transport = Transport(server_url, token, ca_file=ca_file, timeout=timeout, clock=clock)
         self._needs_release = False
+        self._clock_saved_at: float | None = None
 
     def start_up(self) -> int:
         """Put back what a crash left claimed but unacknowledged; call once before the first exchange."""
@@ -120,32 +123,40 @@ class SyncClient:
 
     def sync_once(self) -> SyncReport:
         """Claim one batch, post it, acknowledge what the server answered for, release the rest."""
-        if self._needs_release:  # a failed release earlier: rows may be stuck in "sent"
-            self.store.release_unacknowledged()
-            self._needs_release = False
-        batch = self.store.claim_pending(self.batch_size)
-        if not batch:
-            return SyncReport(pending_left=0)
-        try:
-            report = self._exchange(batch)
-        except Exception as exc:  # a bug or a store error must not leave the batch claimed
-            log.exception("sync: unexpected failure while sending a batch")
-            self._release(batch, set())
-            report = SyncReport(sent=len(batch), released=len(batch), batches=1,
-                                error=SyncError("protocol", one_line(f"sync failed: {type(exc).__name__}")))
+        claimed = self._claim()
+        if isinstance(claimed, SyncReport):
+            return claimed
+        batch, body = claimed
+        report = self._conclude(batch, self._post(body))
         return replace(report, pending_left=self.store.pending_count())
 
     def drain(self, *, should_stop: Callable[[], bool] | None = None, max_batches: int | None = None) -> SyncReport:
-        """`sync_once()` until nothing is pending, an exchange fails, or `should_stop()` says so."""
+        """Send batches until nothing is pending, an exchange fails, or `should_stop()` says so.
+
+        Pipelined by one batch: while the server works on batch N, this thread claims and encodes batch N+1
+        (the kiosk's work and the server's overlap, on two cores). At most two batches are "sent" at a time;
+        a failure releases both, a crash leaves both to `release_unacknowledged()`."""
         total = SyncReport()
-        while max_batches is None or total.batches < max_batches:
-            report = self.sync_once()
-            total = total.plus(report)
-            if report.error is not None or report.sent == 0 or report.pending_left == 0:
-                break
-            if should_stop is not None and should_stop():
-                break
-        return total
+        inflight: tuple[list[StoredEvent], Future[Exchange | SyncError]] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-post") as pool:
+            while True:
+                started = total.batches + (inflight is not None)
+                wanted = (max_batches is None or started < max_batches) and not (should_stop and should_stop())
+                claimed = self._claim() if wanted else SyncReport()
+                if inflight is not None:
+                    report = self._conclude(inflight[0], inflight[1].result())
+                    total, inflight = total.plus(report), None
+                    if report.error is not None:
+                        if not isinstance(claimed, SyncReport):
+                            self._release(claimed[0], set())  # claimed but never sent
+                        break
+                if isinstance(claimed, SyncReport):  # nothing more to send, or the claim failed
+                    if claimed.error is not None:
+                        total = total.plus(claimed)
+                    break
+                batch, body = claimed
+                inflight = (batch, pool.submit(self._post, body))
+        return replace(total, pending_left=self.store.pending_count())
 
     def pull(self, names: Sequence[str] | None = None) -> PullResult:
         """Fetch config, keys, revocations and trust list (those changed since last time) into the store."""
@@ -156,10 +167,42 @@ class SyncClient:
 
     # -- one exchange -------------------------------------------------------------------------------------
 
-    def _exchange(self, batch: list[StoredEvent]) -> SyncReport:
-        body = protocol.gzip_body(protocol.encode_batch(batch, kiosk_time=self.clock()))
+    def _claim(self) -> tuple[list[StoredEvent], bytes] | SyncReport:
+        """The next batch (now "sent") and its gzip body; a SyncReport when there is none or it failed."""
+        try:
+            if self._needs_release:  # a failed release earlier: rows may be stuck in "sent"
+                self.store.release_unacknowledged()
+                self._needs_release = False
+            batch = self.store.claim_pending(self.batch_size)
+        except Exception as exc:  # e.g. the store is locked or the disk is full: retry later
+            log.warning("sync: cannot claim pending events: %s", one_line(str(exc)))
+            return SyncReport(error=SyncError("store", one_line(f"local store: {exc}")))
+        if not batch:
+            return SyncReport(pending_left=0)
+        try:
+            return batch, protocol.gzip_body(protocol.encode_batch(batch, kiosk_time=self.clock()))
+        except Exception as exc:  # a bug must not leave the batch claimed
+            log.exception("sync: cannot encode a batch")
+            self._release(batch, set())
+            return SyncReport(error=SyncError("protocol", one_line(f"sync failed: {type(exc).__name__}")))
+
+    def _post(self, body: bytes) -> Exchange | SyncError:
+        # kiosk_time was taken when encoding: at most one batch's latency before sending, which the
+        # server's clock correction tolerates (and the offset kept here uses the exchange's own midpoint)
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-        answer = self.transport.request("POST", protocol.EVENTS_PATH, body=body, headers=headers)
+        return self.transport.request("POST", protocol.EVENTS_PATH, body=body, headers=headers)
+
+    def _conclude(self, batch: list[StoredEvent], answer: Exchange | SyncError) -> SyncReport:
+        """Acknowledge or release `batch` according to the answer; never raises."""
+        try:
+            return self._judge(batch, answer)
+        except Exception as exc:  # a bug or a store error must not leave the batch claimed
+            log.exception("sync: unexpected failure while settling a batch")
+            self._release(batch, set())
+            return SyncReport(sent=len(batch), released=len(batch), batches=1,
+                              error=SyncError("protocol", one_line(f"sync failed: {type(exc).__name__}")))
+
+    def _judge(self, batch: list[StoredEvent], answer: Exchange | SyncError) -> SyncReport:
         if isinstance(answer, SyncError):
             return self._failed(batch, answer)
         if answer.status != 200:
@@ -170,8 +213,15 @@ class SyncClient:
             parsed = protocol.decode_batch_result(answer.body)
         except protocol.ProtocolError as exc:
             return self._failed(batch, SyncError("protocol", one_line(f"send events: unreadable answer ({exc})")))
-        clock.save(self.store, clock.measure(parsed.server_time, answer.midpoint))
+        self._save_clock(clock.measure(parsed.server_time, answer.midpoint))
         return self._settle(batch, parsed.results)
+
+    def _save_clock(self, reading: clock.ClockReading) -> None:
+        """Keep the offset in the store, at most every few seconds (a drain makes hundreds of exchanges)."""
+        now = time.monotonic()
+        if self._clock_saved_at is None or now - self._clock_saved_at >= CLOCK_SAVE_INTERVAL_S:
+            clock.save(self.store, reading)
+            self._clock_saved_at = now
 
     def _settle(self, batch: list[StoredEvent], results: Sequence[Any]) -> SyncReport:
         """Acknowledge every event the server gave a final answer for; release the others."""
@@ -400,7 +450,9 @@ class SyncWorker(threading.Thread):
         base = fresh if isinstance(fresh, SyncStatus) else previous
         return replace(
             base,
-            online=error is None or error.kind in ("http", "protocol", "auth"),  # the server answered, even if unhappy
+            # online: the server answered, even if unhappy; a local store error says nothing about the network
+            online=previous.online if error is not None and error.kind == "store"
+            else error is None or error.kind in ("http", "protocol", "auth"),
             last_success=self._clock() if error is None else previous.last_success,
             last_error=None if error is None else one_line(error.message),
             running=True,

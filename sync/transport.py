@@ -29,7 +29,7 @@ def utc_now() -> datetime:
 class SyncError:
     """A failed exchange, as a value that can cross threads. `message` is one line, no personal data."""
 
-    kind: str  # "unreachable", "timeout", "http", "auth", "protocol", "tls"
+    kind: str  # "unreachable", "timeout", "http", "auth", "protocol", "tls", "store" (the local database)
     message: str
     status: int | None = None
     retry_after_s: float | None = None  # from a 429/503 Retry-After header
@@ -37,7 +37,7 @@ class SyncError:
     @property
     def retryable(self) -> bool:
         """Whether trying again later can help (a wrong token or a refused enrolment code cannot)."""
-        return self.kind in ("unreachable", "timeout", "http") and self.status not in (400, 404, 413, 422)
+        return self.kind in ("unreachable", "timeout", "http", "store") and self.status not in (400, 404, 413, 422)
 
     def __str__(self) -> str:
         return self.message
