@@ -15,6 +15,8 @@ DEB_PACKAGES=(
   libzbar0
   # the central server's database, for its tests
   postgresql
+  # the health declaration page's test: a real headless browser and its WebDriver
+  chromium chromium-driver
   # Python
   python3 python3-venv
 )

@@ -53,7 +53,7 @@ fieldset{border:1px solid #ccd;border-radius:.4rem;margin:1rem 0;padding:.5rem .
 .q{display:flex;justify-content:space-between;align-items:center;gap:.5rem;padding:.5rem 0;border-bottom:1px solid #eee}
 .q span{flex:1}.q label{display:inline;font-weight:400;margin:0 0 0 .6rem;white-space:nowrap}
 input[type=radio],input[type=checkbox]{transform:scale(1.4);margin-right:.3rem}
-button,.button{display:block;width:100%;font-size:1.2rem;padding:.8rem;margin:1rem 0;border:0;border-radius:.4rem;
+button,.button{display:block;box-sizing:border-box;width:100%;font-size:1.2rem;padding:.8rem;margin:1rem 0;border:0;border-radius:.4rem;
 background:#0a6;color:#fff;text-align:center;text-decoration:none}
 .error{background:#fdd;border:1px solid #c00;padding:.6rem;border-radius:.4rem}
 .qr{background:#fff;padding:1rem;text-align:center;border-radius:.4rem}
