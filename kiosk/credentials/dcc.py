@@ -286,6 +286,8 @@ def to_credential(decoded: DecodedDcc, context: ParseContext) -> Credential:
         warnings.append("no_certificate_id")
     if sum(1 for kind in CERT_TYPES if dgc.get(kind)) > 1:
         warnings.append("several_entries")
+    if issued is not None and _aware(context.now) < issued:
+        warnings.append("not_yet_valid")  # reported as expired=True (outside its validity window); this says why
     fields: dict[str, Any] = {
         "cert_type": cert_type,
         "issuer_country": issuer if isinstance(issuer, str) else None,
