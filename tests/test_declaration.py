@@ -223,3 +223,23 @@ def test_cli_keys_and_printed_card(tmp_path: Path, capsys: pytest.CaptureFixture
 def _public(engine: Engine, kid: str) -> str:
     with engine.connect() as conn:
         return next(k.public_key for k in admin.list_keys(conn) if k.kid == kid)
+
+
+def test_private_keys_encrypted_with_a_passphrase(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import select
+
+    from sync.server.keys import PASSPHRASE_ENV, active_signer
+    from sync.server.personal_models import private_keys
+
+    monkeypatch.setenv(PASSPHRASE_ENV, "correct horse battery staple")
+    kid = generate_key(engine)
+    with engine.connect() as conn:
+        row = conn.execute(select(private_keys).where(private_keys.c.kid == kid)).one()
+    assert row.encrypted is True
+    assert active_signer(engine)[0] == kid
+    monkeypatch.delenv(PASSPHRASE_ENV)
+    with pytest.raises(NoSigningKey, match=PASSPHRASE_ENV):
+        active_signer(engine)
+    monkeypatch.setenv(PASSPHRASE_ENV, "wrong")
+    with pytest.raises(NoSigningKey, match="cannot be decrypted"):
+        active_signer(engine)

@@ -133,7 +133,10 @@ def active_signer(engine: Engine) -> tuple[str, ed25519.Ed25519PrivateKey]:
     password = _passphrase() if row.encrypted else None
     if row.encrypted and password is None:
         raise NoSigningKey(f"signing key {row.kid} is encrypted: set {PASSPHRASE_ENV}")
-    key = load_der_private_key(base64.b64decode(row.private_key), password=password)
+    try:
+        key = load_der_private_key(base64.b64decode(row.private_key), password=password)
+    except (ValueError, TypeError):
+        raise NoSigningKey(f"signing key {row.kid} cannot be decrypted: check {PASSPHRASE_ENV}") from None
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise NoSigningKey(f"signing key {row.kid} is not Ed25519")
     return row.kid, key
