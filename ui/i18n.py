@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTranslator
+from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QObject, QTranslator
 
 log = logging.getLogger(__name__)
 I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
@@ -32,6 +32,7 @@ class LanguageManager(QObject):
             self._translator = None
         self.language = "en"
         if language == "en":
+            _deliver_now()
             return True
         translator = QTranslator(self)
         if not translator.load(str(I18N_DIR / f"qr_checkpoint_{language}.qm")):
@@ -42,8 +43,21 @@ class LanguageManager(QObject):
         self._translator = translator
         self.language = language
         QLocale.setDefault(QLocale(language))
+        _deliver_now()
         return True
+
+    def uninstall(self) -> None:
+        """Remove this manager's translator from the application (a stopped station leaves no trace)."""
+        app = QCoreApplication.instance()
+        if self._translator is not None and app is not None:
+            app.removeTranslator(self._translator)
+        self._translator = None
 
     def toggle(self) -> str:
         self.set_language("en" if self.language == "vi" else "vi")
         return self.language
+
+
+def _deliver_now() -> None:
+    """Qt posts LanguageChange to every widget; deliver it now so the switch is complete when we return."""
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)

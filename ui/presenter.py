@@ -18,7 +18,7 @@ CTX = "Result"
 
 
 def _t(text: str) -> str:
-    return QCoreApplication.translate(CTX, text)
+    return QCoreApplication.translate("Result", text)
 
 
 # (background, foreground, icon, sound) per outcome. Colours meet WCAG AA for their text colour.
@@ -34,12 +34,12 @@ STYLES = {
 
 def headline(outcome: str) -> str:
     names = {
-        "entry": QCoreApplication.translate(CTX, "ENTRY"),
-        "exit": QCoreApplication.translate(CTX, "EXIT"),
-        "duplicate": QCoreApplication.translate(CTX, "ALREADY SCANNED"),
-        "warning": QCoreApplication.translate(CTX, "PLEASE SEE THE STAFF"),
-        "rejected": QCoreApplication.translate(CTX, "NOT ACCEPTED"),
-        "full": QCoreApplication.translate(CTX, "VENUE FULL"),
+        "entry": QCoreApplication.translate("Result", "ENTRY"),
+        "exit": QCoreApplication.translate("Result", "EXIT"),
+        "duplicate": QCoreApplication.translate("Result", "ALREADY SCANNED"),
+        "warning": QCoreApplication.translate("Result", "PLEASE SEE THE STAFF"),
+        "rejected": QCoreApplication.translate("Result", "NOT ACCEPTED"),
+        "full": QCoreApplication.translate("Result", "VENUE FULL"),
     }
     return names.get(outcome, outcome.upper())
 
@@ -47,27 +47,27 @@ def headline(outcome: str) -> str:
 def reason_text(reason_code: str, fallback: str = "") -> str:
     """A short plain sentence for the visitor, by the core's reason code."""
     reasons = {
-        "duplicate": QCoreApplication.translate(CTX, "You were already recorded a moment ago"),
-        "full": QCoreApplication.translate(CTX, "The venue is full. Please wait outside"),
-        "malformed": QCoreApplication.translate(CTX, "This code cannot be read. Please show your personal QR code"),
-        "unknown_format": QCoreApplication.translate(CTX, "This is not a personal QR code"),
-        "too_large": QCoreApplication.translate(CTX, "This is not a personal QR code"),
-        "not_accepted": QCoreApplication.translate(CTX, "This kind of code is not accepted here"),
-        "bad_signature": QCoreApplication.translate(CTX, "This code is not genuine"),
-        "unknown_key": QCoreApplication.translate(CTX, "This code cannot be verified. Please see the staff"),
-        "expired": QCoreApplication.translate(CTX, "This code has expired"),
-        "revoked": QCoreApplication.translate(CTX, "This code has been cancelled"),
-        "key_usage": QCoreApplication.translate(CTX, "This certificate is not valid for this use"),
-        "dcc_required": QCoreApplication.translate(CTX, "A vaccination certificate is required here"),
-        "symptoms": QCoreApplication.translate(CTX, "Health declaration reports symptoms. Please see the staff"),
-        "needs_declaration": QCoreApplication.translate(CTX, "Please make a health declaration first"),
-        "store_error": QCoreApplication.translate(CTX, "Could not save. Please see the staff"),
-        "see_staff": QCoreApplication.translate(CTX, "Please see the staff"),
-        "cancelled": QCoreApplication.translate(CTX, "Declaration not completed. Please see the staff"),
+        "duplicate": QCoreApplication.translate("Result", "You were already recorded a moment ago"),
+        "full": QCoreApplication.translate("Result", "The venue is full. Please wait outside"),
+        "malformed": QCoreApplication.translate("Result", "This code cannot be read. Please show your personal QR code"),
+        "unknown_format": QCoreApplication.translate("Result", "This is not a personal QR code"),
+        "too_large": QCoreApplication.translate("Result", "This is not a personal QR code"),
+        "not_accepted": QCoreApplication.translate("Result", "This kind of code is not accepted here"),
+        "bad_signature": QCoreApplication.translate("Result", "This code is not genuine"),
+        "unknown_key": QCoreApplication.translate("Result", "This code cannot be verified. Please see the staff"),
+        "expired": QCoreApplication.translate("Result", "This code has expired"),
+        "revoked": QCoreApplication.translate("Result", "This code has been cancelled"),
+        "key_usage": QCoreApplication.translate("Result", "This certificate is not valid for this use"),
+        "dcc_required": QCoreApplication.translate("Result", "A vaccination certificate is required here"),
+        "symptoms": QCoreApplication.translate("Result", "Health declaration reports symptoms. Please see the staff"),
+        "needs_declaration": QCoreApplication.translate("Result", "Please make a health declaration first"),
+        "store_error": QCoreApplication.translate("Result", "Could not save. Please see the staff"),
+        "see_staff": QCoreApplication.translate("Result", "Please see the staff"),
+        "cancelled": QCoreApplication.translate("Result", "Declaration not completed. Please see the staff"),
     }
     if reason_code in reasons:
         return reasons[reason_code]
-    return fallback or QCoreApplication.translate(CTX, "Please see the staff")
+    return fallback or QCoreApplication.translate("Result", "Please see the staff")
 
 
 @dataclass(frozen=True)
@@ -113,14 +113,14 @@ def present(result: object, occupancy: int, capacity: int, timezone: str, flags:
     name = mask_name(getattr(person, "full_name", "") or "") if person is not None else ""
     id_tail = mask_id(getattr(person, "id_number", "") or "") if person is not None else ""
     if outcome in ("entry", "exit") and not flagged:
-        reason = QCoreApplication.translate(CTX, "Welcome") if outcome == "entry" else QCoreApplication.translate(
-            CTX, "Goodbye, see you again")
+        welcome = QCoreApplication.translate("Result", "Welcome")
+        reason = welcome if outcome == "entry" else QCoreApplication.translate("Result", "Goodbye, see you again")
     elif flagged and outcome == "entry":
         reason = reason_text("symptoms" if "symptoms" in all_flags else "see_staff")
     else:
         reason = reason_text(decision.reason_code, decision.reason)
     if outcome == "duplicate" and decision.previous_time is not None:
-        reason = QCoreApplication.translate(CTX, "Already recorded at %1").replace(
+        reason = QCoreApplication.translate("Result", "Already recorded at %1").replace(
             "%1", local_time_text(decision.previous_time, timezone))
     return ResultView(style_key, headline(style_key), reason, name, id_tail,
                       local_time_text(result.time, timezone),  # type: ignore[attr-defined]

@@ -55,7 +55,9 @@ class Station(QObject):
         self._read_sync_status = read_sync_status
         self.clock = clock or (lambda: datetime.now(UTC))
         self.health_mode = False
+        self.on_quit: Callable[[], None] = QApplication.quit  # tests record the call instead
         self.views: list[ResultView] = []  # every result shown, in order
+        self.camera_states: list[str] = []  # every camera state change, in order
         self._replies: dict[int, Callable[[Any], None]] = {}
         self._pending_evaluation: Evaluation | None = None
         self._pending_assisted: Credential | None = None
@@ -109,6 +111,7 @@ class Station(QObject):
         self._stop_camera()
         self.pipeline_thread.stop()
         self.pipeline_thread.wait(5000)
+        self.language.uninstall()
 
     def start_camera(self, spec: str) -> None:
         """(Re)start the camera thread on `spec` (e.g. after the settings page changed it)."""
@@ -346,9 +349,7 @@ class Station(QObject):
     def quit(self) -> None:
         self.window.allow_close = True
         self.window.close()
-        app = QApplication.instance()
-        if app is not None:
-            app.quit()
+        self.on_quit()
 
     def _settings_preview(self, frame: Any) -> None:
         if self.window.current_page() is self.window.settings_page:
@@ -357,6 +358,7 @@ class Station(QObject):
     # -- status ----------------------------------------------------------------------------------------------
     def _camera_state(self, state: str) -> None:
         self.camera_state = state
+        self.camera_states.append(state)
         self.window.status.set_camera_state(state)
         messages = {"lost": self.tr("Camera disconnected. Reconnecting…"),
                     "reconnecting": self.tr("Camera disconnected. Reconnecting…"), "ended": self.tr("Video ended")}

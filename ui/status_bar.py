@@ -7,18 +7,17 @@ from datetime import datetime
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-CTX = "Status"
 STALE_TRUST_S = 3 * 24 * 3600  # older keys or trust lists are shown as a warning
 
 
 def age_text(seconds: float | None) -> str:
     if seconds is None:
-        return QCoreApplication.translate(CTX, "never")
+        return QCoreApplication.translate("Status", "never")
     if seconds < 3600:
-        return QCoreApplication.translate(CTX, "%1 min").replace("%1", str(int(seconds // 60)))
+        return QCoreApplication.translate("Status", "%1 min").replace("%1", str(int(seconds // 60)))
     if seconds < 48 * 3600:
-        return QCoreApplication.translate(CTX, "%1 h").replace("%1", str(int(seconds // 3600)))
-    return QCoreApplication.translate(CTX, "%1 days").replace("%1", str(int(seconds // 86400)))
+        return QCoreApplication.translate("Status", "%1 h").replace("%1", str(int(seconds // 3600)))
+    return QCoreApplication.translate("Status", "%1 days").replace("%1", str(int(seconds // 86400)))
 
 
 class StationStatusBar(QStatusBar):

@@ -1,0 +1,639 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="vi">
+<context>
+    <name>AssistedForm</name>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="65" />
+        <source>Name and ID number are required</source>
+        <translation>Cần nhập họ tên và số giấy tờ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="76" />
+        <source>Full name</source>
+        <translation>Họ và tên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="76" />
+        <source>Phone</source>
+        <translation>Điện thoại</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="76" />
+        <source>ID number</source>
+        <translation>Số CCCD / giấy tờ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="79" />
+        <source>Continue</source>
+        <translation>Tiếp tục</translation>
+    </message>
+</context>
+<context>
+    <name>GuardPanel</name>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="166" />
+        <source>inside</source>
+        <translation>đang ở trong</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="166" />
+        <source>left</source>
+        <translation>đã ra</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="191" />
+        <source>Today: %1 entries, %2 exits. Inside now: %3</source>
+        <translation>Hôm nay: %1 lượt vào, %2 lượt ra. Đang ở trong: %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="200" />
+        <source>Guard panel</source>
+        <translation>Bảng bảo vệ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="201" />
+        <source>Back</source>
+        <translation>Quay lại</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="202" />
+        <source>Daily health update</source>
+        <translation>Khai báo y tế hằng ngày</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="203" />
+        <location filename="../../ui/guard_panel.py" line="204" />
+        <source>Check out the selected person</source>
+        <translation>Cho người đã chọn ra về</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="205" />
+        <source>Name or last digits of the ID</source>
+        <translation>Tên hoặc các số cuối của giấy tờ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="206" />
+        <source>Inside now</source>
+        <translation>Đang ở trong</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="207" />
+        <source>Search</source>
+        <translation>Tìm kiếm</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="208" />
+        <source>Assisted entry</source>
+        <translation>Nhập hộ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="209" />
+        <source>Name</source>
+        <translation>Họ tên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="209" />
+        <source>ID</source>
+        <translation>Số giấy tờ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="209" />
+        <source>Time</source>
+        <translation>Giờ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/guard_panel.py" line="209" />
+        <source>Status</source>
+        <translation>Trạng thái</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../ui/main_window.py" line="122" />
+        <location filename="../../ui/main_window.py" line="123" />
+        <source>QR Checkpoint</source>
+        <translation>Trạm quét QR</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="124" />
+        <source>Guard</source>
+        <translation>Bảo vệ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="127" />
+        <source>Settings</source>
+        <translation>Cài đặt</translation>
+    </message>
+</context>
+<context>
+    <name>PinPage</name>
+    <message>
+        <location filename="../../ui/pin_page.py" line="79" />
+        <source>Wrong PIN</source>
+        <translation>Sai mã PIN</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pin_page.py" line="91" />
+        <source>Enter the PIN to close the station</source>
+        <translation>Nhập mã PIN để tắt trạm</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pin_page.py" line="92" />
+        <source>Enter the staff PIN</source>
+        <translation>Nhập mã PIN nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pin_page.py" line="93" />
+        <source>Clear</source>
+        <translation>Xóa</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pin_page.py" line="94" />
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pin_page.py" line="95" />
+        <source>Cancel</source>
+        <translation>Hủy</translation>
+    </message>
+</context>
+<context>
+    <name>Questionnaire</name>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="32" />
+        <source>Fever</source>
+        <translation>Sốt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="33" />
+        <source>Cough</source>
+        <translation>Ho</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="34" />
+        <source>Shortness of breath</source>
+        <translation>Khó thở</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="35" />
+        <source>Sore throat</source>
+        <translation>Đau họng</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="36" />
+        <source>Loss of taste or smell</source>
+        <translation>Mất vị giác hoặc khứu giác</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="37" />
+        <source>Contact with a confirmed or suspected case</source>
+        <translation>Tiếp xúc với ca bệnh hoặc nghi nhiễm</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="38" />
+        <source>Travel from an area with an outbreak</source>
+        <translation>Đi về từ vùng có dịch</translation>
+    </message>
+</context>
+<context>
+    <name>QuestionnairePage</name>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="174" />
+        <source>Health declaration</source>
+        <translation>Khai báo y tế</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="175" />
+        <source>In the last 14 days, have you had any of the following?</source>
+        <translation>Trong 14 ngày qua, bạn có dấu hiệu nào sau đây không?</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="178" />
+        <source>Yes</source>
+        <translation>Có</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="179" />
+        <source>No</source>
+        <translation>Không</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="180" />
+        <source>Body temperature (°C)</source>
+        <translation>Nhiệt độ cơ thể (°C)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="181" />
+        <source>Confirm</source>
+        <translation>Xác nhận</translation>
+    </message>
+    <message>
+        <location filename="../../ui/questionnaire.py" line="182" />
+        <source>Cancel</source>
+        <translation>Hủy</translation>
+    </message>
+</context>
+<context>
+    <name>Result</name>
+    <message>
+        <location filename="../../ui/presenter.py" line="37" />
+        <source>ENTRY</source>
+        <translation>VÀO</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="38" />
+        <source>EXIT</source>
+        <translation>RA</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="39" />
+        <source>ALREADY SCANNED</source>
+        <translation>ĐÃ QUÉT RỒI</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="40" />
+        <source>PLEASE SEE THE STAFF</source>
+        <translation>VUI LÒNG GẶP NHÂN VIÊN</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="41" />
+        <source>NOT ACCEPTED</source>
+        <translation>KHÔNG HỢP LỆ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="42" />
+        <source>VENUE FULL</source>
+        <translation>ĐÃ ĐỦ NGƯỜI</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="50" />
+        <source>You were already recorded a moment ago</source>
+        <translation>Bạn vừa được ghi nhận</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="51" />
+        <source>The venue is full. Please wait outside</source>
+        <translation>Đã đủ người. Vui lòng chờ bên ngoài</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="52" />
+        <source>This code cannot be read. Please show your personal QR code</source>
+        <translation>Không đọc được mã. Vui lòng đưa mã QR cá nhân</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="53" />
+        <location filename="../../ui/presenter.py" line="54" />
+        <source>This is not a personal QR code</source>
+        <translation>Đây không phải mã QR cá nhân</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="55" />
+        <source>This kind of code is not accepted here</source>
+        <translation>Nơi này không nhận loại mã này</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="56" />
+        <source>This code is not genuine</source>
+        <translation>Mã này không hợp lệ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="57" />
+        <source>This code cannot be verified. Please see the staff</source>
+        <translation>Không xác minh được mã. Vui lòng gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="58" />
+        <source>This code has expired</source>
+        <translation>Mã này đã hết hạn</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="59" />
+        <source>This code has been cancelled</source>
+        <translation>Mã này đã bị thu hồi</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="60" />
+        <source>This certificate is not valid for this use</source>
+        <translation>Chứng nhận này không dùng được ở đây</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="61" />
+        <source>A vaccination certificate is required here</source>
+        <translation>Nơi này yêu cầu chứng nhận tiêm chủng</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="62" />
+        <source>Health declaration reports symptoms. Please see the staff</source>
+        <translation>Khai báo có triệu chứng. Vui lòng gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="63" />
+        <source>Please make a health declaration first</source>
+        <translation>Vui lòng khai báo y tế trước</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="64" />
+        <source>Could not save. Please see the staff</source>
+        <translation>Không lưu được. Vui lòng gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="65" />
+        <location filename="../../ui/presenter.py" line="70" />
+        <source>Please see the staff</source>
+        <translation>Vui lòng gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="66" />
+        <source>Declaration not completed. Please see the staff</source>
+        <translation>Chưa khai báo xong. Vui lòng gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="116" />
+        <source>Welcome</source>
+        <translation>Xin mời vào</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="117" />
+        <source>Goodbye, see you again</source>
+        <translation>Tạm biệt, hẹn gặp lại</translation>
+    </message>
+    <message>
+        <location filename="../../ui/presenter.py" line="123" />
+        <source>Already recorded at %1</source>
+        <translation>Đã ghi nhận lúc %1</translation>
+    </message>
+</context>
+<context>
+    <name>ResultPanel</name>
+    <message>
+        <location filename="../../ui/result_panel.py" line="83" />
+        <source>Show your personal QR code to the camera</source>
+        <translation>Đưa mã QR cá nhân vào trước camera</translation>
+    </message>
+    <message>
+        <location filename="../../ui/result_panel.py" line="84" />
+        <source>Hold still: the code is blurred</source>
+        <translation>Giữ yên: mã đang bị mờ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/result_panel.py" line="85" />
+        <source>Hold the code about 20 cm from the camera</source>
+        <translation>Giữ mã cách camera khoảng 20 cm</translation>
+    </message>
+    <message>
+        <location filename="../../ui/result_panel.py" line="87" />
+        <source>Citizen ID (CCCD), PC-Covid or personal QR</source>
+        <translation>Mã QR trên CCCD, PC-Covid hoặc QR cá nhân</translation>
+    </message>
+    <message>
+        <location filename="../../ui/result_panel.py" line="99" />
+        <source>Inside: %1</source>
+        <translation>Đang ở trong: %1</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <location filename="../../ui/settings_page.py" line="152" />
+        <source>The PIN must be at least 4 digits</source>
+        <translation>Mã PIN phải có ít nhất 4 chữ số</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="165" />
+        <source>Station settings</source>
+        <translation>Cài đặt trạm</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="166" />
+        <source>Test camera</source>
+        <translation>Thử camera</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="167" />
+        <source>Camera</source>
+        <translation>Camera</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="167" />
+        <source>Test view</source>
+        <translation>Hình thử</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="167" />
+        <source>Station mode</source>
+        <translation>Chế độ trạm</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="167" />
+        <source>Capacity (0: no limit)</source>
+        <translation>Sức chứa (0: không giới hạn)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="168" />
+        <source>Repeat scan ignored for (seconds)</source>
+        <translation>Bỏ qua quét lặp lại trong (giây)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="168" />
+        <source>Accepted codes</source>
+        <translation>Loại mã được chấp nhận</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="169" />
+        <source>Health declaration</source>
+        <translation>Khai báo y tế</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="169" />
+        <source>Language</source>
+        <translation>Ngôn ngữ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="169" />
+        <source>Venue name</source>
+        <translation>Tên địa điểm</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="170" />
+        <source>Server address</source>
+        <translation>Địa chỉ máy chủ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="170" />
+        <source>Enrolment token</source>
+        <translation>Mã đăng ký máy</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="170" />
+        <source>Kiosk mode (locked full screen)</source>
+        <translation>Chế độ kiosk (khóa toàn màn hình)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="171" />
+        <source>New PIN (leave empty to keep)</source>
+        <translation>Mã PIN mới (để trống nếu giữ nguyên)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="174" />
+        <source>Entry and exit (automatic)</source>
+        <translation>Vào và ra (tự động)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="174" />
+        <source>Entry only</source>
+        <translation>Chỉ vào</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="175" />
+        <source>Exit only</source>
+        <translation>Chỉ ra</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="176" />
+        <source>Never</source>
+        <translation>Không bao giờ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="176" />
+        <source>Assisted entries only</source>
+        <translation>Chỉ khi nhân viên nhập hộ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="177" />
+        <source>Every entry</source>
+        <translation>Mọi lượt vào</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="179" />
+        <source>On</source>
+        <translation>Bật</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="180" />
+        <source>Save</source>
+        <translation>Lưu</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="181" />
+        <source>Close</source>
+        <translation>Đóng</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="182" />
+        <source>Exit the station</source>
+        <translation>Tắt trạm</translation>
+    </message>
+</context>
+<context>
+    <name>Station</name>
+    <message>
+        <location filename="../../ui/station.py" line="169" />
+        <source>Saved</source>
+        <translation>Đã lưu</translation>
+    </message>
+    <message>
+        <location filename="../../ui/station.py" line="361" />
+        <location filename="../../ui/station.py" line="362" />
+        <source>Camera disconnected. Reconnecting…</source>
+        <translation>Mất kết nối camera. Đang kết nối lại…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/station.py" line="362" />
+        <source>Video ended</source>
+        <translation>Hết video</translation>
+    </message>
+    <message>
+        <location filename="../../ui/station.py" line="363" />
+        <source>Camera cannot be opened</source>
+        <translation>Không mở được camera</translation>
+    </message>
+</context>
+<context>
+    <name>StationStatusBar</name>
+    <message>
+        <location filename="../../ui/status_bar.py" line="55" />
+        <source>Camera: OK</source>
+        <translation>Camera: tốt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="55" />
+        <source>Camera: LOST</source>
+        <translation>Camera: MẤT KẾT NỐI</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="56" />
+        <source>Camera: reconnecting…</source>
+        <translation>Camera: đang kết nối lại…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="56" />
+        <source>Camera: video ended</source>
+        <translation>Camera: hết video</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="57" />
+        <source>Camera: cannot open</source>
+        <translation>Camera: không mở được</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="64" />
+        <source>Sync: starting…</source>
+        <translation>Đồng bộ: đang khởi động…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="71" />
+        <source>Online, %1 pending, last sync %2</source>
+        <translation>Trực tuyến, %1 chờ gửi, đồng bộ lúc %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="74" />
+        <source>Offline, %1 pending</source>
+        <translation>Ngoại tuyến, %1 chờ gửi</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="76" />
+        <source>Keys: %1, trust list: %2</source>
+        <translation>Khóa: %1, danh sách tin cậy: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="79" />
+        <source>Trust list out of date</source>
+        <translation>Danh sách tin cậy đã cũ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="81" />
+        <source>Clock looks wrong</source>
+        <translation>Đồng hồ máy có vẻ sai</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="83" />
+        <source>No staff PIN set</source>
+        <translation>Chưa đặt mã PIN</translation>
+    </message>
+</context>
+<context>
+    <name>Status</name>
+    <message>
+        <location filename="../../ui/status_bar.py" line="15" />
+        <source>never</source>
+        <translation>chưa có</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="17" />
+        <source>%1 min</source>
+        <translation>%1 phút</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="19" />
+        <source>%1 h</source>
+        <translation>%1 giờ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="20" />
+        <source>%1 days</source>
+        <translation>%1 ngày</translation>
+    </message>
+</context>
+</TS>

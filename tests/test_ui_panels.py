@@ -1,0 +1,144 @@
+"""Guard panel, questionnaire, PIN-protected settings and exit, language switching: real store, offscreen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from media import write_video
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from ui_support import make_settings, station_factory, wait_for_views  # noqa: F401 (fixture)
+
+from kiosk.config import load_settings
+from kiosk.demo import demo_people
+from kiosk.store import Store
+from ui.pin import hash_pin, verify_pin
+
+PERSON = demo_people(1, seed=11)[0]
+
+
+def idle_video(tmp_path: Path) -> str:
+    return str(write_video(tmp_path / "empty.avi", [(None, 30.0)], fps=5))
+
+
+def test_assisted_entry_with_a_yes_is_flagged(tmp_path: Path, station_factory) -> None:
+    settings = make_settings(tmp_path, station={"questionnaire": "assisted", "capacity": 50})
+    station = station_factory(settings, source=idle_video(tmp_path))
+    window = station.window
+    QTest.mouseClick(window.guard_button, Qt.MouseButton.LeftButton)
+    assert window.current_page() is window.guard_panel
+    form = window.guard_panel.assisted
+    form.name.setText("Trần Thị Bích Ngọc")
+    form.phone.setText("0912345678")
+    form.id_number.setText("079301004321")
+    QTest.mouseClick(form.submit_button, Qt.MouseButton.LeftButton)
+    questionnaire = window.questionnaire
+    assert window.current_page() is questionnaire
+    assert not questionnaire.done_button.isEnabled()  # every question needs an answer
+    questionnaire.answer_all_no()
+    questionnaire.answer("contact", True)
+    QTest.mouseClick(questionnaire.done_button, Qt.MouseButton.LeftButton)
+    view = wait_for_views(station.qtbot, station, 1)[0]
+    assert view.flagged and view.outcome == "warning"
+    assert view.title == "VUI LÒNG GẶP NHÂN VIÊN"
+    assert view.name == "Trần T. B. N."
+    with Store.open(settings.store.db_path) as store:
+        (event,) = store.inside()
+    assert event.source == "assisted" and "symptoms" in event.flags
+    assert event.details["declaration"]["answers"]["contact"] is True
+    assert event.details["phone"] == "0912345678"
+    assert window.guard_panel.inside_table.rowCount() == 1
+
+
+def test_assisted_entry_all_no_is_a_plain_entry_and_guard_can_check_out(tmp_path: Path, station_factory) -> None:
+    settings = make_settings(tmp_path, station={"questionnaire": "assisted"})
+    station = station_factory(settings, source=idle_video(tmp_path))
+    window = station.window
+    station.open_guard_panel()
+    form = window.guard_panel.assisted
+    form.name.setText("Lê Văn Tám")
+    form.id_number.setText("038095001234")
+    form.submit_button.click()
+    window.questionnaire.answer_all_no()
+    window.questionnaire.done_button.click()
+    assert wait_for_views(station.qtbot, station, 1)[0].outcome == "entry"
+    panel = window.guard_panel
+    assert panel.inside_table.rowCount() == 1
+    panel.search_field.setText("1234")  # the last digits of the ID
+    assert panel.search_table.rowCount() == 1
+    panel.inside_table.selectRow(0)
+    panel.checkout_button.click()
+    assert wait_for_views(station.qtbot, station, 2)[1].outcome == "exit"
+    station.qtbot.waitUntil(lambda: panel.inside_table.rowCount() == 0, timeout=3000)
+    assert "1 entries, 1 exits" in panel.counts.text() or "1 lượt vào, 1 lượt ra" in panel.counts.text()
+
+
+def test_questionnaire_on_every_entry_holds_the_record_until_answered(tmp_path: Path, station_factory) -> None:
+    settings = make_settings(tmp_path, station={"questionnaire": "always"})
+    station = station_factory(settings, source=idle_video(tmp_path))
+    station.submit_payload(PERSON.payload.encode("utf-8"))
+    station.qtbot.waitUntil(lambda: station.window.current_page() is station.window.questionnaire, timeout=5000)
+    with Store.open(settings.store.db_path) as store:
+        assert store.occupancy() == 0  # nothing recorded before the answers
+    station.window.questionnaire.answer_all_no()
+    station.window.questionnaire.done_button.click()
+    assert wait_for_views(station.qtbot, station, 1)[0].outcome == "entry"
+    with Store.open(settings.store.db_path) as store:
+        assert store.occupancy() == 1
+
+
+def test_pin_guards_settings_and_exit_in_kiosk_mode(tmp_path: Path, station_factory) -> None:
+    settings = make_settings(tmp_path, ui={"kiosk_mode": True, "pin_hash": hash_pin("2468")})
+    station = station_factory(settings, source=idle_video(tmp_path))
+    window = station.window
+    window.settings_button.click()
+    assert window.current_page() is window.pin_page
+    QTest.keyClicks(window.pin_page.field, "1111")
+    window.pin_page.ok_button.click()
+    assert window.current_page() is window.pin_page and window.pin_page.message.text() == "Sai mã PIN"
+    for digit in "2468":
+        QTest.keyClicks(window.pin_page.field, digit)
+    window.pin_page.ok_button.click()
+    assert window.current_page() is window.settings_page
+
+    # Settings saved through the page reach the config file and the running station.
+    page = window.settings_page
+    page.capacity.setValue(25)
+    page.new_pin.setText("13579")
+    page.save_button.click()
+    saved = load_settings(settings.path)
+    assert saved.station.capacity == 25 and verify_pin("13579", saved.ui.pin_hash)
+    assert station.settings.station.capacity == 25
+    page.close_button.click()
+
+    # Closing (Alt+F4, the window manager) and Escape do nothing without the PIN.
+    window.close()
+    assert window.isVisible() and not station.quit_calls
+    assert window.current_page() is window.pin_page and window.pin_page.purpose == "exit"
+    window.pin_page.cancel_button.click()
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert window.isVisible() and window.current_page() is window.pin_page
+    QTest.keyClicks(window.pin_page.field, "2468")  # the old PIN no longer works
+    window.pin_page.ok_button.click()
+    assert window.isVisible() and not station.quit_calls
+    QTest.keyClicks(window.pin_page.field, "13579")
+    window.pin_page.ok_button.click()
+    assert station.quit_calls and not window.isVisible()
+
+
+def test_language_switches_at_run_time(tmp_path: Path, station_factory) -> None:
+    settings = make_settings(tmp_path)
+    station = station_factory(settings, source=idle_video(tmp_path))
+    window = station.window
+    panel = window.result_panel
+    assert panel.title.text() == "Đưa mã QR cá nhân vào trước camera"
+    assert window.guard_button.text() == "Bảo vệ" and window.language_button.text() == "English"
+    window.language_button.click()  # Qt delivers LanguageChange to every widget through the event loop
+    station.qtbot.waitUntil(lambda: panel.title.text() == "Show your personal QR code to the camera", timeout=3000)
+    assert window.guard_button.text() == "Guard" and window.language_button.text() == "Tiếng Việt"
+    assert window.guard_panel.tabs.tabText(0) == "Inside now"
+    assert window.questionnaire.labels["fever"].text() == "Fever"
+    window.language_button.click()
+    station.qtbot.waitUntil(lambda: window.questionnaire.labels["fever"].text() == "Sốt", timeout=3000)
+    assert panel.title.text() == "Đưa mã QR cá nhân vào trước camera"
+    assert window.status.camera.text().startswith("Camera")
