@@ -213,14 +213,14 @@ def test_camera_close_while_reconnecting_stops_the_thread(tmp_path: Path) -> Non
 
 
 def test_demo_frames_contain_the_scheduled_codes() -> None:
-    source = DemoSource(seed=2, realtime=False, visitors=3, size=(1280, 720))
+    source = DemoSource(seed=2, realtime=False, visitors=3, size=(960, 540))
     assert source.is_file
-    chain = make_chain(["zxing", "zbar"], budget_ms=50)
+    chain = make_chain(["zxing", "zbar"], budget_ms=10)
     read_at: dict[bytes, list[float]] = {}
     n = 0
     while (frame := source.read()) is not None:
         n += 1
-        assert frame.image.shape == (720, 1280, 3) and frame.position == pytest.approx(frame.index / 15)
+        assert frame.image.shape == (540, 960, 3) and frame.position == pytest.approx(frame.index / 15)
         for code in chain.decode(frame.image):
             read_at.setdefault(code.data, []).append(frame.position)
     assert source.state is SourceState.ENDED and n == pytest.approx(3 * VISIT_S * 15, abs=1)
