@@ -16,21 +16,30 @@ from sync.pull import RESOURCES, PullResult
 
 def register_commands(subparsers: Any) -> None:
     """Add `enroll` and `sync` to the `kiosk` command's subparsers."""
-    from kiosk.cli import add_common_options
-
     enroll_parser = subparsers.add_parser("enroll", help="enrol this kiosk with a central server")
     enroll_parser.add_argument("--server", required=True, metavar="URL", help="the server, e.g. https://sync.example.vn")
     enroll_parser.add_argument("--code", required=True, help="the one-time enrolment code from IT staff")
     enroll_parser.add_argument("--ca-file", metavar="FILE", help="CA certificate(s) to trust for this server")
-    add_common_options(enroll_parser)
+    _add_common_options(enroll_parser)
     enroll_parser.set_defaults(func=run_enroll)
 
     sync_parser = subparsers.add_parser("sync", help="send recorded events to the server and fetch its config")
     mode = sync_parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="push everything pending, pull, and exit")
     mode.add_argument("--status", action="store_true", help="show pending count, clock offset, data ages")
-    add_common_options(sync_parser)
+    _add_common_options(sync_parser)
     sync_parser.set_defaults(func=run_sync)
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    """--config and --db, also accepted before the subcommand (`kiosk --config X sync`): a subparser's own
+    default would otherwise overwrite the value the main parser already read."""
+    from kiosk.cli import add_common_options
+
+    add_common_options(parser)
+    for action in parser._actions:
+        if action.dest in ("config", "db"):
+            action.default = argparse.SUPPRESS
 
 
 # -- enroll -------------------------------------------------------------------------------------------------------

@@ -251,7 +251,7 @@ def test_kiosk_sigkilled_at_random_moments_during_sync(kiosk: Kiosk) -> None:
         update_config_file(kiosk.config, "server", {"url": proxy.url, "batch_size": 60})
         kiosk.record(1500)
         rng = random.Random(2026)
-        kills = 0
+        kills = mid_exchange = 0
         for round_number in range(12):
             child = run_sync_once(kiosk)
             time.sleep(rng.uniform(0.25, 1.6))
@@ -260,8 +260,10 @@ def test_kiosk_sigkilled_at_random_moments_during_sync(kiosk: Kiosk) -> None:
                 child.send_signal(signal.SIGKILL)
                 kills += 1
             child.communicate(timeout=30)
+            mid_exchange += "sent" in kiosk.outbox().values()  # killed between claim and acknowledgement
             kiosk.assert_no_false_acknowledgement()
         assert kills >= 10, f"only {kills} kills landed during a sync"
+        assert mid_exchange >= 5, f"only {mid_exchange} kills landed inside an exchange"
         final = run_sync_once(kiosk)
         out, err = final.communicate(timeout=120)
     assert final.returncode == 0, err
