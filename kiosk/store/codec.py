@@ -89,13 +89,21 @@ def event_to_row(event: NewEvent) -> dict[str, Any]:
     }
 
 
+_DIRECTIONS = {d.value: d for d in Direction}
+
+
+def _load_json(text: str, empty: Any) -> Any:
+    # Most events carry no flags or details: skip the JSON parser for the empty forms.
+    return empty if text in ("[]", "{}") else json.loads(text)
+
+
 def row_to_event(row: Sequence[Any], outbox_state: str) -> StoredEvent:
-    """A StoredEvent from a row in EVENT_FIELDS order."""
-    (seq, uuid, direction, credential, person_key, id_number, full_name, dob, wall_us, mono, source, flags, details) = (
+    """A StoredEvent from a row in EVENT_FIELDS order (hot path: the roll-call and the sync batches)."""
+    seq, uuid, direction, credential, person_key, id_number, full_name, dob, wall_us, mono, source, flags, details = (
         row[:13]
     )
     return StoredEvent(
-        direction=Direction(direction),
+        direction=_DIRECTIONS[direction],
         credential=credential,
         person_key=person_key,
         id_number=id_number,
@@ -104,8 +112,8 @@ def row_to_event(row: Sequence[Any], outbox_state: str) -> StoredEvent:
         wall_time=_EPOCH + timedelta(microseconds=wall_us),
         monotonic_ns=mono,
         source=source,
-        flags=tuple(json.loads(flags)),
-        details=json.loads(details),
+        flags=tuple(_load_json(flags, ())),
+        details=_load_json(details, None) or {},
         uuid=uuid,
         seq=seq,
         outbox_state=outbox_state,

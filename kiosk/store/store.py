@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kiosk.events import Direction, NewEvent, StoredEvent
 
-from .codec import event_to_row, fold_text, from_us, row_to_event, stored_from_new, to_us
+from .codec import EVENT_FIELDS, event_to_row, fold_text, from_us, row_to_event, stored_from_new, to_us
 from .engine import make_engine
 from .errors import StoreError
 from .migrations import check_ours, migrate, read_version
@@ -60,9 +60,10 @@ def _uuid_json(uuids: Iterable[str]) -> str:
 class Store:
     """The local SQLite store. Create with `Store.open(path)`; every failure is a one-line `StoreError`."""
 
-    def __init__(self, path: Path, writer: Engine, reader: Engine) -> None:
+    def __init__(self, path: Path, writer: Engine, relaxed: Engine, reader: Engine) -> None:
         self._path = path
-        self._writer = writer
+        self._writer = writer  # synchronous=FULL: events, state
+        self._relaxed = relaxed  # synchronous=NORMAL: outbox transitions and purge, which are safe to redo
         self._reader = reader
         self._lock = threading.Lock()
         self._closed = False
@@ -82,19 +83,20 @@ class Store:
             raise StoreError(f"cannot create the folder for the local store {where}: {reason}") from None
         if path.is_dir():
             raise StoreError(f"cannot open the local store {where}: it is a folder, not a file")
-        writer = make_engine(path, writer=True)
-        reader = make_engine(path, writer=False)
+        engines = (
+            make_engine(path, writer=True),
+            make_engine(path, writer=True, synchronous="NORMAL"),
+            make_engine(path, writer=False),
+        )
         try:
-            cls._prepare(writer, where)
-        except StoreError:
-            writer.dispose()
-            reader.dispose()
-            raise
-        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
-            writer.dispose()
-            reader.dispose()
+            cls._prepare(engines[0], where)
+        except (StoreError, SQLAlchemyError, sqlite3.Error, OSError) as exc:
+            for engine in engines:
+                engine.dispose()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot open the local store {where}: {_reason(exc)}") from None
-        return cls(path, writer, reader)
+        return cls(path, *engines)
 
     @staticmethod
     def _prepare(writer: Engine, where: str) -> None:
@@ -123,8 +125,8 @@ class Store:
         with self._lock:
             if not self._closed:
                 self._closed = True
-                self._reader.dispose()
-                self._writer.dispose()
+                for engine in (self._reader, self._relaxed, self._writer):
+                    engine.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -137,13 +139,15 @@ class Store:
     # --- transactions --------------------------------------------------------------------------------------
 
     @contextmanager
-    def _write(self, what: str) -> Iterator[Connection]:
-        """One short write transaction under the process-wide write lock; any failure rolls it back entirely."""
+    def _write(self, what: str, durable: bool = True) -> Iterator[Connection]:
+        """One short write transaction under the process-wide write lock; any failure rolls it back entirely.
+
+        durable=False: committed without fsync (see engine.make_engine), for changes that are safe to lose."""
         with self._lock:
             if self._closed:
                 raise StoreError("the local store is closed")
             try:
-                with self._writer.begin() as conn:
+                with (self._writer if durable else self._relaxed).begin() as conn:
                     yield conn
             except StoreError:
                 raise
@@ -181,13 +185,8 @@ class Store:
 
     def last_event(self, person_key: str) -> StoredEvent | None:
         """The person's latest recorded event (by insertion order), or None if they have none."""
-        query = (
-            select(*_WITH_STATE)
-            .select_from(presence.join(events, events.c.seq == presence.c.seq).join(outbox))
-            .where(presence.c.person_key == person_key)
-        )
         with self._read("reading the last event") as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_LAST_EVENT_SQL, {"key": person_key}).first()
         return row_to_event(row, row[-1]) if row is not None else None
 
     def occupancy(self) -> int:
@@ -198,14 +197,8 @@ class Store:
 
     def inside(self) -> list[StoredEvent]:
         """The entry events of everyone inside, oldest first: the evacuation roll-call."""
-        query = (
-            select(*_WITH_STATE)
-            .select_from(presence.join(events, events.c.seq == presence.c.seq).join(outbox))
-            .where(presence.c.direction == Direction.ENTRY.value)
-            .order_by(presence.c.wall_time_us, presence.c.seq)
-        )
         with self._read("listing who is inside") as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(_INSIDE_SQL).all()
         return [row_to_event(row, row[-1]) for row in rows]
 
     def events(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[StoredEvent]:
@@ -256,20 +249,13 @@ class Store:
         needle = text_.strip()
         if not needle or limit <= 0:
             return []
-        query = (
-            select(*_WITH_STATE)
-            .select_from(presence.join(events, events.c.seq == presence.c.seq).join(outbox))
-            .where(
-                or_(
-                    presence.c.search_name.like(f"%{_escape_like(fold_text(needle))}%", escape="\\"),
-                    presence.c.id_number.like(f"%{_escape_like(needle)}", escape="\\"),
-                )
-            )
-            .order_by(presence.c.wall_time_us.desc(), presence.c.seq.desc())
-            .limit(limit)
-        )
+        params = {
+            "name": f"%{_escape_like(fold_text(needle))}%",
+            "id_suffix": f"%{_escape_like(needle)}",
+            "limit": limit,
+        }
         with self._read("searching") as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(_SEARCH_SQL, params).all()
         return [row_to_event(row, row[-1]) for row in rows]
 
     def purge(self, older_than: datetime) -> int:
@@ -281,7 +267,7 @@ class Store:
         cut = to_us(older_than, "older_than")
         total = 0
         while True:
-            with self._write("purging old events") as conn:
+            with self._write("purging old events", durable=False) as conn:
                 seqs = conn.exec_driver_sql(_PURGE_SELECT, (cut, _PURGE_CHUNK)).scalars().all()
                 if seqs:
                     ids = json.dumps(seqs)
@@ -304,7 +290,7 @@ class Store:
             .order_by(outbox.c.seq)
             .limit(limit)
         )
-        with self._write("claiming pending events") as conn:
+        with self._write("claiming pending events", durable=False) as conn:
             rows = conn.execute(query).all()
             if rows:
                 # Under the write lock the pending rows up to the last one read are exactly the rows read.
@@ -325,7 +311,7 @@ class Store:
 
     def release_unacknowledged(self) -> int:
         """Every sent event back to pending: call at start-up, after a crash between send and acknowledge."""
-        with self._write("releasing sent events") as conn:
+        with self._write("releasing sent events", durable=False) as conn:
             result = conn.execute(
                 outbox.update().where(outbox.c.state == SENT).values(state=PENDING, updated_at_us=_now_us())
             )
@@ -336,7 +322,7 @@ class Store:
         if ids == "[]":
             return 0
         seqs = select(events.c.seq).where(events.c.uuid.in_(select(text("value")).select_from(func.json_each(ids))))
-        with self._write(f"marking events {to_state}") as conn:
+        with self._write(f"marking events {to_state}", durable=False) as conn:
             result = conn.execute(
                 outbox.update()
                 .where(outbox.c.state.in_(from_states), outbox.c.seq.in_(seqs))
@@ -346,9 +332,8 @@ class Store:
 
     def pending_count(self) -> int:
         """Events not yet acknowledged by the server (pending + sent)."""
-        query = select(func.count()).select_from(outbox).where(outbox.c.state.in_((PENDING, SENT)))
         with self._read("counting pending events") as conn:
-            return int(conn.execute(query).scalar_one())
+            return int(conn.exec_driver_sql(_UNACKED_COUNT_SQL).scalar_one())
 
     def outbox_counts(self) -> dict[str, int]:
         """{"pending": n, "sent": m, "acknowledged": k}."""
@@ -358,14 +343,9 @@ class Store:
         return {state: int(counts.get(state, 0)) for state in (PENDING, SENT, ACKNOWLEDGED)}
 
     def oldest_pending_time(self) -> datetime | None:
-        """Wall time of the oldest event not yet acknowledged, or None when everything is synced."""
-        query = (
-            select(func.min(events.c.wall_time_us))
-            .select_from(outbox.join(events))
-            .where(outbox.c.state.in_((PENDING, SENT)))
-        )
+        """Wall time of the first-recorded event not yet acknowledged (the one waiting longest), or None."""
         with self._read("reading the oldest pending event") as conn:
-            value = conn.execute(query).scalar_one()
+            value = conn.exec_driver_sql(_OLDEST_UNACKED_SQL).scalar()
         return from_us(value) if value is not None else None
 
     # --- key/value state -----------------------------------------------------------------------------------
@@ -385,29 +365,66 @@ class Store:
     # --- benchmark support ---------------------------------------------------------------------------------
 
     def _bulk_load(self, new_events: Iterable[NewEvent], outbox_state: str = ACKNOWLEDGED, batch: int = 50_000) -> int:
-        """Insert many events fast (benchmarks only): large transactions, executemany, presence updated per batch.
+        """Insert many events fast (benchmarks only): large transactions and executemany.
 
-        Same rows as record() would write; not for production use (a batch is not durable until it commits)."""
+        Writes the same rows as record() would; not for production (nothing is durable until a batch commits)."""
         total = 0
         now = _now_us()
         iterator = iter(new_events)
         while chunk := list(itertools.islice(iterator, batch)):
             with self._write("bulk loading events") as conn:
-                first = conn.exec_driver_sql(
-                    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),"
-                    " coalesce((SELECT max(seq) FROM events), 0)) + 1"
-                ).scalar_one()
+                first = conn.exec_driver_sql(_NEXT_SEQ).scalar_one()
                 rows = [dict(event_to_row(event), seq=first + i) for i, event in enumerate(chunk)]
                 conn.execute(insert(events), rows)
-                conn.execute(
-                    insert(outbox),
-                    [{"seq": r["seq"], "state": outbox_state, "attempts": 0, "updated_at_us": now} for r in rows],
+                conn.exec_driver_sql(
+                    "INSERT INTO outbox (seq, state, attempts, updated_at_us) VALUES (?, ?, 0, ?)",
+                    [(r["seq"], outbox_state, now) for r in rows],
                 )
-                for row in rows:  # in seq order, so the last event of each person wins
-                    conn.execute(_presence_upsert(row, row["seq"]))
+                latest = {r["person_key"]: r for r in rows}  # rows are in seq order: the last one wins
+                conn.exec_driver_sql(
+                    _PRESENCE_UPSERT_SQL,
+                    [
+                        (k, r["direction"], r["seq"], r["wall_time_us"], r["id_number"], fold_text(r["full_name"]))
+                        for k, r in latest.items()
+                    ],
+                )
             total += len(chunk)
         return total
 
+
+_NEXT_SEQ = """SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+                  coalesce((SELECT max(seq) FROM events), 0)) + 1"""
+_PRESENCE_UPSERT_SQL = """
+    INSERT INTO presence (person_key, direction, seq, wall_time_us, id_number, search_name) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (person_key) DO UPDATE SET direction = excluded.direction, seq = excluded.seq,
+        wall_time_us = excluded.wall_time_us, id_number = excluded.id_number, search_name = excluded.search_name"""
+
+
+# Hot queries as explicit SQL. CROSS JOIN fixes SQLite's loop order (presence first): without statistics the planner
+# was seen to scan the 1M-row events table instead of the small presence table.
+_E_COLUMNS = ", ".join(f"e.{name}" for name in EVENT_FIELDS) + ", o.state"
+_FROM_PRESENCE = "presence AS p CROSS JOIN events AS e ON e.seq = p.seq CROSS JOIN outbox AS o ON o.seq = e.seq"
+_LAST_EVENT_SQL = text(f"SELECT {_E_COLUMNS} FROM {_FROM_PRESENCE} WHERE p.person_key = :key")
+_INSIDE_SQL = text(
+    f"SELECT {_E_COLUMNS} FROM {_FROM_PRESENCE} WHERE p.direction = 'entry' ORDER BY p.wall_time_us, p.seq"
+)
+# The LIMIT keeps the subquery a separate step: match on presence alone, then fetch only the hits' events.
+_SEARCH_SQL = text(f"""
+    SELECT {_E_COLUMNS} FROM (
+        SELECT seq, wall_time_us FROM presence
+        WHERE search_name LIKE :name ESCAPE '\\' OR id_number LIKE :id_suffix ESCAPE '\\'
+        ORDER BY wall_time_us DESC, seq DESC LIMIT :limit
+    ) AS p CROSS JOIN events AS e ON e.seq = p.seq CROSS JOIN outbox AS o ON o.seq = e.seq
+    ORDER BY p.wall_time_us DESC, p.seq DESC""")
+
+# One subquery per partial index (ix_outbox_pending, ix_outbox_sent): an IN over both would scan the table.
+_UNACKED_COUNT_SQL = """SELECT (SELECT count(*) FROM outbox WHERE state = 'pending')
+                            + (SELECT count(*) FROM outbox WHERE state = 'sent')"""
+# The first-recorded unacknowledged event (index lookups only; min() of two NULL-safe operands).
+_OLDEST_UNACKED_SQL = """
+    WITH firsts AS (SELECT (SELECT min(seq) FROM outbox WHERE state = 'pending') AS p,
+                           (SELECT min(seq) FROM outbox WHERE state = 'sent') AS s)
+    SELECT e.wall_time_us FROM events AS e, firsts WHERE e.seq = min(coalesce(p, s), coalesce(s, p))"""
 
 _PURGE_SELECT = """
     SELECT e.seq FROM events AS e JOIN outbox AS o ON o.seq = e.seq
