@@ -192,7 +192,7 @@ def test_camera_reconnects_with_exponential_backoff(tmp_path: Path) -> None:
     assert level(frame.image) == 0 and frame.index == 5  # the reopened stream; the index keeps counting
     assert camera.reconnects == 1 and camera.reconnect_attempts >= 4
     camera.close()
-    assert camera.read() is None
+    assert camera.read() is None and camera.state is SourceState.ENDED
 
 
 def test_camera_close_while_reconnecting_stops_the_thread(tmp_path: Path) -> None:

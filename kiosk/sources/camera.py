@@ -124,7 +124,7 @@ class CameraSource:
         if cap is not None:
             try:
                 ok, image = cap.read()
-            except cv2.error:
+            except Exception:  # noqa: BLE001 - a driver error is a lost camera, never a crash of the loop
                 ok = False
         if ok and isinstance(image, np.ndarray) and image.size:
             self._failed_reads = 0
@@ -178,6 +178,7 @@ class CameraSource:
 
     def close(self) -> None:
         self._closed.set()
+        self._state = SourceState.ENDED
         _release(self._cap)
         self._cap = None
         if self._reconnector is not None:
