@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from media import write_video
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from ui_support import make_settings, station_factory, wait_for_views  # noqa: F401 (fixture)
+from ui_support import make_settings, stations, wait_for_views
 
 from kiosk.config import load_settings
 from kiosk.demo import demo_people
 from kiosk.store import Store
 from ui.pin import hash_pin, verify_pin
+
+station_factory = pytest.fixture(stations)
 
 PERSON = demo_people(1, seed=11)[0]
 

@@ -10,12 +10,14 @@ import cv2
 import pytest
 from media import write_video
 from PySide6.QtCore import QTimer
-from ui_support import make_settings, station_factory, wait_for_views  # noqa: F401 (fixture)
+from ui_support import make_settings, stations, wait_for_views
 
 from kiosk.demo import demo_people
 from kiosk.privacy import mask_name
 from kiosk.sources import CameraSource
 from kiosk.store import Store
+
+station_factory = pytest.fixture(stations)
 
 PEOPLE = demo_people(3, seed=7)
 

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from kiosk.config import Settings, settings_from_mapping
 from kiosk.sources import open_source
 from kiosk.store import Store
@@ -63,9 +61,9 @@ def wait_for_views(qtbot: Any, station: Any, count: int, timeout_ms: int = 15000
     return station.views
 
 
-@pytest.fixture
-def station_factory(qtbot: Any) -> Any:
-    """make(settings, source=..., ...) -> a started Station; every one is stopped after the test."""
+def stations(qtbot: Any) -> Any:
+    """Fixture body (`station_factory = pytest.fixture(stations)` in a test module): make(settings, source=...)
+    -> a started Station; every one is stopped after the test."""
     made: list[Any] = []
 
     def make(settings: Settings, **kwargs: Any) -> Any:
