@@ -566,3 +566,37 @@ def test_sigkilled_writer_loses_nothing_it_reported(tmp_path: Path) -> None:
         assert store.pending_count() == len(stored) == store.occupancy()
         with store._reader.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
+def test_bulk_load_matches_record(tmp_path: Path) -> None:
+    # The benchmark's bulk path must build the same database as record() would.
+    history = [
+        make_event("a", at=T0),
+        make_event("b", at=T0 + timedelta(minutes=1)),
+        make_event("a", Direction.EXIT, at=T0 + timedelta(minutes=2)),
+        make_event("c", at=T0 + timedelta(minutes=3), name="Đỗ Thị Ưng"),
+    ]
+    with Store.open(tmp_path / "bulk.db") as bulk, Store.open(tmp_path / "rec.db") as rec:
+        assert bulk._bulk_load(history[:2], "acknowledged", batch=1) == 2
+        assert bulk._bulk_load(history[2:], "pending", batch=1) == 2
+        for event in history:
+            rec.record(event)
+        rec.acknowledge([history[0].uuid, history[1].uuid])
+        for store in (bulk, rec):
+            assert store.occupancy() == 2
+            assert [e.person_key for e in store.inside()] == ["b", "c"]
+            assert [e.uuid for e in store.search("do thi ung")] == [history[3].uuid]
+            assert store.outbox_counts() == {"pending": 2, "sent": 0, "acknowledged": 2}
+        assert list(bulk.events()) == list(rec.events())
+        assert bulk.record(make_event("d")).seq == 5
+
+
+def test_background_checkpoint_moves_events_into_the_main_file(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    with Store.open(path) as store:
+        recorded = [store.record(make_event(f"p{i}")) for i in range(20)]
+        deadline = time.monotonic() + 10
+        while recorded[-1].uuid.encode() not in path.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.2)  # only the checkpointer copies WAL pages into the main file
+        assert recorded[-1].uuid.encode() in path.read_bytes()
+        assert store.count_events() == 20

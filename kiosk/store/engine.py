@@ -14,6 +14,8 @@ BUSY_TIMEOUT_MS = 10_000
 # Keep the WAL file from growing without bound after a burst (bytes kept after a checkpoint).
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 CACHE_KIB = 16 * 1024  # per connection
+# Writers checkpoint only past this many WAL pages (40 MB); normally checkpoint.Checkpointer gets there first.
+WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
 def _configure(dbapi_conn: sqlite3.Connection, synchronous: str) -> None:
@@ -28,6 +30,7 @@ def _configure(dbapi_conn: sqlite3.Connection, synchronous: str) -> None:
         # A larger page cache than SQLite's 2 MB default keeps the presence table and the hot index pages in
         # memory. (No mmap: it turns a disk read error into SIGBUS, where we want a StoreError.)
         cursor.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
     finally:
         cursor.close()
     dbapi_conn.create_function("kiosk_fold", 1, fold_text, deterministic=True)
