@@ -364,8 +364,14 @@ class FaultProxy:
                 self._record(kind, status)
                 self._answer(status, up_headers, up_body)
 
-            do_GET = _handle
-            do_POST = _handle
+            def _handle_quietly(self) -> None:
+                try:
+                    self._handle()
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the kiosk went away (killed, timed out): nothing to answer
+
+            do_GET = _handle_quietly
+            do_POST = _handle_quietly
 
         return Handler
 
