@@ -38,6 +38,21 @@ def _frame_with_code(payload: bytes, *, module_px: int = 4, at: tuple[int, int] 
     return frame, corners
 
 
+def _fake_qr_frame(seed: int = 0) -> np.ndarray:
+    """A 720p frame with a damaged QR: finder patterns and format information intact, ~45% of the data modules
+    flipped, far beyond error correction. Detectors locate it; nobody can read it. The chain tries every step."""
+    rng = np.random.default_rng(seed)
+    modules = scene.qr_modules(b"damaged code that cannot be read back at all, really").copy()
+    n = modules.shape[0]
+    flip = rng.random((n, n)) < 0.45
+    flip[:14, :] = flip[:, :14] = flip[-13:, :] = flip[:, -13:] = False
+    img = np.where(modules ^ flip, 0, 255).astype(np.uint8)
+    img = cv2.resize(img, None, fx=6, fy=6, interpolation=cv2.INTER_NEAREST)
+    frame = scene.background(1280, 720, seed=2)
+    frame[100 : 100 + img.shape[0], 300 : 300 + img.shape[1]] = img[:, :, None]
+    return frame
+
+
 def _gray(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
@@ -140,12 +155,13 @@ def test_chain_fallback_rescues_a_dark_backlit_code() -> None:
 
 
 def test_chain_respects_its_budget_on_frames_without_codes() -> None:
-    """Empty frames run the fallbacks; the budget caps how many. The chain's clock is this thread's CPU time
-    here, so other processes on a busy CI machine do not make the test flaky."""
+    """A located-but-unreadable symbol runs every fallback; the budget caps how many. The chain's clock is this
+    thread's CPU time here, so other processes on a busy CI machine do not make the test flaky."""
     cv2.setNumThreads(1)
     chain = DecoderChain([ZxingEngine(), ZbarEngine()], budget_ms=6, clock=time.thread_time)
     unbounded = DecoderChain([ZxingEngine(), ZbarEngine()], budget_ms=10_000, clock=time.thread_time)
-    frame = scene.background(1280, 720, seed=2)
+    frame = _fake_qr_frame()
+    assert ZxingEngine().decode_with_candidates(_gray(frame)) == ([], True)  # located, not readable
     for _ in range(3):
         chain.decode(frame)  # learn what each step costs here
         unbounded.decode(frame)
@@ -162,8 +178,24 @@ def test_chain_respects_its_budget_on_frames_without_codes() -> None:
     assert chain.stats.skipped_for_budget > 0 and unbounded.stats.skipped_for_budget == 0
 
 
+def test_frames_where_nothing_is_located_get_only_the_blind_fallbacks() -> None:
+    """The empty doorway (most of the day) must be cheap: no zbar, no 2x upscale, only the blind steps."""
+    frame = scene.background(1280, 720, seed=4)
+    assert ZxingEngine().decode_with_candidates(_gray(frame)) == ([], False)
+    ran: list[str] = []
+
+    class Recording(ZbarEngine):
+        def decode(self, gray: np.ndarray) -> list[DecodedCode]:
+            ran.append("zbar")
+            return super().decode(gray)
+
+    chain = DecoderChain([ZxingEngine(), Recording()], budget_ms=10_000)
+    assert chain.decode(frame) == [] and chain.stats.blind_misses == 1 and ran == []
+    assert chain.decode(_fake_qr_frame()) == [] and chain.stats.blind_misses == 1 and ran == ["zbar"]
+
+
 def test_a_bigger_budget_runs_more_steps() -> None:
-    frame = scene.background(640, 480, seed=4)
+    frame = _fake_qr_frame(seed=4)
     small, big = make_chain(["zxing", "zbar"], budget_ms=0.5), make_chain(["zxing", "zbar"], budget_ms=500)
     small.decode(frame)
     big.decode(frame)

@@ -41,12 +41,19 @@ class ZxingEngine:
 
     def decode(self, gray: np.ndarray) -> list[DecodedCode]:
         """Every valid QR code in `gray`; [] on no code or unusable pixels."""
+        return self.decode_with_candidates(gray)[0]
+
+    def decode_with_candidates(self, gray: np.ndarray) -> tuple[list[DecodedCode], bool]:
+        """(valid codes, whether anything QR-like was found at all, readable or not).
+
+        The chain uses the second value to decide how hard to try: a symbol that was located but failed its
+        error correction is worth every fallback; a frame where nothing was located gets only the cheap ones."""
         if gray.ndim != 2 or gray.size == 0 or min(gray.shape) < 21:
-            return []
+            return [], False
         try:
-            results = self._zx.read_barcodes(np.ascontiguousarray(gray), **self._options)
+            results = self._zx.read_barcodes(np.ascontiguousarray(gray), return_errors=True, **self._options)
         except (ValueError, RuntimeError):
-            return []
+            return [], False
         codes = []
         for result in results:
             data = bytes(result.bytes)
@@ -55,4 +62,4 @@ class ZxingEngine:
             pos = result.position
             corners = (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
             codes.append(DecodedCode(data, tuple((float(p.x), float(p.y)) for p in corners), self.name))
-        return codes
+        return codes, bool(results)
