@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import uuid as uuid_module
 import zlib
 from collections.abc import Iterable, Mapping
@@ -131,9 +132,14 @@ def _field(obj: Mapping[str, Any], name: str, kind: type | tuple[type, ...], whe
     return value
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _parse_uuid(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ProtocolError(f"{where}.uuid: missing or not a string")
+    if _CANONICAL_UUID.fullmatch(value):  # the usual form: no need to build a UUID object
+        return value
     try:
         return str(uuid_module.UUID(value))
     except ValueError:
@@ -155,10 +161,12 @@ _TEXT_LIMIT = 1000  # no legitimate name, key or id is longer; refuse rather tha
 
 
 def _text(obj: Mapping[str, Any], name: str, where: str) -> str:
-    value = _field(obj, name, str, where)
+    value = obj.get(name)
+    if type(value) is not str:
+        raise ProtocolError(f"{where}.{name}: missing or wrong type")
     if len(value) > _TEXT_LIMIT:
         raise ProtocolError(f"{where}.{name}: longer than {_TEXT_LIMIT} characters")
-    if "\x00" in value or not _is_utf8(value):
+    if "\x00" in value or (not value.isascii() and not _is_utf8(value)):
         raise ProtocolError(f"{where}.{name}: contains a NUL or an unpaired surrogate")
     return value
 

@@ -5,7 +5,8 @@ Load as a pytest plugin (`pytest_plugins = ["tests.conftest_pg"]` in tests/conft
 - `pg_cluster` (session): an initdb'd cluster on a unix socket and a free port, listen_addresses=''; run as the
   `postgres` user when the tests run as root. Skipped only when no `initdb` exists under
   /usr/lib/postgresql/*/bin (install the `postgresql` Debian package).
-- `pg_url` (function): a fresh, empty database in that cluster, as a `postgresql+psycopg://` URL.
+- `pg_url` (function): a fresh, empty schema in that cluster (its own search_path), as a `postgresql+psycopg://`
+  URL; `pg_cluster.create_database()` gives a whole database when a test needs one (~0.4 s).
 - `sqlite_url` (function): a SQLite file in tmp_path.
 - `server_db_url` (function, parametrised "sqlite" / "postgresql"): one of the two.
 - `live_server` (function): a factory `live_server(db_url) -> LiveServer`, a `kiosk-server serve` subprocess on
@@ -113,6 +114,18 @@ class PgCluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{self.user}@/{database}?host={self.root}&port={self.port}"
 
+    def fresh_url(self) -> str:
+        """A URL to a new, empty schema of the `postgres` database (search_path set through libpq `options`):
+        ~10 ms, where CREATE DATABASE costs ~0.4 s. Tests get one each."""
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(
+            host=str(self.root), port=self.port, user=self.user, dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute(f'CREATE SCHEMA "{name}"')
+        return f"{self.url()}&options=-csearch_path%3D{name}"
+
     def create_database(self, name: str | None = None) -> str:
         """A new empty database; returns its URL."""
         import psycopg
@@ -141,7 +154,7 @@ def pg_cluster() -> Iterator[PgCluster]:
 
 @pytest.fixture
 def pg_url(pg_cluster: PgCluster) -> str:
-    return pg_cluster.create_database()
+    return pg_cluster.fresh_url()
 
 
 @pytest.fixture
@@ -153,7 +166,7 @@ def sqlite_url(tmp_path: Path) -> str:
 def server_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'server.db'}"
-    return request.getfixturevalue("pg_cluster").create_database()
+    return request.getfixturevalue("pg_cluster").fresh_url()
 
 
 # --- a real server process -----------------------------------------------------------------------------------------

@@ -82,12 +82,66 @@ def plan_rows(batch: Batch, principal: Principal, received_at: datetime) -> tupl
     return rows, refused
 
 
+_COLUMNS = (
+    "venue_id",
+    "uuid",
+    "kiosk_id",
+    "direction",
+    "credential",
+    "person_key",
+    "id_number",
+    "full_name",
+    "date_of_birth",
+    "wall_time",
+    "corrected_time",
+    "clock_offset_ms",
+    "monotonic_ns",
+    "source",
+    "flags",
+    "details",
+    "received_at",
+)
+_PG_TYPES = (
+    "int4",
+    "text",
+    "int4",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "date",
+    "timestamptz",
+    "timestamptz",
+    "int8",
+    "int8",
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+)
+# One array parameter per column, unnested server-side: a short statement whatever the batch size (a VALUES list
+# of 500 rows x 17 columns spends ~100 ms in the driver parsing 8,500 placeholders; this spends ~2 ms).
+_PG_INSERT = (
+    f"INSERT INTO events ({', '.join(_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'%b::{kind}[]' for kind in _PG_TYPES)}) "
+    "ON CONFLICT (venue_id, uuid) DO NOTHING RETURNING uuid"
+)
+
+
+def _insert_postgresql(conn: Any, rows: list[dict[str, Any]]) -> set[str]:
+    columns = tuple([row[name] for row in rows] for name in _COLUMNS)
+    return {uuid for (uuid,) in conn.exec_driver_sql(_PG_INSERT, columns)}
+
+
 def ingest(engine: Engine, batch: Batch, principal: Principal, received_at: datetime) -> BatchResult:
     """Store the new events of `batch` (one transaction) and say, per event, what happened to it."""
     rows, refused = plan_rows(batch, principal, received_at)
     stored: set[str] = set()
     with engine.begin() as conn:
-        if rows:
+        if rows and engine.dialect.name == "postgresql":
+            stored = _insert_postgresql(conn, rows)
+        elif rows:
             statement = _insert_for(engine).on_conflict_do_nothing(index_elements=["venue_id", "uuid"])
             stored = set(conn.execute(statement.returning(events.c.uuid), rows).scalars())
         conn.execute(

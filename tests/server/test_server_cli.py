@@ -33,6 +33,7 @@ def last_line(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_venue_kiosk_user_commands(server_db_url: str, tmp_path: Path) -> None:
     venue_id = last_line(cli("venue", "add", "--db", server_db_url, "--name", "Nhà hàng Sen Vàng"))
     assert venue_id.isdigit()
