@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -51,13 +52,27 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or ["qr-checkpoint"])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
+    scale = ui_scale(app)
     font = QFont("DejaVu Sans")
-    font.setPixelSize(18)
+    font.setPixelSize(round(18 * scale))
     app.setFont(font)
     style = ASSETS / "style.qss"
     if style.exists():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
+        text = style.read_text(encoding="utf-8").replace("@ASSETS@", ASSETS.as_posix())
+        app.setStyleSheet(scaled_style(text, scale))
     return app
+
+
+def ui_scale(app: QApplication) -> float:
+    """1.0 up to a 720-pixel-high screen (7-inch tablets), growing with the height above that (1080p: 1.5)."""
+    screen = app.primaryScreen()
+    height = screen.size().height() if screen is not None else 720
+    return max(1.0, height / 720)
+
+
+def scaled_style(text: str, scale: float) -> str:
+    """The style sheet with every size above 1px multiplied by `scale` (hairline borders stay 1px)."""
+    return re.sub(r"(\d+)px", lambda m: f"{round(int(m.group(1)) * scale) if int(m.group(1)) > 1 else 1}px", text)
 
 
 def cached_trust(store: Store) -> Callable[[], TrustMaterial]:

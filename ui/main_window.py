@@ -7,6 +7,7 @@ routed to `exit_requested` (the controller asks for the PIN) instead of closing.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
@@ -32,6 +33,7 @@ class MainWindow(QMainWindow):
         self.allow_close = False
         self.venue_name = ""
         self.language = "vi"
+        self.zone = ZoneInfo(timezone)  # the venue's clock, the same as on every result
         self.venue = QLabel()
         self.venue.setObjectName("venue")
         self.clock = QLabel()
@@ -98,7 +100,7 @@ class MainWindow(QMainWindow):
         self.retranslate()
 
     def _tick(self) -> None:
-        self.clock.setText(datetime.now().strftime("%H:%M"))
+        self.clock.setText(datetime.now(self.zone).strftime("%H:%M"))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
         if event.key() == Qt.Key.Key_Escape and self.kiosk_mode:

@@ -79,7 +79,7 @@ class QuestionnairePage(QWidget):
         self.labels: dict[str, QLabel] = {}
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(6)
+        grid.setVerticalSpacing(4)
         for row, (key, _text) in enumerate(QUESTIONS):
             label = QLabel()
             label.setWordWrap(True)
@@ -123,6 +123,7 @@ class QuestionnairePage(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.done_button)
         layout = QVBoxLayout(self)
+        layout.setSpacing(4)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
         layout.addWidget(scroll, 1)

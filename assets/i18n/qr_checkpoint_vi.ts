@@ -110,18 +110,18 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="122" />
-        <location filename="../../ui/main_window.py" line="123" />
+        <location filename="../../ui/main_window.py" line="124" />
+        <location filename="../../ui/main_window.py" line="125" />
         <source>QR Checkpoint</source>
         <translation>Trạm quét QR</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="124" />
+        <location filename="../../ui/main_window.py" line="126" />
         <source>Guard</source>
         <translation>Bảo vệ</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="127" />
+        <location filename="../../ui/main_window.py" line="129" />
         <source>Settings</source>
         <translation>Cài đặt</translation>
     </message>
@@ -200,37 +200,37 @@
 <context>
     <name>QuestionnairePage</name>
     <message>
-        <location filename="../../ui/questionnaire.py" line="174" />
+        <location filename="../../ui/questionnaire.py" line="175" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="175" />
+        <location filename="../../ui/questionnaire.py" line="176" />
         <source>In the last 14 days, have you had any of the following?</source>
         <translation>Trong 14 ngày qua, bạn có dấu hiệu nào sau đây không?</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="178" />
+        <location filename="../../ui/questionnaire.py" line="179" />
         <source>Yes</source>
         <translation>Có</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="179" />
+        <location filename="../../ui/questionnaire.py" line="180" />
         <source>No</source>
         <translation>Không</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="180" />
+        <location filename="../../ui/questionnaire.py" line="181" />
         <source>Body temperature (°C)</source>
         <translation>Nhiệt độ cơ thể (°C)</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="181" />
+        <location filename="../../ui/questionnaire.py" line="182" />
         <source>Confirm</source>
         <translation>Xác nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="182" />
+        <location filename="../../ui/questionnaire.py" line="183" />
         <source>Cancel</source>
         <translation>Hủy</translation>
     </message>
@@ -380,7 +380,7 @@
     <message>
         <location filename="../../ui/result_panel.py" line="85" />
         <source>Hold the code about 20 cm from the camera</source>
-        <translation>Giữ mã cách camera khoảng 20 cm</translation>
+        <translation>Giữ mã cách camera 20 cm</translation>
     </message>
     <message>
         <location filename="../../ui/result_panel.py" line="87" />
@@ -529,23 +529,23 @@
 <context>
     <name>Station</name>
     <message>
-        <location filename="../../ui/station.py" line="169" />
+        <location filename="../../ui/station.py" line="172" />
         <source>Saved</source>
         <translation>Đã lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="361" />
-        <location filename="../../ui/station.py" line="362" />
+        <location filename="../../ui/station.py" line="363" />
+        <location filename="../../ui/station.py" line="364" />
         <source>Camera disconnected. Reconnecting…</source>
         <translation>Mất kết nối camera. Đang kết nối lại…</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="362" />
+        <location filename="../../ui/station.py" line="364" />
         <source>Video ended</source>
         <translation>Hết video</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="363" />
+        <location filename="../../ui/station.py" line="365" />
         <source>Camera cannot be opened</source>
         <translation>Không mở được camera</translation>
     </message>

@@ -52,7 +52,7 @@ VI = {
     "Health declaration": "Khai báo y tế",
     "Health declaration reports symptoms. Please see the staff": "Khai báo có triệu chứng. Vui lòng gặp nhân viên",
     "Hold still: the code is blurred": "Giữ yên: mã đang bị mờ",
-    "Hold the code about 20 cm from the camera": "Giữ mã cách camera khoảng 20 cm",
+    "Hold the code about 20 cm from the camera": "Giữ mã cách camera 20 cm",
     "ID": "Số giấy tờ",
     "ID number": "Số CCCD / giấy tờ",
     "In the last 14 days, have you had any of the following?": "Trong 14 ngày qua, bạn có dấu hiệu nào sau đây không?",

@@ -1,0 +1,109 @@
+"""Drives a real station window through its screens and saves a screenshot of each (run by scripts/screenshots.sh
+under Xvfb): idle, entry, rejected, guard panel, questionnaire, settings. Demo source, throwaway database."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QGuiApplication
+
+from kiosk.config import settings_from_mapping
+from ui.app import build_station, make_application
+from ui.pin import hash_pin
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
+    """Run the event loop until `condition()` or the timeout; True when the condition was met."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        loop = QEventLoop()
+        QTimer.singleShot(30, loop.quit)
+        loop.exec()
+    return condition()
+
+
+def settle(seconds: float = 0.3) -> None:
+    wait_until(lambda: False, seconds)
+
+
+def save(window: object, out: Path, name: str, size: str) -> Path:
+    settle()
+    screen = QGuiApplication.primaryScreen()
+    on_x = QGuiApplication.platformName() == "xcb"
+    # Under X, grab the real screen (what a visitor would see); elsewhere the window renders itself.
+    pixmap = screen.grabWindow(0) if on_x else window.grab()  # type: ignore[attr-defined]
+    path = out / f"{name}-{size}.png"
+    pixmap.save(str(path))
+    print(f"saved {path}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", default="1024x600")
+    parser.add_argument("--out", default="docs/screenshots")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    width, height = (int(part) for part in args.size.split("x"))
+    work = Path(tempfile.mkdtemp(prefix="qrc-shots-"))
+    settings = settings_from_mapping({
+        "station": {"capacity": 100, "venue_name": "Nhà văn hóa Phường Bến Nghé", "questionnaire": "assisted",
+                    "cooldown_seconds": 300},
+        "camera": {"engines": ["zxing", "zbar"], "stable_frames": 2},
+        "store": {"db_path": str(work / "events.sqlite3")},
+        "ui": {"pin_hash": hash_pin("1234"), "result_hold_seconds": 30.0, "sound": False},
+    })
+    settings = dataclasses.replace(settings, path=str(work / "config.toml"))
+    app = make_application(sys.argv[:1])
+    station = build_station(settings, "demo")
+    station.on_quit = lambda: None
+    window = station.window
+    window.resize(width, height)
+    window.showFullScreen()
+    try:
+        station.start_camera("demo")  # the camera alone first: the idle screen before anyone has scanned
+        station.refresh_status()
+        wait_until(lambda: window.preview.frames_shown > 2, 10)
+        save(window, out, "idle", args.size)
+        station.start()
+        wait_until(lambda: any(v.outcome == "entry" for v in station.views), 20)
+        save(window, out, "entry", args.size)
+        station.submit_payload(b"https://example.com/menu?table=4")
+        wait_until(lambda: bool(station.views) and station.views[-1].outcome == "rejected", 10)
+        save(window, out, "rejected", args.size)
+        wait_until(lambda: sum(v.outcome == "entry" for v in station.views) >= 3, 20)
+        station.open_guard_panel()
+        save(window, out, "guard", args.size)
+        panel = window.guard_panel
+        panel.tabs.setCurrentIndex(2)
+        panel.assisted.name.setText("Phạm Thị Thu Hương")
+        panel.assisted.phone.setText("0987654321")
+        panel.assisted.id_number.setText("001185012345")
+        panel.assisted.submit_button.click()
+        window.questionnaire.answer_all_no()
+        window.questionnaire.answer("cough", True)
+        save(window, out, "questionnaire", args.size)
+        window.questionnaire.cancel_button.click()
+        station.open_settings()
+        save(window, out, "pin", args.size)
+        station._pin_accepted("settings")
+        save(window, out, "settings", args.size)
+    finally:
+        station.stop()
+        station.store.close()
+    del app
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
