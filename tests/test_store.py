@@ -600,3 +600,23 @@ def test_background_checkpoint_moves_events_into_the_main_file(tmp_path: Path) -
             time.sleep(0.2)  # only the checkpointer copies WAL pages into the main file
         assert recorded[-1].uuid.encode() in path.read_bytes()
         assert store.count_events() == 20
+
+
+def test_concurrent_claimers_never_share_an_event(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "k.db") as store:
+        for i in range(400):
+            store.record(make_event(f"p{i}"))
+        claimed: list[list[str]] = [[], []]
+
+        def claimer(slot: int) -> None:
+            while batch := store.claim_pending(7):
+                claimed[slot].extend(e.uuid for e in batch)
+
+        threads = [threading.Thread(target=claimer, args=(slot,)) for slot in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        everything = claimed[0] + claimed[1]
+        assert len(everything) == len(set(everything)) == 400
+        assert store.outbox_counts() == {"pending": 0, "sent": 400, "acknowledged": 0}

@@ -53,6 +53,11 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _json_values(array_json: str) -> Any:
+    """`SELECT value FROM json_each(?)`: a list as one bound parameter (no bound-variable limit)."""
+    return select(text("value")).select_from(func.json_each(array_json))
+
+
 def _uuid_json(uuids: Iterable[str]) -> str:
     """A list of UUIDs as one JSON parameter, expanded in SQL by json_each (no bound-variable limit)."""
     return json.dumps([str(u) for u in uuids])
@@ -294,16 +299,17 @@ class Store:
             .order_by(outbox.c.seq)
             .limit(limit)
         )
-        with self._write("claiming pending events", durable=False) as conn:
+        # Read outside the write lock (a scan's record() must not wait for this), then claim under it: only the
+        # rows that are still pending then are returned, so two claimers can never both send an event.
+        with self._read("reading pending events") as conn:
             rows = conn.execute(query).all()
-            if rows:
-                # Under the write lock the pending rows up to the last one read are exactly the rows read.
-                conn.execute(
-                    outbox.update()
-                    .where(outbox.c.state == PENDING, outbox.c.seq <= rows[-1].seq)
-                    .values(state=SENT, attempts=outbox.c.attempts + 1, updated_at_us=_now_us())
-                )
-        return [row_to_event(row, SENT) for row in rows]
+        if not rows:
+            return []
+        with self._write("claiming pending events", durable=False) as conn:
+            claimed = set(
+                conn.exec_driver_sql(_CLAIM_SQL, (_now_us(), json.dumps([row.seq for row in rows]))).scalars()
+            )
+        return [row_to_event(row, SENT) for row in rows if row.seq in claimed]
 
     def acknowledge(self, uuids: Iterable[str]) -> int:
         """Mark the events the server has stored as acknowledged; returns how many changed."""
@@ -325,11 +331,15 @@ class Store:
         ids = _uuid_json(uuids)
         if ids == "[]":
             return 0
-        seqs = select(events.c.seq).where(events.c.uuid.in_(select(text("value")).select_from(func.json_each(ids))))
+        # uuid -> seq never changes: resolve it before taking the write lock, keep the locked part short.
+        with self._read("looking up events") as conn:
+            seqs = conn.exec_driver_sql(_SEQS_OF_UUIDS_SQL, (ids,)).scalars().all()
+        if not seqs:
+            return 0
         with self._write(f"marking events {to_state}", durable=False) as conn:
             result = conn.execute(
                 outbox.update()
-                .where(outbox.c.state.in_(from_states), outbox.c.seq.in_(seqs))
+                .where(outbox.c.state.in_(from_states), outbox.c.seq.in_(_json_values(json.dumps(seqs))))
                 .values(state=to_state, updated_at_us=_now_us())
             )
         return int(result.rowcount)
@@ -435,6 +445,10 @@ _OLDEST_UNACKED_SQL = """
     WITH firsts AS (SELECT (SELECT min(seq) FROM outbox WHERE state = 'pending') AS p,
                            (SELECT min(seq) FROM outbox WHERE state = 'sent') AS s)
     SELECT e.wall_time_us FROM events AS e, firsts WHERE e.seq = min(coalesce(p, s), coalesce(s, p))"""
+
+_CLAIM_SQL = """UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at_us = ?
+    WHERE state = 'pending' AND seq IN (SELECT value FROM json_each(?)) RETURNING seq"""
+_SEQS_OF_UUIDS_SQL = "SELECT seq FROM events WHERE uuid IN (SELECT value FROM json_each(?))"
 
 _PURGE_SELECT = """
     SELECT e.seq FROM events AS e JOIN outbox AS o ON o.seq = e.seq
