@@ -148,8 +148,10 @@ def _degrade(condition: str, frame: np.ndarray, rng: random.Random, unit: float)
 
 def _camera(frame: np.ndarray, rng: random.Random, quality: int) -> np.ndarray:
     """Sensor noise, then JPEG like a webcam's MJPG stream."""
-    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, 2.0, frame.shape)
-    noisy = np.clip(frame.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    cv2.setRNGSeed(rng.randrange(2**31))  # cv2.randn: ~10x faster than numpy's normal() on a 720p frame
+    noise = np.empty(frame.shape, np.int16)
+    cv2.randn(noise, 0, 2.0)
+    noisy = np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
     ok, jpg = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return cv2.imdecode(jpg, cv2.IMREAD_COLOR) if ok else noisy
 
