@@ -27,8 +27,9 @@ VIETNAMESE = [
 ]
 
 
-def _frame_with_code(payload: bytes, *, module_px: int = 4, at: tuple[int, int] = (300, 150),
-                     size: tuple[int, int] = (1280, 720)) -> tuple[np.ndarray, list[tuple[float, float]]]:
+def _frame_with_code(
+    payload: bytes, *, module_px: int = 4, at: tuple[int, int] = (300, 150), size: tuple[int, int] = (1280, 720)
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """A BGR frame with the code pasted at `at` (top-left of its quiet zone); returns the code's true corners."""
     frame = scene.background(*size, seed=1)
     qr = scene.qr_image(payload, module_px)
@@ -194,6 +195,16 @@ def test_frames_where_nothing_is_located_get_only_the_blind_fallbacks() -> None:
     assert chain.decode(_fake_qr_frame()) == [] and chain.stats.blind_misses == 1 and ran == ["zbar"]
 
 
+def test_a_step_benched_by_one_slow_measurement_gets_retried() -> None:
+    chain = DecoderChain([ZxingEngine()], budget_ms=20, fallbacks=[(0, "sharpen")], blind_fallbacks=[])
+    chain.steps[1].cost_ms = 500.0  # as if it had once been preempted for half a second
+    frame = _fake_qr_frame(seed=1)
+    for _ in range(120):
+        chain.decode(frame)
+    assert chain.stats.skipped_for_budget < 120  # it ran again ...
+    assert chain.steps[1].cost_ms < 20  # ... and its estimate is back to what it really costs
+
+
 def test_a_bigger_budget_runs_more_steps() -> None:
     frame = _fake_qr_frame(seed=4)
     small, big = make_chain(["zxing", "zbar"], budget_ms=0.5), make_chain(["zxing", "zbar"], budget_ms=500)
@@ -220,8 +231,12 @@ def test_no_false_reads_on_noise_and_empty_frames(seed: int) -> None:
 
 def test_odd_input_never_raises() -> None:
     chain = make_chain(["zxing", "zbar"], budget_ms=20)
-    for frame in (np.zeros((0, 0, 3), np.uint8), np.zeros((5, 5), np.uint8), np.zeros((40, 40), np.float64),
-                  np.zeros((40, 40, 4), np.uint8)):
+    for frame in (
+        np.zeros((0, 0, 3), np.uint8),
+        np.zeros((5, 5), np.uint8),
+        np.zeros((40, 40), np.float64),
+        np.zeros((40, 40, 4), np.uint8),
+    ):
         assert chain.decode(frame) == []
 
 

@@ -158,6 +158,8 @@ class DecoderChain:
             elapsed_ms = (self._clock() - start) * 1000
             if elapsed_ms + step.cost_ms > self.budget_ms:
                 self.stats.skipped_for_budget += 1
+                # Let the estimate decay, so one unlucky (preempted) measurement does not bench a step for good.
+                step.cost_ms *= 0.97
                 continue  # a later, cheaper step may still fit
             codes, _ = self._run(step, gray, cache)
             if codes:
