@@ -20,8 +20,9 @@ def qr_image(payload: str | bytes, box_size: int = 6) -> np.ndarray:
     return np.array(code.make_image().convert("L"), dtype=np.uint8)
 
 
-def frame_with_code(payload: str | bytes | None, size: tuple[int, int] = (640, 480), box_size: int = 5,
-                    offset: tuple[int, int] = (0, 0)) -> np.ndarray:
+def frame_with_code(
+    payload: str | bytes | None, size: tuple[int, int] = (640, 480), box_size: int = 5, offset: tuple[int, int] = (0, 0)
+) -> np.ndarray:
     """A BGR frame of `size` (width, height): a grey scene with the code near its centre (or none)."""
     width, height = size
     frame = np.full((height, width, 3), 90, dtype=np.uint8)
@@ -31,12 +32,16 @@ def frame_with_code(payload: str | bytes | None, size: tuple[int, int] = (640, 4
         h, w = code.shape[:2]
         top = max(0, (height - h) // 2 + offset[1])
         left = max(0, (width - w) // 2 + offset[0])
-        frame[top:top + h, left:left + w] = code[: height - top, : width - left]
+        frame[top : top + h, left : left + w] = code[: height - top, : width - left]
     return frame
 
 
-def write_video(path: Path, script: Sequence[tuple[str | bytes | None, float]], fps: float = 15.0,
-                size: tuple[int, int] = (640, 480)) -> Path:
+def write_video(
+    path: Path,
+    script: Sequence[tuple[str | bytes | None, float]],
+    fps: float = 15.0,
+    size: tuple[int, int] = (640, 480),
+) -> Path:
     """A video that shows each (payload or None, seconds) of `script` in turn."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
     assert writer.isOpened(), "cv2 cannot write MJPG AVI here"

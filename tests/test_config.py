@@ -23,8 +23,10 @@ def test_defaults_when_the_file_is_missing(tmp_path):
 
 
 def test_file_then_environment(tmp_path):
-    path = write(tmp_path, '[station]\nmode = "entry"\ncapacity = 100\nvenue_name = "Chợ Bến Thành"\n'
-                           '[camera]\nengines = ["zxing"]\n')
+    path = write(
+        tmp_path,
+        '[station]\nmode = "entry"\ncapacity = 100\nvenue_name = "Chợ Bến Thành"\n[camera]\nengines = ["zxing"]\n',
+    )
     settings = load_settings(path, env={"QRC_STATION__CAPACITY": "120", "QRC_CAMERA__STABLE_FRAMES": "3"})
     assert settings.station.mode == "entry" and settings.station.venue_name == "Chợ Bến Thành"
     assert settings.station.capacity == 120 and settings.camera.stable_frames == 3
@@ -36,16 +38,19 @@ def test_config_path_from_environment(tmp_path):
     assert load_settings(env={"QRC_CONFIG": str(path)}).station.mode == "exit"
 
 
-@pytest.mark.parametrize(("text", "env", "message"), [
-    ("[station]\nmod = 'entry'\n", {}, "station.mod: unknown setting"),
-    ("[staton]\nmode = 'entry'\n", {}, "staton: unknown section"),
-    ("[station]\nmode = 'sideways'\n", {}, "station.mode: 'sideways' is not one of"),
-    ("[station]\ncooldown_seconds = 'soon'\n", {}, "station.cooldown_seconds: expected a whole number"),
-    ("", {"QRC_STATION__CAPACITY": "-5"}, "station.capacity: -5 is out of range"),
-    ("", {"QRC_UI__KIOSK_MODE": "maybe"}, "ui.kiosk_mode: expected true or false"),
-    ("[station]\nclosing_time = '25:00'\n", {}, "station.closing_time: expected HH:MM"),
-    ("[station\n", {}, "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "env", "message"),
+    [
+        ("[station]\nmod = 'entry'\n", {}, "station.mod: unknown setting"),
+        ("[staton]\nmode = 'entry'\n", {}, "staton: unknown section"),
+        ("[station]\nmode = 'sideways'\n", {}, "station.mode: 'sideways' is not one of"),
+        ("[station]\ncooldown_seconds = 'soon'\n", {}, "station.cooldown_seconds: expected a whole number"),
+        ("", {"QRC_STATION__CAPACITY": "-5"}, "station.capacity: -5 is out of range"),
+        ("", {"QRC_UI__KIOSK_MODE": "maybe"}, "ui.kiosk_mode: expected true or false"),
+        ("[station]\nclosing_time = '25:00'\n", {}, "station.closing_time: expected HH:MM"),
+        ("[station\n", {}, "not valid TOML"),
+    ],
+)
 def test_mistakes_are_one_line_naming_the_key(tmp_path, text, env, message):
     with pytest.raises(ConfigError) as caught:
         load_settings(write(tmp_path, text), env=env)

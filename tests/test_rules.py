@@ -17,18 +17,28 @@ PERSON = Credential(kind="cccd", id_number="038095001234", full_name="Lê Thị 
 
 
 def last(direction: Direction, ago: float) -> StoredEvent:
-    return StoredEvent(direction=direction, credential="cccd", person_key=PERSON.person_key,
-                       id_number=PERSON.id_number, full_name=PERSON.full_name, date_of_birth=PERSON.date_of_birth,
-                       wall_time=NOW - timedelta(seconds=ago), monotonic_ns=0)
+    return StoredEvent(
+        direction=direction,
+        credential="cccd",
+        person_key=PERSON.person_key,
+        id_number=PERSON.id_number,
+        full_name=PERSON.full_name,
+        date_of_birth=PERSON.date_of_birth,
+        wall_time=NOW - timedelta(seconds=ago),
+        monotonic_ns=0,
+    )
 
 
-@pytest.mark.parametrize(("mode", "previous", "expected"), [
-    (Mode.AUTO, None, Outcome.ENTRY),
-    (Mode.AUTO, Direction.ENTRY, Outcome.EXIT),
-    (Mode.AUTO, Direction.EXIT, Outcome.ENTRY),
-    (Mode.ENTRY, Direction.ENTRY, Outcome.ENTRY),
-    (Mode.EXIT, None, Outcome.EXIT),
-])
+@pytest.mark.parametrize(
+    ("mode", "previous", "expected"),
+    [
+        (Mode.AUTO, None, Outcome.ENTRY),
+        (Mode.AUTO, Direction.ENTRY, Outcome.EXIT),
+        (Mode.AUTO, Direction.EXIT, Outcome.ENTRY),
+        (Mode.ENTRY, Direction.ENTRY, Outcome.ENTRY),
+        (Mode.EXIT, None, Outcome.EXIT),
+    ],
+)
 def test_direction_follows_the_mode_after_the_cooldown(mode, previous, expected):
     before = last(previous, ago=3600) if previous else None
     decision = decide(PERSON, before, Policy(mode=mode), occupancy=5, now=NOW)
@@ -70,8 +80,11 @@ def test_exit_is_never_blocked_by_capacity():
 
 def test_a_rejection_stays_a_rejection_with_its_reason():
     decision = decide(Rejection(kind="cccd", code="malformed", reason="Bad date of birth"), None, Policy(), 0, NOW)
-    assert (decision.outcome, decision.reason_code, decision.reason) == (Outcome.REJECTED, "malformed",
-                                                                          "Bad date of birth")
+    assert (decision.outcome, decision.reason_code, decision.reason) == (
+        Outcome.REJECTED,
+        "malformed",
+        "Bad date of birth",
+    )
 
 
 def test_credentials_not_accepted_by_the_venue_are_rejected():
@@ -82,13 +95,16 @@ def test_credentials_not_accepted_by_the_venue_are_rejected():
     assert decide(opaque, None, Policy(accept_unknown=True), 0, NOW).outcome is Outcome.ENTRY
 
 
-@pytest.mark.parametrize(("verification", "code"), [
-    (Verification(signature="invalid"), "bad_signature"),
-    (Verification(signature="unknown_key"), "unknown_key"),
-    (Verification(signature="valid", expired=True), "expired"),
-    (Verification(signature="valid", revoked=True), "revoked"),
-    (Verification(signature="valid", key_usage="mismatch"), "key_usage"),
-])
+@pytest.mark.parametrize(
+    ("verification", "code"),
+    [
+        (Verification(signature="invalid"), "bad_signature"),
+        (Verification(signature="unknown_key"), "unknown_key"),
+        (Verification(signature="valid", expired=True), "expired"),
+        (Verification(signature="valid", revoked=True), "revoked"),
+        (Verification(signature="valid", key_usage="mismatch"), "key_usage"),
+    ],
+)
 def test_signed_credentials_failing_verification_are_rejected(verification, code):
     credential = replace(PERSON, kind="dcc", verification=verification)
     decision = decide(credential, None, Policy(), 0, NOW)
@@ -96,8 +112,9 @@ def test_signed_credentials_failing_verification_are_rejected(verification, code
 
 
 def test_valid_signed_credential_is_admitted():
-    credential = replace(PERSON, kind="dcc", verification=Verification(signature="valid", expired=False,
-                                                                        key_usage="ok"))
+    credential = replace(
+        PERSON, kind="dcc", verification=Verification(signature="valid", expired=False, key_usage="ok")
+    )
     assert decide(credential, None, Policy(), 0, NOW).outcome is Outcome.ENTRY
 
 
@@ -128,8 +145,15 @@ def test_identity_warnings_are_carried_to_the_record():
 
 
 def test_policy_from_settings():
-    station = StationSettings(mode="exit", cooldown_seconds=30, capacity=80, capacity_action="warn",
-                              accepted_credentials=("cccd",), closing_time="22:30", declaration_max_age_hours=12)
+    station = StationSettings(
+        mode="exit",
+        cooldown_seconds=30,
+        capacity=80,
+        capacity_action="warn",
+        accepted_credentials=("cccd",),
+        closing_time="22:30",
+        declaration_max_age_hours=12,
+    )
     policy = Policy.from_settings(station)
     assert policy.mode is Mode.EXIT and policy.cooldown == timedelta(seconds=30)
     assert policy.capacity == 80 and not policy.block_when_full

@@ -37,9 +37,19 @@ def people():
 @pytest.fixture(scope="module")
 def visitors_video(tmp_path_factory, people) -> Path:
     a, b, c = people
-    script = [(None, 0.5), (a.payload, 1.5), (None, 2.0), (b.payload, 1.5), (None, 2.0),
-              (a.payload, 1.5), (None, 2.0), ("https://example.com/menu", 1.5), (None, 2.0), (c.payload, 1.5),
-              (None, 0.5)]
+    script = [
+        (None, 0.5),
+        (a.payload, 1.5),
+        (None, 2.0),
+        (b.payload, 1.5),
+        (None, 2.0),
+        (a.payload, 1.5),
+        (None, 2.0),
+        ("https://example.com/menu", 1.5),
+        (None, 2.0),
+        (c.payload, 1.5),
+        (None, 0.5),
+    ]
     return write_video(tmp_path_factory.mktemp("video") / "visitors.avi", script)
 
 
@@ -49,8 +59,12 @@ def test_scan_decides_and_records_each_visitor(tmp_path, visitors_video, people)
     got = decisions(result.stdout)
     a, b, c = people
     assert [(d["decision"], d["id_number"]) for d in got] == [
-        ("entry", a.id_number), ("entry", b.id_number), ("duplicate", a.id_number), ("rejected", ""),
-        ("entry", c.id_number)]
+        ("entry", a.id_number),
+        ("entry", b.id_number),
+        ("duplicate", a.id_number),
+        ("rejected", ""),
+        ("entry", c.id_number),
+    ]
     assert all(d["time"].startswith("2026-11-25T08:00") and d["time"].endswith("+07:00") for d in got)
     assert got[0]["credential"] == "cccd" and got[0]["full_name"] == a.full_name
     assert got[0]["date_of_birth"] == a.date_of_birth.isoformat()
@@ -64,8 +78,9 @@ def test_second_pass_after_the_cooldown_checks_everyone_out(tmp_path, visitors_v
     db = tmp_path / "events.sqlite3"
     kiosk("scan", "--source", str(visitors_video), "--db", str(db), "--start-time", START)
     later = "2026-11-25T17:00:00+07:00"
-    got = decisions(kiosk("scan", "--source", str(visitors_video), "--db", str(db), "--start-time", later,
-                          "--json").stdout)
+    got = decisions(
+        kiosk("scan", "--source", str(visitors_video), "--db", str(db), "--start-time", later, "--json").stdout
+    )
     assert [d["decision"] for d in got] == ["exit", "exit", "duplicate", "rejected", "exit"]
 
 
@@ -85,8 +100,17 @@ def test_mode_entry_and_export_keeps_vietnamese_names(tmp_path, visitors_video, 
 def test_export_time_window(tmp_path, visitors_video):
     db, out = tmp_path / "events.sqlite3", tmp_path / "out.csv"
     kiosk("scan", "--source", str(visitors_video), "--db", str(db), "--start-time", START)
-    kiosk("export", "--db", str(db), "--csv", str(out), "--from", "2026-11-25T08:00:03+07:00",
-          "--to", "2026-11-25T08:00:12+07:00")
+    kiosk(
+        "export",
+        "--db",
+        str(db),
+        "--csv",
+        str(out),
+        "--from",
+        "2026-11-25T08:00:03+07:00",
+        "--to",
+        "2026-11-25T08:00:12+07:00",
+    )
     rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert len(rows) == 1  # only the second visitor entered in that window
 
@@ -105,12 +129,15 @@ def test_decode_prints_text_points_and_fields(tmp_path, people):
     assert len(got[0]["points"]) == 4
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["scan", "--source", "/nonexistent/video.avi"], "video.avi"),
-    (["scan", "--source", "CORRUPT"], "CORRUPT"),
-    (["scan", "--source", "demo", "--db", "/proc/events.sqlite3"], "/proc/events.sqlite3"),
-    (["decode", "NOT_AN_IMAGE"], "not a readable image"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scan", "--source", "/nonexistent/video.avi"], "video.avi"),
+        (["scan", "--source", "CORRUPT"], "CORRUPT"),
+        (["scan", "--source", "demo", "--db", "/proc/events.sqlite3"], "/proc/events.sqlite3"),
+        (["decode", "NOT_AN_IMAGE"], "not a readable image"),
+    ],
+)
 def test_bad_input_is_one_line_and_non_zero(tmp_path, args, message):
     corrupt = tmp_path / "corrupt.avi"
     corrupt.write_bytes(random.Random(1).randbytes(5000))
@@ -129,5 +156,7 @@ def test_config_typo_is_one_line(tmp_path, visitors_video):
     config.write_text("[station]\ncooldown = 5\n")
     result = kiosk("scan", "--source", str(visitors_video), "--config", str(config), check=False)
     assert result.returncode == 2
-    assert result.stderr.strip() == "kiosk: error: station.cooldown: unknown setting (known: " + \
-        result.stderr.split("(known: ")[1].strip()
+    assert (
+        result.stderr.strip()
+        == "kiosk: error: station.cooldown: unknown setting (known: " + result.stderr.split("(known: ")[1].strip()
+    )

@@ -33,9 +33,23 @@ def test_sigkill_at_random_moments(tmp_path):
         start = datetime(2026, 11, 1, 8, 0).astimezone() + timedelta(days=run)  # each run is another day
         out = tmp_path / f"run{run}.jsonl"
         with out.open("w") as stdout:
-            child = subprocess.Popen([sys.executable, "-m", "kiosk", "scan", "--source", str(video), "--db", str(db),
-                                      "--start-time", start.isoformat(), "--json"], stdout=stdout,
-                                     stderr=subprocess.DEVNULL)
+            child = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "kiosk",
+                    "scan",
+                    "--source",
+                    str(video),
+                    "--db",
+                    str(db),
+                    "--start-time",
+                    start.isoformat(),
+                    "--json",
+                ],
+                stdout=stdout,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(rng.uniform(0.8, 3.0))
             child.send_signal(signal.SIGKILL)
             child.wait()

@@ -6,6 +6,7 @@ import argparse
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from kiosk.cli import CommandError, add_common_options, parse_time, load_settings_from_args, open_store_from_args
 from kiosk.commands.output import emit
@@ -42,17 +43,17 @@ def run(args: argparse.Namespace) -> int:
         store.purge(datetime.now(UTC) - timedelta(days=settings.station.retention_days))
         pipeline = build_pipeline(settings, store)
         try:
-            _scan(source, pipeline, args)
+            _scan(source, pipeline, args, ZoneInfo(settings.station.timezone))
         finally:
             source.close()
     return 0
 
 
-def _scan(source: FrameSource, pipeline: Pipeline, args: argparse.Namespace) -> None:
-    start = args.start_time or datetime.now(UTC).astimezone()
+def _scan(source: FrameSource, pipeline: Pipeline, args: argparse.Namespace, zone: ZoneInfo) -> None:
+    start = args.start_time or datetime.now(zone)
     frames = _file_frames(source) if source.is_file else _newest_frames(source)
     for count, frame in enumerate(frames, start=1):
-        now = start + timedelta(seconds=frame.position) if source.is_file else datetime.now(UTC).astimezone()
+        now = start + timedelta(seconds=frame.position) if source.is_file else datetime.now(zone)
         for result in (*pipeline.auto_checkout_if_due(now), *pipeline.process_frame(frame, now)):
             emit(result, args.json)
         if args.max_frames and count >= args.max_frames:
