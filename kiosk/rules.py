@@ -88,7 +88,7 @@ def decide(parsed: ParseResult, last: StoredEvent | None, policy: Policy, occupa
         return refusal
     if last is not None and now - last.wall_time < policy.cooldown:
         return Decision(Outcome.DUPLICATE, reason_code="duplicate", previous_time=last.wall_time,
-                        reason=f"Already recorded at {last.wall_time.isoformat(timespec='seconds')}",
+                        reason=f"Already recorded at {last.wall_time.astimezone(now.tzinfo):%H:%M:%S}",
                         warnings=parsed.warnings)
     direction = next_direction(policy.mode, last)
     return _admit(direction, last, policy, occupancy, parsed.warnings)
