@@ -32,7 +32,7 @@ from .schema import EVENT_COLUMNS, events, kv_state, outbox, presence
 
 PENDING, SENT, ACKNOWLEDGED = "pending", "sent", "acknowledged"
 _EVENTS_PAGE = 2000  # rows per query when streaming events()
-_PURGE_CHUNK = 5000  # rows per purge transaction, so scans are never blocked for long
+_PURGE_CHUNK = 1000  # rows per purge transaction: a scan waits at most one chunk (tens of ms)
 _WITH_STATE = (*EVENT_COLUMNS, outbox.c.state)
 
 
