@@ -122,3 +122,24 @@ def test_unreadable_trust_file_is_one_clear_error(tmp_path: Path) -> None:
         trust.load_trust_list(path)
     with pytest.raises(trust.TrustFileError, match="cannot read"):
         trust.load_trust_list(tmp_path / "missing.json")
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.text(max_size=120), person=st.text(alphabet="ABCDEFGHJKMNPQRSTVWXYZ0123456789", min_size=1, max_size=40))
+def test_any_name_issues_a_code_that_fits_and_verifies(name: str, person: str) -> None:
+    from datetime import timedelta
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from kiosk.credentials.base import TrustMaterial
+    from kiosk.credentials.personal_sign import MAX_QR_CHARS, fit_name, issue_personal_qr
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    now = CONTEXT.now
+    text = issue_personal_qr(key, "K261125ABCD", person, name, now + timedelta(days=1), now, False)
+    assert len(text) <= MAX_QR_CHARS
+    result = personal.FORMAT.parse(text.encode(), ParseContext(now=now, trust=TrustMaterial(
+        personal_keys={"K261125ABCD": key.public_key()})))
+    assert isinstance(result, Credential) and result.verification is not None
+    assert result.verification.signature == "valid" and result.id_number == person
+    assert fit_name(name).startswith(result.full_name)
