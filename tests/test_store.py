@@ -620,3 +620,26 @@ def test_concurrent_claimers_never_share_an_event(tmp_path: Path) -> None:
         everything = claimed[0] + claimed[1]
         assert len(everything) == len(set(everything)) == 400
         assert store.outbox_counts() == {"pending": 0, "sent": 400, "acknowledged": 0}
+
+
+def test_bad_event_values_are_refused_before_writing(store: Store) -> None:
+    with pytest.raises(StoreError, match="JSON"):
+        store.record(make_event(details={"when": object()}))
+    with pytest.raises(StoreError, match="direction"):
+        store.record(make_event(direction="sideways"))  # type: ignore[arg-type]
+    assert store.count_events() == 0 and store.pending_count() == 0
+
+
+def test_state_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    with Store.open(path) as store:
+        assert store.get_state("etag:config") is None
+        store.set_state("etag:config", 'W/"abc"')
+        store.set_state("clock.offset", "-3.5")
+        store.set_state("clock.offset", "1.25")
+        store.set_state("gone", "x")
+        store.set_state("gone", None)
+    with Store.open(path) as store:
+        assert store.get_state("etag:config") == 'W/"abc"'
+        assert store.get_state("clock.offset") == "1.25"
+        assert store.get_state("gone") is None
