@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from kiosk.credentials import dcc, personal, trust
 from kiosk.credentials.base import Credential, ParseContext, Rejection
 from kiosk.credentials.base45 import ALPHABET, Base45Error, b45decode, b45encode
+from kiosk.credentials.text import clean_field
 
 CONTEXT = ParseContext(now=datetime(2026, 11, 25, tzinfo=UTC))
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared/testdata/dcc"
@@ -142,4 +143,22 @@ def test_any_name_issues_a_code_that_fits_and_verifies(name: str, person: str) -
         personal_keys={"K261125ABCD": key.public_key()})))
     assert isinstance(result, Credential) and result.verification is not None
     assert result.verification.signature == "valid" and result.id_number == person
-    assert fit_name(name).startswith(result.full_name)
+    # What the kiosk shows: the (possibly shortened) signed name, without unsafe characters.
+    assert clean_field(fit_name(name), 200).text.startswith(result.full_name)
+
+
+def test_bidi_override_in_a_signed_name_never_reaches_the_screen() -> None:
+    from datetime import timedelta
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from kiosk.credentials.base import TrustMaterial
+    from kiosk.credentials.personal_sign import issue_personal_qr
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    text = issue_personal_qr(key, "K1", "P1", "An\u202eB\u200bình", CONTEXT.now + timedelta(days=1))
+    result = personal.FORMAT.parse(text.encode(), ParseContext(now=CONTEXT.now, trust=TrustMaterial(
+        personal_keys={"K1": key.public_key()})))
+    assert isinstance(result, Credential)
+    assert result.full_name == "AnBình" and "unsafe_text" in result.warnings
+    assert result.verification is not None and result.verification.signature == "valid"

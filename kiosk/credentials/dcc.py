@@ -26,9 +26,12 @@ from cryptography.x509.oid import ExtensionOID
 from kiosk.credentials.base import Credential, ParseContext, ParseResult, Rejection, TrustMaterial, Verification
 from kiosk.credentials.base45 import Base45Error, b45decode
 from kiosk.credentials.cose import ALG_NAMES, CoseError, CoseSign1, decode_sign1, verify_sign1
+from kiosk.credentials.text import clean_field
 
 KIND = "dcc"
 PREFIX = "HC1:"
+MAX_NAME_CHARS = 200
+MAX_ID_CHARS = 120  # a UVCI is at most 50 characters in the schema; leave room, refuse blobs
 MAX_DECOMPRESSED = 64 * 1024  # a real certificate is under 2 KiB; more is a zip bomb
 
 CLAIM_ISSUER = 1
@@ -275,13 +278,18 @@ def certificate_id(dgc: Mapping[str, Any], cert_type: str | None) -> str:
 def to_credential(decoded: DecodedDcc, context: ParseContext) -> Credential:
     dgc, claims = decoded.certificate, decoded.claims
     cert_type = certificate_type(dgc)
-    uvci = certificate_id(dgc, cert_type)
+    # Signed is not the same as safe to show: bidi overrides or control characters never reach the screen.
+    uvci_text = clean_field(certificate_id(dgc, cert_type), MAX_ID_CHARS)
+    name = clean_field(holder_name(dgc), MAX_NAME_CHARS)
+    uvci = uvci_text.text
     dob_raw = _text(dgc.get("dob"))
     expires, issued = _epoch(claims.get(CLAIM_EXPIRY)), _epoch(claims.get(CLAIM_ISSUED_AT))
     issuer = claims.get(CLAIM_ISSUER)
     warnings: list[str] = []
     if decoded.uncompressed:
         warnings.append("uncompressed")
+    if name.had_unsafe or uvci_text.had_unsafe:
+        warnings.append("unsafe_text")
     if not uvci:
         warnings.append("no_certificate_id")
     if sum(1 for kind in CERT_TYPES if dgc.get(kind)) > 1:
@@ -303,7 +311,7 @@ def to_credential(decoded: DecodedDcc, context: ParseContext) -> Credential:
         kind=KIND,
         # The UVCI identifies the certificate; without one, a digest of the signed payload is still stable.
         id_number=uvci or "dcc:" + _digest(decoded.message.payload),
-        full_name=holder_name(dgc),
+        full_name=name.text,
         date_of_birth=date_of_birth(dob_raw),
         fields=fields,
         warnings=tuple(warnings),

@@ -33,6 +33,7 @@ from kiosk.credentials.base import (
 )
 from kiosk.credentials.base45 import Base45Error, b45decode
 from kiosk.credentials.personal_sign import MAX_ID_CHARS, MAX_KID_CHARS, PREFIX, SIGNING_CONTEXT, VERSION
+from kiosk.credentials.text import clean_field
 
 KIND = "personal"
 MAX_TEXT_CHARS = 400  # far above what the issuer writes; refuses blobs before any work
@@ -126,10 +127,12 @@ def parse_personal(data: bytes, context: ParseContext) -> ParseResult:
         return Rejection(kind=KIND, code="malformed", reason=f"Not a readable personal QR ({exc})")
     expires_at = _to_time(expires)
     declaration = Declaration(_to_time(declared), symptoms) if declared is not None else None
+    shown = clean_field(name, 200)  # our server refuses such names; a forged code may still carry them
     return Credential(
         kind=KIND,
         id_number=person_id,
-        full_name=name,
+        full_name=shown.text,
+        warnings=("unsafe_text",) if shown.had_unsafe else (),
         fields={"kid": kid, "version": VERSION, "expires_at": expires_at.isoformat()},
         verification=verify(kid, person_id, expires_at, body, signature, context.trust, context.now),
         expires_at=expires_at,
