@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import Boolean, Column, Date, Engine, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, Engine, ForeignKey, Integer, MetaData, String, Table, Text, text
 
 from sync.server.models import UTCDateTime
 
@@ -48,6 +48,7 @@ declarations = Table(
     Column("qr_expires_at", UTCDateTime, nullable=False),
 )
 
+_SCHEMA_LOCK_KEY = 7_264_190_312  # next to the server's migration lock id
 _ready: set[str] = set()
 _lock = threading.Lock()
 
@@ -56,6 +57,10 @@ def ensure_schema(engine: Engine) -> None:
     """Create the tables above when missing (cheap after the first call per engine)."""
     key = str(engine.url)
     with _lock:
-        if key not in _ready:
-            metadata.create_all(engine, checkfirst=True)
-            _ready.add(key)
+        if key in _ready:
+            return
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # several server workers may start at once: one creates
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
+            metadata.create_all(conn, checkfirst=True)
+        _ready.add(key)
