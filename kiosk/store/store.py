@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kiosk.events import Direction, NewEvent, StoredEvent
 
+from . import sql
 from .checkpoint import Checkpointer
 from .codec import EVENT_FIELDS, event_to_row, fold_text, from_us, row_to_event, stored_from_new, to_us
 from .engine import CACHE_KIB, make_engine
@@ -185,7 +186,7 @@ class Store:
             with self._write("recording an event") as conn:
                 seq = conn.execute(insert(events).values(row)).inserted_primary_key[0]
                 conn.execute(insert(outbox).values(seq=seq, state=PENDING, attempts=0, updated_at_us=now))
-                conn.execute(_presence_upsert(row, seq))
+                conn.exec_driver_sql(sql.PRESENCE_UPSERT_SQL, _presence_values(row, seq))
         except StoreError as exc:
             if isinstance(exc.__cause__, IntegrityError) and "events.uuid" in str(exc):
                 raise StoreError(f"event {row['uuid']} is already recorded") from None
@@ -195,7 +196,7 @@ class Store:
     def last_event(self, person_key: str) -> StoredEvent | None:
         """The person's latest recorded event (by insertion order), or None if they have none."""
         with self._read("reading the last event") as conn:
-            row = conn.execute(_LAST_EVENT_SQL, {"key": person_key}).first()
+            row = conn.execute(sql.LAST_EVENT_SQL, {"key": person_key}).first()
         return row_to_event(row, row[-1]) if row is not None else None
 
     def occupancy(self) -> int:
@@ -207,7 +208,7 @@ class Store:
     def inside(self) -> list[StoredEvent]:
         """The entry events of everyone inside, oldest first: the evacuation roll-call."""
         with self._read("listing who is inside") as conn:
-            rows = conn.execute(_INSIDE_SQL).all()
+            rows = conn.execute(sql.INSIDE_SQL).all()
         return [row_to_event(row, row[-1]) for row in rows]
 
     def events(self, start: datetime | None = None, end: datetime | None = None) -> Iterator[StoredEvent]:
@@ -264,7 +265,7 @@ class Store:
             "limit": limit,
         }
         with self._read("searching") as conn:
-            rows = conn.execute(_SEARCH_SQL, params).all()
+            rows = conn.execute(sql.SEARCH_SQL, params).all()
         return [row_to_event(row, row[-1]) for row in rows]
 
     def purge(self, older_than: datetime) -> int:
@@ -277,7 +278,7 @@ class Store:
         total = 0
         while True:
             with self._write("purging old events", durable=False) as conn:
-                seqs = conn.exec_driver_sql(_PURGE_SELECT, (cut, _PURGE_CHUNK)).scalars().all()
+                seqs = conn.exec_driver_sql(sql.PURGE_SELECT, (cut, _PURGE_CHUNK)).scalars().all()
                 if seqs:
                     ids = json.dumps(seqs)
                     conn.exec_driver_sql("DELETE FROM presence WHERE seq IN (SELECT value FROM json_each(?))", (ids,))
@@ -307,7 +308,7 @@ class Store:
             return []
         with self._write("claiming pending events", durable=False) as conn:
             claimed = set(
-                conn.exec_driver_sql(_CLAIM_SQL, (_now_us(), json.dumps([row.seq for row in rows]))).scalars()
+                conn.exec_driver_sql(sql.CLAIM_SQL, (_now_us(), json.dumps([row.seq for row in rows]))).scalars()
             )
         return [row_to_event(row, SENT) for row in rows if row.seq in claimed]
 
@@ -333,7 +334,7 @@ class Store:
             return 0
         # uuid -> seq never changes: resolve it before taking the write lock, keep the locked part short.
         with self._read("looking up events") as conn:
-            seqs = conn.exec_driver_sql(_SEQS_OF_UUIDS_SQL, (ids,)).scalars().all()
+            seqs = conn.exec_driver_sql(sql.SEQS_OF_UUIDS_SQL, (ids,)).scalars().all()
         if not seqs:
             return 0
         with self._write(f"marking events {to_state}", durable=False) as conn:
@@ -347,7 +348,7 @@ class Store:
     def pending_count(self) -> int:
         """Events not yet acknowledged by the server (pending + sent)."""
         with self._read("counting pending events") as conn:
-            return int(conn.exec_driver_sql(_UNACKED_COUNT_SQL).scalar_one())
+            return int(conn.exec_driver_sql(sql.UNACKED_COUNT_SQL).scalar_one())
 
     def outbox_counts(self) -> dict[str, int]:
         """{"pending": n, "sent": m, "acknowledged": k}."""
@@ -359,7 +360,7 @@ class Store:
     def oldest_pending_time(self) -> datetime | None:
         """Wall time of the first-recorded event not yet acknowledged (the one waiting longest), or None."""
         with self._read("reading the oldest pending event") as conn:
-            value = conn.exec_driver_sql(_OLDEST_UNACKED_SQL).scalar()
+            value = conn.exec_driver_sql(sql.OLDEST_UNACKED_SQL).scalar()
         return from_us(value) if value is not None else None
 
     # --- key/value state -----------------------------------------------------------------------------------
@@ -388,87 +389,32 @@ class Store:
         while chunk := list(itertools.islice(iterator, batch)):
             with self._write("bulk loading events", durable=False) as conn:
                 conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MB while loading: random uuid index
-                first = conn.exec_driver_sql(_NEXT_SEQ).scalar_one()
+                first = conn.exec_driver_sql(sql.NEXT_SEQ).scalar_one()
                 rows = [event_to_row(event) for event in chunk]
                 conn.exec_driver_sql(
-                    _BULK_EVENT_SQL, [(first + i, *(r[f] for f in EVENT_FIELDS[1:])) for i, r in enumerate(rows)]
+                    sql.BULK_EVENT_SQL, [(first + i, *(r[f] for f in EVENT_FIELDS[1:])) for i, r in enumerate(rows)]
                 )
                 conn.exec_driver_sql(
                     "INSERT INTO outbox (seq, state, attempts, updated_at_us) VALUES (?, ?, 0, ?)",
                     [(first + i, outbox_state, now) for i in range(len(rows))],
                 )
                 latest = {r["person_key"]: (first + i, r) for i, r in enumerate(rows)}  # the last one wins
-                conn.exec_driver_sql(
-                    _PRESENCE_UPSERT_SQL,
-                    [
-                        (k, r["direction"], seq, r["wall_time_us"], r["id_number"], fold_text(r["full_name"]))
-                        for k, (seq, r) in latest.items()
-                    ],
-                )
+                conn.exec_driver_sql(sql.PRESENCE_UPSERT_SQL, [_presence_values(r, seq) for seq, r in latest.values()])
             total += len(chunk)
         with self._write("bulk loading events", durable=False) as conn:
             conn.exec_driver_sql(f"PRAGMA cache_size = {-CACHE_KIB}")
         return total
 
 
-_BULK_EVENT_SQL = f"INSERT INTO events ({', '.join(EVENT_FIELDS)}) VALUES ({', '.join('?' * len(EVENT_FIELDS))})"
-_NEXT_SEQ = """SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
-                  coalesce((SELECT max(seq) FROM events), 0)) + 1"""
-_PRESENCE_UPSERT_SQL = """
-    INSERT INTO presence (person_key, direction, seq, wall_time_us, id_number, search_name) VALUES (?, ?, ?, ?, ?, ?)
-    ON CONFLICT (person_key) DO UPDATE SET direction = excluded.direction, seq = excluded.seq,
-        wall_time_us = excluded.wall_time_us, id_number = excluded.id_number, search_name = excluded.search_name"""
-
-
-# Hot queries as explicit SQL. CROSS JOIN fixes SQLite's loop order (presence first): without statistics the planner
-# was seen to scan the 1M-row events table instead of the small presence table.
-_E_COLUMNS = ", ".join(f"e.{name}" for name in EVENT_FIELDS) + ", o.state"
-_FROM_PRESENCE = "presence AS p CROSS JOIN events AS e ON e.seq = p.seq CROSS JOIN outbox AS o ON o.seq = e.seq"
-_LAST_EVENT_SQL = text(f"SELECT {_E_COLUMNS} FROM {_FROM_PRESENCE} WHERE p.person_key = :key")
-_INSIDE_SQL = text(
-    f"SELECT {_E_COLUMNS} FROM {_FROM_PRESENCE} WHERE p.direction = 'entry' ORDER BY p.wall_time_us, p.seq"
-)
-# The LIMIT keeps the subquery a separate step: match on presence alone, then fetch only the hits' events.
-_SEARCH_SQL = text(f"""
-    SELECT {_E_COLUMNS} FROM (
-        SELECT seq, wall_time_us FROM presence
-        WHERE search_name LIKE :name ESCAPE '\\' OR id_number LIKE :id_suffix ESCAPE '\\'
-        ORDER BY wall_time_us DESC, seq DESC LIMIT :limit
-    ) AS p CROSS JOIN events AS e ON e.seq = p.seq CROSS JOIN outbox AS o ON o.seq = e.seq
-    ORDER BY p.wall_time_us DESC, p.seq DESC""")
-
-# One subquery per partial index (ix_outbox_pending, ix_outbox_sent): an IN over both would scan the table.
-_UNACKED_COUNT_SQL = """SELECT (SELECT count(*) FROM outbox WHERE state = 'pending')
-                            + (SELECT count(*) FROM outbox WHERE state = 'sent')"""
-# The first-recorded unacknowledged event (index lookups only; min() of two NULL-safe operands).
-_OLDEST_UNACKED_SQL = """
-    WITH firsts AS (SELECT (SELECT min(seq) FROM outbox WHERE state = 'pending') AS p,
-                           (SELECT min(seq) FROM outbox WHERE state = 'sent') AS s)
-    SELECT e.wall_time_us FROM events AS e, firsts WHERE e.seq = min(coalesce(p, s), coalesce(s, p))"""
-
-_CLAIM_SQL = """UPDATE outbox SET state = 'sent', attempts = attempts + 1, updated_at_us = ?
-    WHERE state = 'pending' AND seq IN (SELECT value FROM json_each(?)) RETURNING seq"""
-_SEQS_OF_UUIDS_SQL = "SELECT seq FROM events WHERE uuid IN (SELECT value FROM json_each(?))"
-
-_PURGE_SELECT = """
-    SELECT e.seq FROM events AS e JOIN outbox AS o ON o.seq = e.seq
-    WHERE e.wall_time_us < ? AND o.state = 'acknowledged'
-      AND NOT EXISTS (SELECT 1 FROM presence AS p WHERE p.seq = e.seq AND p.direction = 'entry')
-    LIMIT ?"""
-
-
-def _presence_upsert(row: dict[str, Any], seq: int) -> Any:
-    values = {
-        "person_key": row["person_key"],
-        "direction": row["direction"],
-        "seq": seq,
-        "wall_time_us": row["wall_time_us"],
-        "id_number": row["id_number"],
-        "search_name": fold_text(row["full_name"]),
-    }
-    statement = sqlite_insert(presence).values(values)
-    return statement.on_conflict_do_update(
-        index_elements=[presence.c.person_key], set_={k: v for k, v in values.items() if k != "person_key"}
+def _presence_values(row: dict[str, Any], seq: int) -> tuple[Any, ...]:
+    """Parameters of sql.PRESENCE_UPSERT_SQL for an event row."""
+    return (
+        row["person_key"],
+        row["direction"],
+        seq,
+        row["wall_time_us"],
+        row["id_number"],
+        fold_text(row["full_name"]),
     )
 
 
