@@ -39,6 +39,7 @@ def setup_decision_log(path: Path | None) -> None:
     """Decisions (masked names only) go to the station log file as well as to stdout."""
     logger = logging.getLogger("qr_checkpoint.station")
     logger.setLevel(logging.INFO)
+    logger.propagate = False  # stdout already has each decision; stderr stays for problems
     if path is None or any(isinstance(h, logging.FileHandler) for h in logger.handlers):
         return
     path.parent.mkdir(parents=True, exist_ok=True)
