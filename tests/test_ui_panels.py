@@ -145,3 +145,25 @@ def test_language_switches_at_run_time(tmp_path: Path, station_factory) -> None:
     station.qtbot.waitUntil(lambda: window.questionnaire.labels["fever"].text() == "Sốt", timeout=3000)
     assert panel.title.text() == "Đưa mã QR cá nhân vào trước camera"
     assert window.status.camera.text().startswith("Camera")
+
+
+def test_enrolment_failure_is_one_line_and_the_gui_stays_live(tmp_path: Path, station_factory) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port on this machine that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = make_settings(tmp_path)
+    station = station_factory(settings, source=idle_video(tmp_path))
+    station.open_settings()
+    page = station.window.settings_page
+    assert station.window.current_page() is page  # no PIN configured: straight in (the status bar warns)
+    assert "PIN" in station.window.status.warning.text()
+    page.server_url.setText(f"http://127.0.0.1:{port}")
+    page.enroll_code.setText("ABCD-EFGH")
+    page.enroll_button.click()
+    assert not page.enroll_button.isEnabled()
+    station.qtbot.waitUntil(page.enroll_button.isEnabled, timeout=20000)
+    message = page.message.text()
+    assert message and "\n" not in message and "ABCD" not in message
+    assert station.sync_worker is None

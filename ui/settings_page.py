@@ -36,6 +36,7 @@ class SettingsPage(QWidget):
     test_camera = Signal(str)  # a camera source to show in the test view
     closed = Signal()
     quit_requested = Signal()
+    enroll_requested = Signal(str, str)  # server URL, one-time enrolment code
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,8 +59,13 @@ class SettingsPage(QWidget):
         self.language = QComboBox()
         self.venue = QLineEdit()
         self.server_url = QLineEdit()
-        self.server_token = QLineEdit()
-        self.server_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.enroll_code = QLineEdit()
+        self.enroll_button = QPushButton()
+        self.enroll_button.clicked.connect(
+            lambda: emit(self.enroll_requested, self.server_url.text().strip(), self.enroll_code.text().strip()))
+        enroll_row = QHBoxLayout()
+        enroll_row.addWidget(self.enroll_code, 1)
+        enroll_row.addWidget(self.enroll_button)
         self.kiosk_mode = QCheckBox()
         self.new_pin = QLineEdit()
         self.new_pin.setEchoMode(QLineEdit.EchoMode.Password)
@@ -75,7 +81,7 @@ class SettingsPage(QWidget):
             credential_grid.addWidget(box, i // 2, i % 2)
         self._rows: list[tuple[QLabel, Any]] = []
         for item in (camera_row, self.test_view, self.mode, self.capacity, self.cooldown, credential_grid,
-                     self.questionnaire, self.language, self.venue, self.server_url, self.server_token,
+                     self.questionnaire, self.language, self.venue, self.server_url, enroll_row,
                      self.kiosk_mode, self.new_pin):
             label = QLabel()
             label.setWordWrap(True)
@@ -119,7 +125,7 @@ class SettingsPage(QWidget):
         self.language.setCurrentIndex(max(0, self.language.findData(station.language)))
         self.venue.setText(station.venue_name)
         self.server_url.setText(settings.server.url)
-        self.server_token.clear()
+        self.enroll_code.clear()
         self.kiosk_mode.setChecked(settings.ui.kiosk_mode)
         self.new_pin.clear()
         self.message.clear()
@@ -140,8 +146,6 @@ class SettingsPage(QWidget):
             "server": {"url": self.server_url.text().strip()},
             "ui": {"kiosk_mode": self.kiosk_mode.isChecked()},
         }
-        if self.server_token.text():
-            values["server"]["token"] = self.server_token.text()
         if self.new_pin.text():
             values["ui"]["pin_hash"] = hash_pin(self.new_pin.text())
         return values
@@ -164,10 +168,11 @@ class SettingsPage(QWidget):
     def retranslate(self) -> None:
         self.title.setText(self.tr("Station settings"))
         self.test_button.setText(self.tr("Test camera"))
+        self.enroll_button.setText(self.tr("Enrol"))
         labels = (self.tr("Camera"), self.tr("Test view"), self.tr("Station mode"), self.tr("Capacity (0: no limit)"),
                   self.tr("Repeat scan ignored for (seconds)"), self.tr("Accepted codes"),
                   self.tr("Health declaration"), self.tr("Language"), self.tr("Venue name"),
-                  self.tr("Server address"), self.tr("Enrolment token"), self.tr("Kiosk mode (locked full screen)"),
+                  self.tr("Server address"), self.tr("Enrolment code"), self.tr("Kiosk mode (locked full screen)"),
                   self.tr("New PIN (leave empty to keep)"))
         for (label, _item), text in zip(self._rows, labels, strict=True):
             label.setText(text)

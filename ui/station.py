@@ -9,8 +9,10 @@ health update mode), the pipeline thread only evaluates; the entry is recorded a
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -30,7 +32,7 @@ from ui.qt_compat import emit
 from ui.questionnaire import Answers
 from ui.scanner_burst import ScannerKeyFilter
 from ui.sound import SoundPlayer
-from ui.workers import CameraThread, PipelineThread
+from ui.workers import CameraThread, Mailbox, PipelineThread
 
 log = logging.getLogger("qr_checkpoint.station")
 HINT_AFTER_S = 0.7  # a code seen this long without a steady read: ask the visitor to hold still
@@ -73,6 +75,9 @@ class Station(QObject):
         self.pipeline_thread.result.connect(self.show_result)
         self.pipeline_thread.codes_seen.connect(self._codes_seen)
         self.pipeline_thread.reply.connect(self._on_reply)
+        self.background = Mailbox()  # replies of network jobs (enrolment), which never run on the GUI thread
+        self.background.reply.connect(self._on_reply)
+        self._background_ids = 0
         self.pipeline_thread.defer = self._deferred_outcomes
         self.pipeline_thread.evaluation.connect(self._ask_declaration)
         self.camera_thread: CameraThread | None = None
@@ -171,6 +176,49 @@ class Station(QObject):
         self.apply_settings(settings)
         self.window.settings_page.show_message(self.tr("Saved"))
 
+    def run_in_background(self, job: Callable[[], Any], callback: Callable[[Any], None]) -> None:
+        """Run `job()` on a short-lived thread (network I/O); `callback(value)` runs later on the GUI thread."""
+        self._background_ids -= 1  # negative ids: never collide with the pipeline thread's request ids
+        request_id = self._background_ids
+        self._replies[request_id] = callback
+
+        def work() -> None:
+            try:
+                value = job()
+            except Exception as error:  # crosses as a value
+                value = error
+            self.background.post("reply", (request_id, value))
+
+        threading.Thread(target=work, name="qrc-enroll", daemon=True).start()
+
+    def enroll(self, server_url: str, code: str) -> None:
+        """Trade the one-time code for this kiosk's token (sync.enroll writes it to the config file)."""
+        from sync.enroll import enroll
+
+        page = self.window.settings_page
+        page.show_message(self.tr("Enrolling…"))
+        page.enroll_button.setEnabled(False)
+        path = self.settings.path
+        self.run_in_background(lambda: enroll(server_url, code, path), self._enrolled)
+
+    def _enrolled(self, value: Any) -> None:
+        page = self.window.settings_page
+        page.enroll_button.setEnabled(True)
+        if isinstance(value, Exception):
+            page.show_message(str(value).splitlines()[0] if str(value) else type(value).__name__)
+            return
+        page.show_message(self.tr("Enrolled as kiosk %1").replace("%1", value.kiosk_id))
+        settings = load_settings(self.settings.path)
+        if self.settings.store.db_path:
+            settings = _with_db(settings, self.settings.store.db_path)
+        self.apply_settings(settings)
+        if self.sync_worker is None:
+            from ui.app import make_sync
+
+            self.sync_worker, self._read_sync_status = make_sync(settings, Path(self.store.path), self.store)
+            if self.sync_worker is not None:
+                self.sync_worker.start()
+
     def set_language(self, language: str) -> None:
         self.language.set_language(language)
         self.window.language = self.language.language
@@ -204,7 +252,7 @@ class Station(QObject):
 
     def _on_reply(self, request_id: int, value: Any) -> None:
         callback = self._replies.pop(request_id, None)
-        if isinstance(value, Exception):
+        if isinstance(value, Exception) and request_id > 0:
             log.error("station request failed: %s", value)
             return
         if callback is not None:
@@ -394,6 +442,7 @@ class Station(QObject):
         w.settings_page.closed.connect(lambda: w.show_page(w.station_page))
         w.settings_page.quit_requested.connect(self.quit)
         w.settings_page.test_camera.connect(self.start_camera)
+        w.settings_page.enroll_requested.connect(self.enroll)
 
 
 def _monotonic() -> float:

@@ -396,132 +396,137 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../ui/settings_page.py" line="152" />
+        <location filename="../../ui/settings_page.py" line="156" />
         <source>The PIN must be at least 4 digits</source>
         <translation>Mã PIN phải có ít nhất 4 chữ số</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="165" />
+        <location filename="../../ui/settings_page.py" line="169" />
         <source>Station settings</source>
         <translation>Cài đặt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="166" />
+        <location filename="../../ui/settings_page.py" line="170" />
         <source>Test camera</source>
         <translation>Thử camera</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="167" />
+        <location filename="../../ui/settings_page.py" line="171" />
+        <source>Enrol</source>
+        <translation>Đăng ký</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="172" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="167" />
+        <location filename="../../ui/settings_page.py" line="172" />
         <source>Test view</source>
         <translation>Hình thử</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="167" />
+        <location filename="../../ui/settings_page.py" line="172" />
         <source>Station mode</source>
         <translation>Chế độ trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="167" />
+        <location filename="../../ui/settings_page.py" line="172" />
         <source>Capacity (0: no limit)</source>
         <translation>Sức chứa (0: không giới hạn)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="168" />
+        <location filename="../../ui/settings_page.py" line="173" />
         <source>Repeat scan ignored for (seconds)</source>
         <translation>Bỏ qua quét lặp lại trong (giây)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="168" />
+        <location filename="../../ui/settings_page.py" line="173" />
         <source>Accepted codes</source>
         <translation>Loại mã được chấp nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="169" />
+        <location filename="../../ui/settings_page.py" line="174" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="169" />
+        <location filename="../../ui/settings_page.py" line="174" />
         <source>Language</source>
         <translation>Ngôn ngữ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="169" />
+        <location filename="../../ui/settings_page.py" line="174" />
         <source>Venue name</source>
         <translation>Tên địa điểm</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="170" />
+        <location filename="../../ui/settings_page.py" line="175" />
         <source>Server address</source>
         <translation>Địa chỉ máy chủ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="170" />
-        <source>Enrolment token</source>
-        <translation>Mã đăng ký máy</translation>
-    </message>
-    <message>
-        <location filename="../../ui/settings_page.py" line="170" />
+        <location filename="../../ui/settings_page.py" line="175" />
         <source>Kiosk mode (locked full screen)</source>
         <translation>Chế độ kiosk (khóa toàn màn hình)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="171" />
+        <location filename="../../ui/settings_page.py" line="175" />
+        <source>Enrolment code</source>
+        <translation>Mã đăng ký máy</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="176" />
         <source>New PIN (leave empty to keep)</source>
         <translation>Mã PIN mới (để trống nếu giữ nguyên)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="174" />
+        <location filename="../../ui/settings_page.py" line="179" />
         <source>Entry and exit (automatic)</source>
         <translation>Vào và ra (tự động)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="174" />
+        <location filename="../../ui/settings_page.py" line="179" />
         <source>Entry only</source>
         <translation>Chỉ vào</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="175" />
+        <location filename="../../ui/settings_page.py" line="180" />
         <source>Exit only</source>
         <translation>Chỉ ra</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="176" />
+        <location filename="../../ui/settings_page.py" line="181" />
         <source>Never</source>
         <translation>Không bao giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="176" />
+        <location filename="../../ui/settings_page.py" line="181" />
         <source>Assisted entries only</source>
         <translation>Chỉ khi nhân viên nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="177" />
+        <location filename="../../ui/settings_page.py" line="182" />
         <source>Every entry</source>
         <translation>Mọi lượt vào</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="179" />
+        <location filename="../../ui/settings_page.py" line="184" />
         <source>On</source>
         <translation>Bật</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="180" />
+        <location filename="../../ui/settings_page.py" line="185" />
         <source>Save</source>
         <translation>Lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="181" />
+        <location filename="../../ui/settings_page.py" line="186" />
         <source>Close</source>
         <translation>Đóng</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="182" />
+        <location filename="../../ui/settings_page.py" line="187" />
         <source>Exit the station</source>
         <translation>Tắt trạm</translation>
     </message>
@@ -529,23 +534,33 @@
 <context>
     <name>Station</name>
     <message>
-        <location filename="../../ui/station.py" line="172" />
+        <location filename="../../ui/station.py" line="177" />
         <source>Saved</source>
         <translation>Đã lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="363" />
-        <location filename="../../ui/station.py" line="364" />
+        <location filename="../../ui/station.py" line="199" />
+        <source>Enrolling…</source>
+        <translation>Đang đăng ký…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/station.py" line="210" />
+        <source>Enrolled as kiosk %1</source>
+        <translation>Đã đăng ký, mã máy %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/station.py" line="411" />
+        <location filename="../../ui/station.py" line="412" />
         <source>Camera disconnected. Reconnecting…</source>
         <translation>Mất kết nối camera. Đang kết nối lại…</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="364" />
+        <location filename="../../ui/station.py" line="412" />
         <source>Video ended</source>
         <translation>Hết video</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="365" />
+        <location filename="../../ui/station.py" line="413" />
         <source>Camera cannot be opened</source>
         <translation>Không mở được camera</translation>
     </message>
