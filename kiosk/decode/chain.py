@@ -26,9 +26,6 @@ log = logging.getLogger(__name__)
 
 Transform = Callable[[np.ndarray], tuple[np.ndarray, float]]  # gray -> (image, scale from original to image)
 
-_CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
-
-
 def _identity(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return gray, 1.0
 
@@ -48,14 +45,19 @@ def _sharpen_double(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.addWeighted(big, 3.0, blurred, -2.0, 0), 2.0
 
 
+def _equalise(gray: np.ndarray) -> np.ndarray:
+    # A CLAHE object per call (microseconds): a shared one would not be safe across decoding threads.
+    return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
+
+
 def _clahe(gray: np.ndarray) -> tuple[np.ndarray, float]:
     """Local contrast equalisation: lifts a dark code (low light) or a phone in front of a bright window."""
-    return _CLAHE.apply(gray), 1.0
+    return _equalise(gray), 1.0
 
 
 def _clahe_half(gray: np.ndarray) -> tuple[np.ndarray, float]:
     small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    return _CLAHE.apply(small), 0.5
+    return _equalise(small), 0.5
 
 
 def _unsharp(sigma: float, amount: float) -> Transform:
