@@ -167,3 +167,45 @@ def test_enrolment_failure_is_one_line_and_the_gui_stays_live(tmp_path: Path, st
     message = page.message.text()
     assert message and "\n" not in message and "ABCD" not in message
     assert station.sync_worker is None
+
+
+def test_daily_health_update_records_the_temperature(tmp_path: Path, station_factory) -> None:
+    settings = make_settings(tmp_path, station={"questionnaire": "never"})
+    station = station_factory(settings, source=idle_video(tmp_path))
+    window = station.window
+    station.open_guard_panel()
+    window.guard_panel.health_mode.setChecked(True)
+    station.submit_payload(PERSON.payload.encode("utf-8"))
+    station.qtbot.waitUntil(lambda: window.current_page() is window.questionnaire, timeout=5000)
+    questionnaire = window.questionnaire
+    assert questionnaire.temperature.isVisibleTo(window)
+    questionnaire.answer_all_no()
+    questionnaire.temperature.setValue(38.2)  # fever by thermometer, though every answer is "no"
+    questionnaire.done_button.click()
+    view = wait_for_views(station.qtbot, station, 1)[0]
+    assert view.flagged and view.outcome == "warning"
+    with Store.open(settings.store.db_path) as store:
+        (event,) = list(store.events())
+    assert event.details["declaration"]["temperature_c"] == 38.2 and "symptoms" in event.flags
+
+
+def test_status_bar_shows_sync_state_and_warnings() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sync.client import SyncStatus
+    from ui.app import make_application
+    from ui.status_bar import StationStatusBar
+
+    make_application()
+    bar = StationStatusBar()
+    bar.set_camera_state("lost")
+    assert bar.camera.text() == "Camera: LOST"
+    bar.set_sync_status(SyncStatus(online=False, pending=7), configured=False)
+    assert bar.sync.text() == "Offline, 7 pending" and bar.warning.text() == ""
+    now = datetime.now(UTC)
+    fresh = {"keys": now - timedelta(hours=2), "trust-list": now - timedelta(days=5)}
+    bar.set_sync_status(SyncStatus(online=True, pending=0, last_success=now, fetched_at=fresh, offset_warning=True),
+                        configured=True)
+    assert bar.sync.text().startswith("Online, 0 pending, last sync")
+    assert bar.trust.text() == "Keys: 2 h, trust list: 5 days"
+    assert "Trust list out of date" in bar.warning.text() and "Clock looks wrong" in bar.warning.text()
