@@ -14,7 +14,7 @@ import pytest
 
 from kiosk.decode import available_engines, make_chain
 from kiosk.decode.base import DecodedCode, DecoderUnavailable, clockwise_from_top_left
-from kiosk.decode.chain import DecoderChain
+from kiosk.decode.chain import TRANSFORMS, DecoderChain
 from kiosk.decode.zbar_engine import ZbarEngine
 from kiosk.decode.zxing_engine import ZxingEngine
 from kiosk.demo import demo_payloads, make_cccd_payload
@@ -118,6 +118,17 @@ def test_chain_corners_map_back_from_scaled_steps() -> None:
     assert code.engine == "zxing/double"
     for (x, y), (tx, ty) in zip(code.points, truth, strict=True):
         assert abs(x - tx) <= 4 and abs(y - ty) <= 4
+
+
+@pytest.mark.parametrize("transform", sorted(TRANSFORMS))
+def test_every_fallback_transform_reads_a_code_and_maps_corners_back(transform: str) -> None:
+    frame, truth = _frame_with_code("Lý Thu Nhung".encode(), module_px=6, at=(300, 120))
+    chain = DecoderChain([ZxingEngine()], budget_ms=1000, fallbacks=[(0, transform)])
+    chain.steps = chain.steps[1:]  # that step alone
+    (code,) = chain.decode(frame)
+    assert code.data == "Lý Thu Nhung".encode()
+    for (x, y), (tx, ty) in zip(code.points, truth, strict=True):
+        assert abs(x - tx) <= 5 and abs(y - ty) <= 5, (transform, code.points, truth)
 
 
 def test_clockwise_from_top_left_orders_any_input() -> None:
