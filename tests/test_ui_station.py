@@ -115,3 +115,14 @@ def test_camera_lost_and_back(tmp_path: Path, station_factory) -> None:
     assert station.window.status.camera_state == "ok"
     assert station.window.preview.message == ""
     assert states[0] == "ok"
+
+
+def test_code_read_on_and_off_asks_to_hold_still(tmp_path: Path, station_factory) -> None:
+    flicker = [(PEOPLE[1].payload, 1 / 15), (None, 1 / 15)] * 14  # readable on every other frame only
+    video = write_video(tmp_path / "flicker.avi", [(None, 0.3), *flicker, (None, 1.5)])
+    station = station_factory(make_settings(tmp_path), source=str(video))
+    panel = station.window.result_panel
+    station.qtbot.waitUntil(lambda: panel.hint, timeout=6000)
+    assert panel.reason.text() == "Giữ yên: mã đang bị mờ"
+    assert station.views == []  # never a steady read, so never a decision
+    station.qtbot.waitUntil(lambda: not panel.hint, timeout=6000)  # the code went away: the hint goes too

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ from ui.sound import SoundPlayer
 from ui.workers import CameraThread, Mailbox, PipelineThread
 
 log = logging.getLogger("qr_checkpoint.station")
-HINT_AFTER_S = 0.7  # a code seen this long without a steady read: ask the visitor to hold still
+HINT_WINDOW_S = 1.0  # a code read on and off over this long, with no result: ask the visitor to hold still
 STATUS_INTERVAL_MS = 2000
 
 
@@ -64,7 +65,7 @@ class Station(QObject):
         self._pending_evaluation: Evaluation | None = None
         self._pending_assisted: Credential | None = None
         self._pending_details: dict[str, Any] = {}
-        self._last_codes_at = 0.0
+        self._recent_reads: deque[tuple[float, bool]] = deque()
         self._last_result_at = 0.0
 
         self.window = MainWindow(store, settings.station.timezone)
@@ -284,16 +285,19 @@ class Station(QObject):
     def _codes_seen(self, frame_codes: Any) -> None:
         self.window.preview.show_codes(frame_codes)
         now = _monotonic()
-        if frame_codes.codes:
-            if not self._last_codes_at:
-                self._last_codes_at = now
-            waiting = now - self._last_codes_at > HINT_AFTER_S and now - self._last_result_at > HINT_AFTER_S
-            if waiting and self.window.result_panel.view is None and not self.window.result_panel.hint:
-                self.window.result_panel.show_idle(hint=True)
-        else:
-            self._last_codes_at = 0.0
-            if self.window.result_panel.view is None and self.window.result_panel.hint:
-                self.window.result_panel.show_idle(hint=False)
+        self._recent_reads.append((now, bool(frame_codes.codes)))
+        while self._recent_reads and now - self._recent_reads[0][0] > HINT_WINDOW_S:
+            self._recent_reads.popleft()
+        panel = self.window.result_panel
+        hint = self._hold_still(now)
+        if panel.view is None and hint != panel.hint:
+            panel.show_idle(hint=hint)
+
+    def _hold_still(self, now: float) -> bool:
+        """A code read on some recent frames but not on others, and no result since: moving or blurred."""
+        reads = [seen for _t, seen in self._recent_reads]
+        flickering = 0 < sum(reads) < len(reads) and len(reads) >= 4
+        return flickering and now - self._last_result_at > HINT_WINDOW_S
 
     def refresh_occupancy(self) -> int:
         try:
