@@ -195,6 +195,29 @@ def test_camera_reconnects_with_exponential_backoff(tmp_path: Path) -> None:
     assert camera.read() is None and camera.state is SourceState.ENDED
 
 
+class Stalling:
+    """A capture whose read() takes `delay` seconds and fails, like an IP camera that stopped sending."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+        return True
+
+    def read(self) -> tuple[bool, None]:
+        time.sleep(self.delay)
+        return False, None
+
+    def release(self) -> None:
+        pass
+
+
+def test_a_stalled_stream_is_lost_on_its_first_slow_failure() -> None:
+    camera = CameraSource(lambda: Stalling(0.3), lost_after_s=0.2, max_failed_reads=5)
+    assert camera.read() is None and camera.state is SourceState.LOST  # not after 5 × the read timeout
+    camera.close()
+
+
 def test_camera_close_while_reconnecting_stops_the_thread(tmp_path: Path) -> None:
     opener = Unpluggable(write_avi(tmp_path / "cam.avi", 1))
     camera = CameraSource(opener, backoff_initial_s=0.02, max_failed_reads=1, poll_s=0.01)

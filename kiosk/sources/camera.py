@@ -67,8 +67,9 @@ class CameraSource:
     """A live camera. `position` is monotonic seconds since the source was opened.
 
     `opener` makes a new capture each time (at start and on every reconnect attempt). A camera that cannot be
-    opened at start raises SourceError; one lost later is retried forever with exponential backoff
-    (`backoff_initial_s` doubling up to `backoff_max_s`)."""
+    opened at start raises SourceError; one lost later (`max_failed_reads` failed reads in a row, or a failed
+    read after `lost_after_s` without a frame) is retried forever with exponential backoff (`backoff_initial_s`
+    doubling up to `backoff_max_s`)."""
 
     is_file = False
 
@@ -80,6 +81,7 @@ class CameraSource:
         backoff_initial_s: float = 0.25,
         backoff_max_s: float = 5.0,
         max_failed_reads: int = 3,
+        lost_after_s: float = 2.0,
         poll_s: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -88,11 +90,13 @@ class CameraSource:
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
         self._max_failed_reads = max(1, max_failed_reads)
+        self._lost_after_s = lost_after_s
         self._poll_s = poll_s
         self._clock = clock
         self._cap: CaptureLike | None = _open_or_raise(opener, description)
         self._state = SourceState.OK
         self._start = clock()
+        self._last_good = self._start
         self._index = 0
         self._failed_reads = 0
         self._lock = threading.Lock()
@@ -126,13 +130,17 @@ class CameraSource:
                 ok, image = cap.read()
             except Exception:  # noqa: BLE001 - a driver error is a lost camera, never a crash of the loop
                 ok = False
+        now = self._clock()
         if ok and isinstance(image, np.ndarray) and image.size:
-            self._failed_reads = 0
-            frame = Frame(image, self._index, self._clock() - self._start)
+            self._failed_reads, self._last_good = 0, now
+            frame = Frame(image, self._index, now - self._start)
             self._index += 1
             return frame
         self._failed_reads += 1
-        if self._failed_reads >= self._max_failed_reads or cap is None or not cap.isOpened():
+        # A USB camera fails fast (several quick failures); a stalled IP camera fails slowly (one read that
+        # timed out after seconds): either way it is lost.
+        stalled = now - self._last_good > self._lost_after_s
+        if self._failed_reads >= self._max_failed_reads or stalled or cap is None or not cap.isOpened():
             self._lose()
         return None
 
@@ -172,6 +180,7 @@ class CameraSource:
             _release(cap)
             return False
         self._cap, self._failed_reads, self._state = cap, 0, SourceState.OK
+        self._last_good = self._clock()
         self.reconnects += 1
         log.info("%s reconnected", self.description)
         return True
