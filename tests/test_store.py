@@ -473,8 +473,12 @@ def test_real_full_filesystem(tmp_path: Path) -> None:
 # --- threads and crashes -----------------------------------------------------------------------------------
 
 
-def test_writer_and_sync_threads_concurrently(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared", [True, False], ids=["one-store", "store-per-thread"])
+def test_writer_and_sync_threads_concurrently(tmp_path: Path, shared: bool) -> None:
+    # One Store shared by the threads (its lock serialises writes), or one Store per thread (then SQLite's
+    # BEGIN IMMEDIATE + busy timeout do): either way no "database is locked" and nothing lost.
     store = Store.open(tmp_path / "k.db")
+    sync_store = store if shared else Store.open(tmp_path / "k.db")
     errors: list[BaseException] = []
     total = 300
     done = threading.Event()
@@ -495,13 +499,13 @@ def test_writer_and_sync_threads_concurrently(tmp_path: Path) -> None:
     def syncer() -> None:
         try:
             deadline = time.monotonic() + 60
-            while (not done.is_set() or store.outbox_counts()["pending"]) and time.monotonic() < deadline:
-                batch = store.claim_pending(25)
+            while (not done.is_set() or sync_store.outbox_counts()["pending"]) and time.monotonic() < deadline:
+                batch = sync_store.claim_pending(25)
                 if batch:  # acknowledge the first half (rounded up), fail the rest: they come back later
                     half = (len(batch) + 1) // 2
-                    store.acknowledge(e.uuid for e in batch[:half])
-                    store.release(e.uuid for e in batch[half:])
-                    store.set_state("last_sync", str(time.time()))
+                    sync_store.acknowledge(e.uuid for e in batch[:half])
+                    sync_store.release(e.uuid for e in batch[half:])
+                    sync_store.set_state("last_sync", str(time.time()))
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -524,6 +528,7 @@ def test_writer_and_sync_threads_concurrently(tmp_path: Path) -> None:
         assert store.count_events() == total
         assert store.outbox_counts() == {"pending": 0, "sent": 0, "acknowledged": total}
     finally:
+        sync_store.close()
         store.close()
 
 
