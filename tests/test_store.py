@@ -648,3 +648,22 @@ def test_state_round_trip(tmp_path: Path) -> None:
         assert store.get_state("etag:config") == 'W/"abc"'
         assert store.get_state("clock.offset") == "1.25"
         assert store.get_state("gone") is None
+
+
+def test_fast_event_construction_matches_the_dataclass(store: Store) -> None:
+    # codec builds StoredEvents without __init__ for speed; it must give exactly what the constructor gives.
+    # (If events.py gains __slots__ or __post_init__, codec falls back to the constructor and this still holds.)
+    from kiosk.store.codec import row_to_event
+
+    store.record(make_event("a", flags=("x",), details={"k": [1, "ữ"]}))
+    store.record(NewEvent(Direction.EXIT, "manual", "b", "", "", None, T0, 0))
+    with store._reader.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT e.seq, uuid, direction, credential, person_key, id_number, full_name, date_of_birth, wall_time_us,"
+            " monotonic_ns, source, flags, details, o.state FROM events e JOIN outbox o ON o.seq = e.seq"
+        ).all()
+    for row in rows:
+        fast, slow = row_to_event(row, row[-1]), row_to_event(row, row[-1], fast=False)
+        assert fast == slow and repr(fast) == repr(slow) and type(fast) is StoredEvent
+        with pytest.raises(AttributeError):
+            fast.seq = 99  # type: ignore[misc]  # still frozen
