@@ -82,3 +82,33 @@ def test_access_log_has_no_id_numbers(live_server: Callable[..., LiveServer], sq
     log = server.log_path.read_text() if server.log_path else ""
     assert "/api/v1/trace" in log  # the request was logged...
     assert "079095987654" not in log  # ...without the ID number
+
+
+@pytest.mark.slow
+def test_racing_resends_across_workers_store_each_event_once(
+    live_server: Callable[..., LiveServer], pg_url: str
+) -> None:
+    """Four senders push the same batches at once to two uvicorn workers: one "stored" per event, no double rows."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = live_server(pg_url, "--workers", "2")
+    venue_id = server.add_venue()
+    token = server.enroll(venue_id)
+    events = [make_event(id_number=f"0790950{i:05d}") for i in range(900)]
+    batches = [events[i : i + 300] for i in range(0, 900, 300)]
+
+    def sender(_: int) -> list[protocol.EventResult]:
+        results: list[protocol.EventResult] = []
+        for batch in batches:
+            answer = post_batch(server, token, batch)
+            assert answer.status_code == 200, answer.text
+            results.extend(protocol.decode_batch_result(answer.content).results)
+        return results
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = [r for results in pool.map(sender, range(4)) for r in results]
+    stored = [r.uuid for r in answers if r.status == "stored"]
+    assert sorted(stored) == sorted(e.uuid for e in events)  # each event "stored" exactly once overall
+    assert {r.status for r in answers} <= {"stored", "duplicate"}
+    rows = server.stored_uuids(venue_id)
+    assert len(rows) == len(set(rows)) == 900
