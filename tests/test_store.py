@@ -450,7 +450,7 @@ def test_real_full_filesystem(tmp_path: Path) -> None:
     # A tiny tmpfs: needs mount privileges (root in a VM); skipped elsewhere.
     mount_point = tmp_path / "tiny"
     mount_point.mkdir()
-    if (
+    if shutil.which("mount") is None or (
         subprocess.run(
             ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount_point)], capture_output=True
         ).returncode
@@ -667,3 +667,12 @@ def test_fast_event_construction_matches_the_dataclass(store: Store) -> None:
         assert fast == slow and repr(fast) == repr(slow) and type(fast) is StoredEvent
         with pytest.raises(AttributeError):
             fast.seq = 99  # type: ignore[misc]  # still frozen
+
+
+def test_odd_characters_in_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "Điểm danh ?#% 1" / "kiosk.db"
+    with Store.open(path) as store:
+        store.record(make_event())
+    assert path.is_file()
+    with Store.open(path) as store:
+        assert store.count_events() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
 from .codec import fold_text
@@ -46,7 +46,7 @@ def make_engine(path: Path, *, writer: bool, synchronous: str = "FULL") -> Engin
     returns. NORMAL (no fsync per commit, never corruption) is for writes that may be lost harmlessly; any later
     FULL commit makes them durable too, as the WAL is one file written in order."""
     engine = create_engine(
-        f"sqlite:///{path}",
+        URL.create("sqlite", database=str(path)),  # not an f-string URL: a path may contain "?" or "#"
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         poolclass=QueuePool,
         pool_size=1 if writer else 4,

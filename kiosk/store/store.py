@@ -82,7 +82,7 @@ class Store:
     @classmethod
     def open(cls, path: str | Path) -> Store:
         """Open (creating if needed) the store at `path` and bring its schema up to date."""
-        path = Path(path).expanduser()
+        path = Path(path).expanduser().absolute()  # the checkpointer thread must not depend on the cwd
         where = str(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
