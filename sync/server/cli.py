@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import argparse
 import base64
+import errno
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +30,13 @@ from sync.server.tracing import DEFAULT_MARGIN, DEFAULT_STAY, TraceSettings
 
 class CliError(Exception):
     """A one-line message for the operator."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes as one line (`--help` still shows the full usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _parse_time(text: str) -> datetime:
@@ -70,11 +80,23 @@ class _RedactQuery(logging.Filter):
         return True
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Fail with one line before uvicorn starts (it would log several lines and exit 3)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise CliError(f"cannot listen on {host}:{port}: {os.strerror(exc.errno)}") from None
+        # Anything else (an IPv6 host, say): let uvicorn try and report.
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from sync.server.app import create_app
 
+    _check_port_free(args.host, args.port)
     engine = open_database(args.db, pool_size=8)
     logging.getLogger("uvicorn.access").addFilter(_RedactQuery())
     trace = TraceSettings(
@@ -209,7 +231,7 @@ def cmd_trust_add(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiosk-server", description="QR Checkpoint central server")
+    parser = _OneLineParser(prog="kiosk-server", description="QR Checkpoint central server")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP server (migrates the database first)")

@@ -144,6 +144,8 @@ def test_trace_command_json_and_csv(server_db_url: str, tmp_path: Path) -> None:
         (("export", "--db", "DB", "--venue", "9999", "--csv", "OUT"), "no venue with id 9999"),
         (("user", "add", "--db", "DB", "--role", "manager"), "needs --venue"),
         (("trace", "--db", "DB", "--id-number", "1", "--from", "2021-09-02", "--to", "2021-09-01"), "after 'from'"),
+        (("trace", "--db", "DB", "--id-number", "1", "--from", "yesterday", "--to", "2021-09-01"), "not an ISO 8601"),
+        (("venue", "add", "--db", "DB"), "required: --name"),
     ],
 )
 def test_errors_are_one_line_without_traceback(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
@@ -170,3 +172,15 @@ def test_migrations_are_idempotent_and_shipped_in_code(tmp_path: Path) -> None:
     assert {"events", "venues", "kiosks", "tokens"} <= set(inspect(engine).get_table_names())
     events_pk = inspect(engine).get_pk_constraint("events")["constrained_columns"]
     assert events_pk == ["venue_id", "uuid"]  # the venue is in the key: distributable by venue
+
+
+def test_serve_on_a_busy_port_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = cli("serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"kiosk-server: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
