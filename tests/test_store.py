@@ -676,3 +676,25 @@ def test_odd_characters_in_the_path(tmp_path: Path) -> None:
     assert path.is_file()
     with Store.open(path) as store:
         assert store.count_events() == 1
+
+
+def test_a_failing_migration_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.store import migrations
+
+    path = tmp_path / "k.db"
+    with Store.open(path) as store:
+        store.record(make_event())
+
+    def broken_v3(conn: object) -> None:
+        conn.exec_driver_sql("CREATE TABLE half_done (x)")  # type: ignore[attr-defined]
+        conn.exec_driver_sql("ALTER TABLE no_such_table ADD COLUMN y")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, broken_v3))
+    with pytest.raises(StoreError) as info:
+        Store.open(path)
+    assert "no_such_table" in str(info.value) and str(path) in str(info.value)
+    monkeypatch.undo()
+    with sqlite3.connect(path) as conn:  # still version 2, no half-made table, data intact
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 1

@@ -100,18 +100,19 @@ def check_ours(conn: Connection, app_id: int, version: int, where: str) -> None:
         has_tables = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one()
         if has_tables or version:
             raise StoreError(f"{where} is an SQLite database that is not a QR Checkpoint store")
-    if version > LATEST_VERSION:
+    if version > len(MIGRATIONS):
         raise StoreError(
-            f"{where} has schema version {version}, newer than this program supports ({LATEST_VERSION}): "
+            f"{where} has schema version {version}, newer than this program supports ({len(MIGRATIONS)}): "
             "upgrade the kiosk software"
         )
 
 
-def migrate(conn: Connection, target: int = LATEST_VERSION) -> int:
+def migrate(conn: Connection, target: int | None = None) -> int:
     """Apply the migrations after the current version up to `target`, inside the caller's transaction.
 
     Returns the number applied. `target` below the latest is for tests that build an old database."""
     _, version = read_version(conn)
+    target = len(MIGRATIONS) if target is None else target
     applied = 0
     for number in range(version + 1, target + 1):
         MIGRATIONS[number - 1](conn)
