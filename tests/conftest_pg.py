@@ -101,8 +101,16 @@ class PgCluster:
         options.update(self.settings)
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.writelines(f"{key} = {value}\n" for key, value in options.items())
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "60", "start")
+        self.resume()
         return self
+
+    def pause(self) -> None:
+        """Stop the PostgreSQL server but keep its data (fault tests: the database goes away)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start (again) the PostgreSQL server on the same data, socket and port."""
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "60", "start")
 
     def stop(self) -> None:
         try:

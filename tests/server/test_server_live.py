@@ -6,6 +6,7 @@ import gzip
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -112,3 +113,34 @@ def test_racing_resends_across_workers_store_each_event_once(
     assert {r.status for r in answers} <= {"stored", "duplicate"}
     rows = server.stored_uuids(venue_id)
     assert len(rows) == len(set(rows)) == 900
+
+
+@pytest.mark.slow
+def test_database_outage_is_503_with_retry_after_then_recovers(
+    live_server: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    """PostgreSQL stops under a running server: kiosks get 503 + Retry-After (not 500), and nothing is lost after."""
+    from conftest_pg import PgCluster, find_pg_bin
+
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin")
+    cluster = PgCluster(bin_dir).start()  # its own cluster: this test stops it
+    try:
+        server = live_server(cluster.create_database())
+        venue_id = server.add_venue()
+        token = server.enroll(venue_id)
+        before, during = make_event(), make_event(id_number="001200000009")
+        assert post_batch(server, token, [before]).status_code == 200
+        cluster.pause()
+        down = post_batch(server, token, [during])
+        assert down.status_code == 503 and int(down.headers["retry-after"]) > 0
+        cluster.resume()
+        for _ in range(50):  # the pool notices the restart on its next checkout
+            again = post_batch(server, token, [during])
+            if again.status_code == 200:
+                break
+        assert again.status_code == 200
+        assert sorted(server.stored_uuids(venue_id)) == sorted([before.uuid, during.uuid])
+    finally:
+        cluster.stop()
