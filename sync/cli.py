@@ -4,6 +4,7 @@ entry point, so `kiosk` itself never imports the network code."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from datetime import datetime
@@ -123,15 +124,19 @@ def _exit_code(report: SyncReport, pulled: PullResult | None) -> int:
 
 
 def run_foreground(worker: SyncWorker) -> int:
-    """Run the background worker until Ctrl-C (or SIGTERM through the default handler)."""
+    """Run the background worker until Ctrl-C or SIGTERM (a service manager's stop), then stop it cleanly."""
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     worker.start()
     try:
-        while worker.is_alive():
-            worker.join(0.5)
+        while worker.is_alive() and not stopping.is_set():
+            stopping.wait(0.5)
     except KeyboardInterrupt:
-        print("stopping sync…", file=sys.stderr)
+        pass
     finally:
+        print("stopping sync…", file=sys.stderr)
         worker.stop(timeout=40)
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
@@ -141,6 +146,8 @@ def _print_change() -> Any:
     lock = threading.Lock()
 
     def on_status(status: SyncStatus) -> None:
+        if status.last_success is None and status.last_error is None:
+            return  # nothing tried yet: "offline" would be a guess
         key = (status.online, status.pending, status.last_error)
         with lock:
             if last and last[0] == key:

@@ -406,3 +406,65 @@ def test_a_slow_server_never_blocks_a_scan(tmp_path: Path, server: ImitationServ
             assert scans.pending_count() == 0
     assert slowest < 0.25, f"a scan waited {slowest:.3f} s for the network"
     assert len(server.stored_uuids()) == 240
+
+
+# --- the commands -------------------------------------------------------------------------------------------
+
+
+def _enrolled_config(tmp_path: Path, url: str) -> Path:
+    from kiosk.config import update_config_file
+
+    config = tmp_path / "kiosk.toml"
+    update_config_file(config, "server", {"url": url, "token": TOKEN, "sync_interval_seconds": 0.2})
+    return config
+
+
+def _sync_command(*args: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "kiosk.cli", "sync", *args]
+
+
+def test_cli_sync_once_and_status(tmp_path: Path, server: ImitationServer) -> None:
+    import subprocess
+
+    from sync_support import ROOT, _env
+
+    config, db = _enrolled_config(tmp_path, server.url), tmp_path / "kiosk.sqlite3"
+    with Store.open(db) as scans:
+        uuids = record(scans, 42)
+    done = subprocess.run(_sync_command("--once", "--config", str(config), "--db", str(db)), capture_output=True,
+                          text=True, timeout=60, cwd=ROOT, env=_env())
+    assert done.returncode == 0, done.stderr
+    assert "sent 42, acknowledged 42 (stored 42, duplicate 0, refused 0), pending left 0" in done.stdout
+    assert "config updated" in done.stdout
+    assert sorted(server.stored_uuids()) == sorted(uuids)
+    status = subprocess.run(_sync_command("--status", "--config", str(config), "--db", str(db)),
+                            capture_output=True, text=True, timeout=60, cwd=ROOT, env=_env())
+    assert "pending events: 0" in status.stdout and "trust-list: fetched" in status.stdout
+
+
+def test_cli_sync_in_the_foreground_stops_cleanly_on_sigterm(tmp_path: Path, server: ImitationServer) -> None:
+    import signal
+    import subprocess
+
+    from sync_support import ROOT, _env
+
+    config, db = _enrolled_config(tmp_path, server.url), tmp_path / "kiosk.sqlite3"
+    with Store.open(db) as scans:
+        record(scans, 10)
+        child = subprocess.Popen(_sync_command("--config", str(config), "--db", str(db)), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, cwd=ROOT, env=_env())
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and len(server.stored_uuids()) < 10:
+                time.sleep(0.05)
+            more = record(scans, 5, prefix="later ")  # picked up by the next 0.2 s round
+            while time.monotonic() < deadline and scans.pending_count():
+                time.sleep(0.05)
+            assert scans.pending_count() == 0 and set(more) <= set(server.stored_uuids())
+        finally:
+            child.send_signal(signal.SIGTERM)
+            out, err = child.communicate(timeout=30)
+    assert child.returncode == 0, err
+    assert "sync: online, 0 pending" in out
