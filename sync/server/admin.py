@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from kiosk.csvsafe import EVENT_HEADER
 from sync.protocol import (
@@ -343,3 +343,15 @@ def export_rows(engine: Engine, venue_id: int) -> Iterator[tuple[Any, ...]]:
                 row.wall_time.isoformat(),
                 row.clock_offset_ms / 1000,
             )
+
+
+def purge_events(engine: Engine, before: datetime, venue_id: int | None = None) -> int:
+    """Delete events (of one venue, or all) whose corrected time is before `before`; returns how many.
+    Tracing needs only the incubation period and a margin; keeping more is keeping personal data for nothing."""
+    query = delete(events).where(events.c.corrected_time < before)
+    if venue_id is not None:
+        query = query.where(events.c.venue_id == venue_id)
+    with engine.begin() as conn:
+        if venue_id is not None:
+            venue_row(conn, venue_id)
+        return int(conn.execute(query).rowcount)

@@ -180,6 +180,13 @@ def cmd_user_add(args: argparse.Namespace) -> None:
     print(token)
 
 
+def cmd_purge(args: argparse.Namespace) -> None:
+    before = args.before or datetime.now(UTC) - timedelta(days=args.older_than_days)
+    count = admin.purge_events(open_database(args.db), before, args.venue)
+    print(f"deleted events recorded before {before.isoformat()}:", file=sys.stderr)
+    print(count)
+
+
 def cmd_export(args: argparse.Namespace) -> None:
     from kiosk.csvsafe import write_safe_csv
 
@@ -282,6 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--venue", type=_positive_id, help="the venue a manager manages")
     add.add_argument("--name", default="")
     add.set_defaults(func=cmd_user_add)
+
+    purge = sub.add_parser("purge", help="delete old events (retention); prints how many on the last line")
+    _db(purge)
+    when = purge.add_mutually_exclusive_group(required=True)
+    when.add_argument("--before", type=_parse_time, help="ISO 8601; naive = UTC")
+    when.add_argument("--older-than-days", type=float, help="e.g. 30")
+    purge.add_argument("--venue", type=_positive_id, help="only this venue")
+    purge.set_defaults(func=cmd_purge)
 
     export = sub.add_parser("export", help="a venue's events as spreadsheet-safe CSV")
     _db(export)

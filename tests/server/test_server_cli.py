@@ -184,3 +184,28 @@ def test_serve_on_a_busy_port_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"kiosk-server: error: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
+
+
+def test_purge_deletes_only_old_events(server_db_url: str) -> None:
+    venue_id = _seed(server_db_url)  # four events on 2021-09-01, from 10:00 to 15:00 UTC
+    assert last_line(cli("purge", "--db", server_db_url, "--before", "2021-09-01T10:45:00Z")) == "2"
+    assert last_line(cli("purge", "--db", server_db_url, "--before", "2021-09-01T10:45:00Z")) == "0"
+    assert last_line(cli("purge", "--db", server_db_url, "--older-than-days", "1", "--venue", str(venue_id))) == "2"
+    assert "no venue" in cli("purge", "--db", server_db_url, "--older-than-days", "1", "--venue", "9999").stderr
+
+
+def test_commands_started_together_migrate_once(pg_url: str) -> None:
+    """Several processes meeting a fresh PostgreSQL at once (workers starting): the advisory lock serialises them."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "sync.server.cli", "venue", "add", "--db", pg_url, "--name", f"V{i}"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], [err for _, err in outputs]
+    assert sorted(int(out.strip().splitlines()[-1]) for out, _ in outputs) == [1, 2, 3, 4]
