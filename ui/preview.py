@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ui.qt_compat import emit
 from ui.workers import FrameCodes, PreviewFrame
 
 OUTLINE_HOLD_S = 0.5  # keep an outline this long after the code was last seen (decoding lags the preview)
 
 
 class PreviewView(QWidget):
+    resized = Signal(int)  # new width: the camera thread scales previews to it
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -32,6 +35,10 @@ class PreviewView(QWidget):
         if codes.codes or (self._codes and time.monotonic() - self._codes.read_at > OUTLINE_HOLD_S):
             self._codes = codes
             self.update()
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        emit(self.resized, self.width())
+        super().resizeEvent(event)  # type: ignore[arg-type]
 
     def set_message(self, text: str) -> None:
         self.message = text

@@ -127,6 +127,8 @@ class Station(QObject):
         thread.preview.connect(self.window.preview.show_frame)
         thread.preview.connect(self._settings_preview)
         thread.state_changed.connect(self._camera_state)
+        thread.preview_width = max(320, self.window.preview.width())
+        self.window.preview.resized.connect(lambda w: setattr(thread, "preview_width", max(320, w)))
         self.camera_thread = thread
         thread.start()
 

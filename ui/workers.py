@@ -54,12 +54,12 @@ class FrameCodes:
 
 
 def to_preview(frame: Frame, max_width: int = PREVIEW_MAX_WIDTH) -> PreviewFrame:
-    """A downscaled QImage of the frame (BGR888 needs no colour conversion)."""
+    """A QImage of the frame no wider than the preview area (BGR888 needs no colour conversion)."""
     image = frame.image
     height, width = image.shape[:2]
     scale = min(1.0, max_width / width)
-    if scale < 1.0:
-        image = cv2.resize(image, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
+    if scale < 1.0:  # bilinear: a quarter of INTER_AREA's cost, and the preview only has to look right
+        image = cv2.resize(image, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_LINEAR)
     image = np.ascontiguousarray(image)
     qimage = QImage(image.data, image.shape[1], image.shape[0], image.strides[0], QImage.Format.Format_BGR888)
     return PreviewFrame(qimage.copy(), frame.index, scale, time.monotonic())
@@ -79,6 +79,7 @@ class CameraThread(QThread):
         self._slot = slot
         self._preview_interval = 1.0 / preview_fps if preview_fps > 0 else 0.0
         self._stop = threading.Event()
+        self.preview_width = PREVIEW_MAX_WIDTH  # set by the GUI to the preview area's width (no wasted pixels)
         self.read_times: dict[int, float] = {}  # frame index -> monotonic read time (latency measurements)
         self.keep_read_times = False
 
@@ -118,7 +119,7 @@ class CameraThread(QThread):
             self._slot.put(frame)
             if read_at - last_preview >= self._preview_interval * 0.75:  # tolerate camera jitter
                 last_preview = read_at
-                emit(self.preview, to_preview(frame))
+                emit(self.preview, to_preview(frame, self.preview_width))
 
 
 class RecordingDecoder:
