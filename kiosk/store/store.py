@@ -253,10 +253,10 @@ class Store:
             counts = dict(conn.execute(query).all())
         return {"entries": int(counts.get(Direction.ENTRY.value, 0)), "exits": int(counts.get(Direction.EXIT.value, 0))}
 
-    def search(self, text_: str, limit: int = 50) -> list[StoredEvent]:
-        """Latest event of each person whose name contains `text_` (ignoring case and Vietnamese diacritics) or
+    def search(self, text: str, limit: int = 50) -> list[StoredEvent]:
+        """Latest event of each person whose name contains `text` (ignoring case and Vietnamese diacritics) or
         whose ID number ends with it; most recent first."""
-        needle = text_.strip()
+        needle = text.strip()
         if not needle or limit <= 0:
             return []
         params = {
