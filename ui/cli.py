@@ -4,7 +4,6 @@ group `qr_checkpoint.commands`; `kiosk.cli` knows nothing of Qt."""
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
     parser.add_argument("--db", metavar="PATH", help="local event database (default: the user data dir)")
     parser.add_argument("--source", metavar="SPEC", help="camera index, device, URL or video file (overrides config)")
     parser.add_argument("--log-file", metavar="PATH", help="decision log (default: the user log dir/station.log)")
-    parser.add_argument("--windowed", action="store_true", help="a normal window even in kiosk mode (testing)")
+    parser.add_argument("--windowed", action="store_true", help="a normal window instead of full screen (not in kiosk mode)")
     parser.add_argument("--size", metavar="WxH", help="window size instead of full screen, e.g. 1024x600")
     parser.set_defaults(func=run_station)
 
@@ -43,8 +42,9 @@ def run_station(args: argparse.Namespace) -> int:
     setup_decision_log(Path(log_file) if log_file else default_log_path())
     app = make_application(sys.argv[:1])
     station = build_station(settings, source)
-    _show(station.window, settings.ui.kiosk_mode and not getattr(args, "windowed", False),
-          getattr(args, "size", None))
+    # In kiosk mode the window is always full screen; --windowed and --size are for testing on a desk.
+    windowed = getattr(args, "windowed", False) and not settings.ui.kiosk_mode
+    _show(station.window, windowed, None if settings.ui.kiosk_mode else getattr(args, "size", None))
     signal.signal(signal.SIGINT, lambda *_: station.quit())  # Ctrl+C in a terminal still ends it cleanly
     signal.signal(signal.SIGTERM, lambda *_: station.quit())
     keepalive = QTimer()  # lets Python run its signal handlers while Qt's loop is in C++
@@ -63,12 +63,13 @@ def run_station(args: argparse.Namespace) -> int:
     return int(code)
 
 
-def _show(window: object, kiosk: bool, size: str | None) -> None:
+def _show(window: object, windowed: bool, size: str | None) -> None:
+    """Full screen (a kiosk) unless asked for a window; `--size` gives a window of that size (screenshots, testing)."""
     if size:
         width, _, height = size.lower().partition("x")
         window.resize(int(width), int(height))  # type: ignore[attr-defined]
         window.show()  # type: ignore[attr-defined]
-    elif kiosk or not os.environ.get("QRC_WINDOWED"):
-        window.showFullScreen()  # type: ignore[attr-defined]
-    else:
+    elif windowed:
         window.show()  # type: ignore[attr-defined]
+    else:
+        window.showFullScreen()  # type: ignore[attr-defined]
