@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from conftest_pg import LiveServer, PgCluster, find_pg_bin  # noqa: E402
-from sync_support import make_events  # noqa: E402
+from sync_support import FaultProxy, make_events  # noqa: E402
 
 from kiosk.config import load_settings  # noqa: E402
 from kiosk.store import Store  # noqa: E402
@@ -28,7 +28,8 @@ from sync.client import SyncClient  # noqa: E402
 from sync.enroll import enroll  # noqa: E402
 
 
-def drain_once(server: LiveServer, folder: Path, events: int, batch: int) -> dict[str, float]:
+def drain_once(server: LiveServer, folder: Path, events: int, batch: int, pipeline: bool = True,
+               url: str | None = None) -> dict[str, float]:
     """Enrol a fresh kiosk, load `events` pending events, time the drain; check the server has them all."""
     venue = server.add_venue("Bench venue")
     enroll(server.url, server.add_kiosk(venue), folder / "kiosk.toml")
@@ -36,10 +37,14 @@ def drain_once(server: LiveServer, folder: Path, events: int, batch: int) -> dic
     backlog = make_events(events)
     with Store.open(folder / "kiosk.sqlite3") as store:
         store._bulk_load(backlog, outbox_state="pending")
-        client = SyncClient(store, server.url, token, batch_size=batch, timeout=(5, 60))
+        client = SyncClient(store, url or server.url, token, batch_size=batch, timeout=(5, 60))
         exchanges = _time_http(client)
         started = time.perf_counter()
-        report = client.drain()  # what `kiosk sync --once` and the worker do
+        if pipeline:
+            report = client.drain()  # what `kiosk sync --once` and the worker do
+        else:  # one batch at a time, for comparison
+            while (report := client.sync_once()).error is None and report.pending_left:
+                pass
         elapsed = time.perf_counter() - started
         client.close()
     if report.error is not None or report.pending_left != 0:
@@ -80,6 +85,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default=None)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--no-pipeline", action="store_true", help="send one batch at a time (for comparison)")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="add this much latency per exchange (a proxy on 127.0.0.1), like a WAN link")
     args = parser.parse_args()
     backend = args.backend or ("postgresql" if find_pg_bin() else "sqlite")
     folder = Path(tempfile.mkdtemp(prefix="bench-sync-"))
@@ -90,13 +98,20 @@ def main() -> int:
     else:
         db_url = f"sqlite:///{folder / 'server.db'}"
     server = LiveServer(db_url, log_path=folder / "server.log").start()
+    proxy = None
+    if args.latency_ms > 0:
+        proxy = FaultProxy(server.url).__enter__()
+        proxy.delay_s = args.latency_ms / 1000
     try:
-        print(f"backend {backend}, {args.events} events, batch {args.batch}")
+        print(f"backend {backend}, {args.events} events, batch {args.batch}"
+              + (", no pipelining" if args.no_pipeline else "")
+              + (f", {args.latency_ms:g} ms added latency" if proxy else ""))
         runs = []
         for index in range(args.repeat):
             run_folder = folder / f"run{index}"
             run_folder.mkdir()
-            result = drain_once(server, run_folder, args.events, args.batch)
+            result = drain_once(server, run_folder, args.events, args.batch, not args.no_pipeline,
+                                proxy.url if proxy else None)
             runs.append(result)
             print(f"run {index + 1}: drained in {result['seconds']:.2f} s ({result['events_per_s']:.0f} events/s), "
                   f"{result['batches']} batches, exchange median {result['batch_median_ms']:.1f} ms, "
@@ -106,6 +121,8 @@ def main() -> int:
         verdict = "meets" if median <= 20 * args.events / 100_000 else "MISSES"
         print(f"median {median:.2f} s, best {best:.2f} s: {verdict} the target (100k in <= 20 s)")
     finally:
+        if proxy is not None:
+            proxy.__exit__(None, None, None)
         server.stop()
         if cluster is not None:
             cluster.stop()

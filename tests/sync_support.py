@@ -44,7 +44,7 @@ def free_port() -> int:
 
 def make_events(count: int, start: datetime | None = None, prefix: str = "") -> list[NewEvent]:
     """Synthetic entries/exits with Vietnamese names (diacritics) and realistic ID numbers."""
-    start = start or datetime.now(UTC) - timedelta(hours=2)
+    start = start or datetime.now(UTC) - timedelta(hours=2, seconds=count)  # one a second, all in the past
     names = ("Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Đức", "Phạm Thu Hương", "Võ Minh Khôi")
     out = []
     for i in range(count):
