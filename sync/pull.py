@@ -7,6 +7,7 @@ signatures with what it had, and knows (and shows) how old that is: stale data m
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kiosk.config import StationSettings
 from kiosk.credentials import trust
 from kiosk.credentials.base import TrustMaterial
 from sync import clock, protocol
@@ -165,3 +167,38 @@ def trust_material(store: KeyValueStore) -> TrustMaterial:
     if trust_list is not None:
         parts.append(TrustMaterial(dcc_certificates=trust.parse_trust_list(trust_list), fetched_at=trust_at))
     return trust.merge(*parts) if parts else TrustMaterial()
+
+
+# -- the pulled station configuration -----------------------------------------------------------------------------
+
+_QUESTIONNAIRE = {"off": "never", "ask": "assisted", "require": "always"}  # server's words -> kiosk.config's
+
+
+def remote_config(store: KeyValueStore) -> protocol.RemoteConfig | None:
+    """The cached configuration the server holds for this kiosk, or None if never fetched (or unreadable)."""
+    document, _ = cached(store, "config")
+    if document is None:
+        return None
+    try:
+        return protocol.RemoteConfig.from_json(document)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def station_overrides(store: KeyValueStore) -> dict[str, Any]:
+    """The cached server configuration as `[station]` settings, for
+    `kiosk.config.with_overrides(settings, "station", station_overrides(store))`. Station settings the protocol
+    does not name travel in `extra`; only names `StationSettings` knows are passed on."""
+    config = remote_config(store)
+    if config is None:
+        return {}
+    known = {f.name for f in dataclasses.fields(StationSettings)}
+    values: dict[str, Any] = {key: value for key, value in config.extra.items() if key in known}
+    values.update(mode=config.mode, capacity=config.capacity or 0, cooldown_seconds=config.cooldown_seconds)
+    if config.accepted_credentials:
+        values["accepted_credentials"] = tuple(config.accepted_credentials)
+    if config.questionnaire_policy in _QUESTIONNAIRE:
+        values["questionnaire"] = _QUESTIONNAIRE[config.questionnaire_policy]
+    if config.venue_name:
+        values["venue_name"] = config.venue_name
+    return values

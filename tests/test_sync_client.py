@@ -468,3 +468,22 @@ def test_cli_sync_in_the_foreground_stops_cleanly_on_sigterm(tmp_path: Path, ser
             out, err = child.communicate(timeout=30)
     assert child.returncode == 0, err
     assert "sync: online, 0 pending" in out
+
+
+def test_pulled_config_becomes_station_settings(store: Store, server: ImitationServer) -> None:
+    from kiosk.config import Settings, with_overrides
+    from sync.pull import remote_config, station_overrides
+
+    assert station_overrides(store) == {} and remote_config(store) is None
+    server.documents[protocol.CONFIG_PATH] = {
+        "venue_id": "1", "venue_name": "Nhà sách Fahasa", "kiosk_id": "7", "mode": "entry", "capacity": 120,
+        "cooldown_seconds": 30, "accepted_credentials": ["cccd", "dcc"], "questionnaire_policy": "require",
+        "safety": {"level": "yellow", "assessed_on": "2026-11-20"},
+        "extra": {"closing_time": "22:00", "not_a_station_setting": 1},
+    }
+    assert pull_all(store, Transport(server.url, TOKEN)).ok
+    assert remote_config(store).safety_level == "yellow"  # type: ignore[union-attr]
+    station = with_overrides(Settings(), "station", station_overrides(store)).station
+    assert (station.mode, station.capacity, station.cooldown_seconds) == ("entry", 120, 30)
+    assert station.accepted_credentials == ("cccd", "dcc") and station.questionnaire == "always"
+    assert station.venue_name == "Nhà sách Fahasa" and station.closing_time == "22:00"
