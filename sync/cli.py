@@ -18,8 +18,10 @@ from sync.pull import RESOURCES, PullResult
 def register_commands(subparsers: Any) -> None:
     """Add `enroll` and `sync` to the `kiosk` command's subparsers."""
     enroll_parser = subparsers.add_parser("enroll", help="enrol this kiosk with a central server")
-    enroll_parser.add_argument("--server", required=True, metavar="URL", help="the server, e.g. https://sync.example.vn")
-    enroll_parser.add_argument("--code", required=True, help="the one-time enrolment code from IT staff")
+    enroll_parser.add_argument("--server", metavar="URL",
+                               help="the server, e.g. https://sync.example.vn (optional if the code's QR names it)")
+    enroll_parser.add_argument("--code", required=True,
+                               help="the one-time enrolment code from IT staff, or the text of its QR")
     enroll_parser.add_argument("--ca-file", metavar="FILE", help="CA certificate(s) to trust for this server")
     _add_common_options(enroll_parser)
     enroll_parser.set_defaults(func=run_enroll)

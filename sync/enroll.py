@@ -33,14 +33,23 @@ def resolve_config_path(config_path: str | Path | None) -> Path:
 
 
 def enroll(
-    server_url: str,
+    server_url: str | None,
     code: str,
     config_path: str | Path | None = None,
     ca_file: str | None = None,
     *,
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> EnrollResult:
-    """POST the code; on success write `[server] url`, `token` (and `ca_file`) into the config file."""
+    """POST the code; on success write `[server] url`, `token` (and `ca_file`) into the config file.
+
+    `code` may also be the text of the enrolment QR (`QRCK-ENROLL:<code>[@<server url>]`); its URL is used
+    when `server_url` is not given."""
+    from_qr = protocol.parse_enrollment_qr(code)
+    if from_qr is not None:
+        code, qr_url = from_qr
+        server_url = server_url or qr_url
+    if not server_url:
+        raise EnrollError("no server address: give --server URL (the enrolment QR did not carry one)")
     server_url = _check_url(server_url)
     normalised = protocol.normalise_code(code)
     if not normalised:

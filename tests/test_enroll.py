@@ -10,10 +10,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from sync_support import ROOT, ImitationServer, _env, free_port
 
 from kiosk.config import load_settings
 from sync.enroll import EnrollError, enroll
-from sync_support import ROOT, ImitationServer, _env, free_port
 
 
 @pytest.fixture
@@ -54,7 +54,16 @@ def test_used_code_is_refused_and_nothing_is_written(tmp_path: Path, server: Imi
     assert not (tmp_path / "second.toml").exists()
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org", "example.org", ""])
+def test_enrolment_qr_text_carries_code_and_server(tmp_path: Path, server: ImitationServer) -> None:
+    from sync.protocol import enrollment_qr_payload
+
+    result = enroll(None, enrollment_qr_payload("abcd-1234", server.url), tmp_path / "c.toml")
+    assert result.kiosk_id == "7" and load_settings(tmp_path / "c.toml").server.url == server.url
+    with pytest.raises(EnrollError, match="no server address"):
+        enroll(None, "QRCK-ENROLL:ABCD1234", tmp_path / "d.toml")
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org", "example.org"])
 def test_bad_server_address(tmp_path: Path, url: str) -> None:
     with pytest.raises(EnrollError, match="must start with"):
         enroll(url, "ABCD1234", tmp_path / "c.toml")
