@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QIcon, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from ui.guard_panel import GuardPanel
@@ -18,7 +18,7 @@ from ui.pin_page import PinPage
 from ui.preview import PreviewView
 from ui.qt_compat import emit
 from ui.questionnaire import QuestionnairePage
-from ui.result_panel import ResultPanel
+from ui.result_panel import ICONS_DIR, ResultPanel
 from ui.settings_page import SettingsPage
 from ui.status_bar import StationStatusBar
 
@@ -29,6 +29,7 @@ class MainWindow(QMainWindow):
     def __init__(self, store: object, timezone: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
+        self.setWindowIcon(QIcon(str(ICONS_DIR / "qr.svg")))
         self.kiosk_mode = False
         self.allow_close = False
         self.venue_name = ""
