@@ -126,15 +126,14 @@ class SyncClient:
         claimed = self._claim()
         if isinstance(claimed, SyncReport):
             return claimed
-        batch, body = claimed
-        report = self._conclude(batch, self._post(body))
+        report = self._conclude(claimed, self._post(claimed))
         return replace(report, pending_left=self.store.pending_count())
 
     def drain(self, *, should_stop: Callable[[], bool] | None = None, max_batches: int | None = None) -> SyncReport:
         """Send batches until nothing is pending, an exchange fails, or `should_stop()` says so.
 
-        Pipelined by one batch: while the server works on batch N, this thread claims and encodes batch N+1
-        (the kiosk's work and the server's overlap, on two cores). At most two batches are "sent" at a time;
+        Pipelined by one batch: while batch N is on the wire (encoded and sent by a helper thread), this
+        thread claims batch N+1. At most two batches are "sent" at a time;
         a failure releases both, a crash leaves both to `release_unacknowledged()`."""
         total = SyncReport()
         inflight: tuple[list[StoredEvent], Future[Exchange | SyncError]] | None = None
@@ -148,14 +147,13 @@ class SyncClient:
                     total, inflight = total.plus(report), None
                     if report.error is not None:
                         if not isinstance(claimed, SyncReport):
-                            self._release(claimed[0], set())  # claimed but never sent
+                            self._release(claimed, set())  # claimed but never sent
                         break
                 if isinstance(claimed, SyncReport):  # nothing more to send, or the claim failed
                     if claimed.error is not None:
                         total = total.plus(claimed)
                     break
-                batch, body = claimed
-                inflight = (batch, pool.submit(self._post, body))
+                inflight = (claimed, pool.submit(self._post, claimed))
         return replace(total, pending_left=self.store.pending_count())
 
     def pull(self, names: Sequence[str] | None = None) -> PullResult:
@@ -167,8 +165,8 @@ class SyncClient:
 
     # -- one exchange -------------------------------------------------------------------------------------
 
-    def _claim(self) -> tuple[list[StoredEvent], bytes] | SyncReport:
-        """The next batch (now "sent") and its gzip body; a SyncReport when there is none or it failed."""
+    def _claim(self) -> list[StoredEvent] | SyncReport:
+        """The next batch (now "sent"); a SyncReport when there is none or the store failed."""
         try:
             if self._needs_release:  # a failed release earlier: rows may be stuck in "sent"
                 self.store.release_unacknowledged()
@@ -177,18 +175,16 @@ class SyncClient:
         except Exception as exc:  # e.g. the store is locked or the disk is full: retry later
             log.warning("sync: cannot claim pending events: %s", one_line(str(exc)))
             return SyncReport(error=SyncError("store", one_line(f"local store: {exc}")))
-        if not batch:
-            return SyncReport(pending_left=0)
-        try:
-            return batch, protocol.gzip_body(protocol.encode_batch(batch, kiosk_time=self.clock()))
-        except Exception as exc:  # a bug must not leave the batch claimed
-            log.exception("sync: cannot encode a batch")
-            self._release(batch, set())
-            return SyncReport(error=SyncError("protocol", one_line(f"sync failed: {type(exc).__name__}")))
+        return batch if batch else SyncReport(pending_left=0)
 
-    def _post(self, body: bytes) -> Exchange | SyncError:
-        # kiosk_time was taken when encoding: at most one batch's latency before sending, which the
-        # server's clock correction tolerates (and the offset kept here uses the exchange's own midpoint)
+    def _post(self, batch: list[StoredEvent]) -> Exchange | SyncError:
+        """Encode and send one batch. Encoded here, just before sending, so that `kiosk_time` is the kiosk's
+        clock at send time (the server corrects event times with it); never raises."""
+        try:
+            body = protocol.gzip_body(protocol.encode_batch(batch, kiosk_time=self.clock()))
+        except Exception as exc:  # a bug: the caller releases the batch
+            log.exception("sync: cannot encode a batch")
+            return SyncError("protocol", one_line(f"sync failed: cannot encode a batch ({type(exc).__name__})"))
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
         return self.transport.request("POST", protocol.EVENTS_PATH, body=body, headers=headers)
 
