@@ -89,7 +89,6 @@ class QuestionnairePage(QWidget):
             for button in (yes, no):
                 button.setCheckable(True)
                 button.setObjectName("answerButton")
-                button.setMinimumWidth(110)
                 group.addButton(button)
             no.setChecked(False)
             group.buttonToggled.connect(self._update_done)
