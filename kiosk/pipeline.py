@@ -58,6 +58,14 @@ class ScanResult:
         return self.rejection.id_number if self.rejection is not None else ""
 
 
+@dataclass(frozen=True)
+class FrameReading:
+    """What one frame showed: every code read in it (for the outline) and those that just became presentations."""
+
+    codes: list[DecodedCode]
+    presented: list[DecodedCode]
+
+
 @dataclass
 class Pipeline:
     store: Store
@@ -71,9 +79,14 @@ class Pipeline:
 
     def process_frame(self, frame: Frame, now: datetime) -> list[ScanResult]:
         """Decode one frame; every code that has just become a steady presentation is decided and recorded."""
+        return [self.process_payload(code.data, now, source="scan", code=code)
+                for code in self.read_frame(frame).presented]
+
+    def read_frame(self, frame: Frame) -> FrameReading:
+        """Decode and stabilise one frame, deciding nothing (the station evaluates before asking questions)."""
         codes = self.decoder.decode(frame.image)
         presented = self.stabilizer.update(codes, frame.position) if self.stabilizer else codes
-        return [self.process_payload(code.data, now, source="scan", code=code) for code in presented]
+        return FrameReading(codes, presented)
 
     def process_payload(self, data: bytes, now: datetime, source: str = "scanner",
                         code: DecodedCode | None = None) -> ScanResult:

@@ -122,18 +122,6 @@ class CameraThread(QThread):
                 emit(self.preview, to_preview(frame, self.preview_width))
 
 
-class RecordingDecoder:
-    """Wraps the pipeline's decoder to keep the last frame's codes (for the outline); decodes nothing itself."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.last: list[DecodedCode] = []
-
-    def decode(self, image: np.ndarray) -> list[DecodedCode]:
-        self.last = list(self.inner.decode(image))
-        return self.last
-
-
 class Mailbox(QObject):
     """Carries the pipeline thread's values to the GUI thread.
 
@@ -181,8 +169,6 @@ class PipelineThread(QThread):
         self.result, self.evaluation = self.mailbox.result, self.mailbox.evaluation
         self.codes_seen, self.reply = self.mailbox.codes_seen, self.mailbox.reply
         self.pipeline = pipeline
-        self._recorder = RecordingDecoder(pipeline.decoder)
-        pipeline.decoder = self._recorder
         self._slot = slot
         self._clock = clock or (lambda: datetime.now(UTC))
         self._requests: queue.SimpleQueue[tuple[int, Callable[[Any], Any]]] = queue.SimpleQueue()
@@ -238,20 +224,12 @@ class PipelineThread(QThread):
 
     def _process(self, frame: Frame) -> None:
         try:
-            values = self._decide_frame(frame)
+            reading = self.pipeline.read_frame(frame)
+            values = [self.handle_payload(code.data, "scan", code) for code in reading.presented]
         except Exception:
             log.exception("could not process a frame")
             return
         self.frames_decoded += 1
-        self.mailbox.post("codes_seen", FrameCodes(frame.index, tuple(self._recorder.last), time.monotonic()))
+        self.mailbox.post("codes_seen", FrameCodes(frame.index, tuple(reading.codes), time.monotonic()))
         for value in values:
             self.mailbox.post("result" if hasattr(value, "event") else "evaluation", value)
-
-    def _decide_frame(self, frame: Frame) -> list[Any]:
-        if not self.defer():
-            return list(self.pipeline.process_frame(frame, self._clock()))
-        # The questionnaire comes before the record: the same steps as Pipeline.process_frame, minus the commit.
-        codes = self.pipeline.decoder.decode(frame.image)
-        stabilizer = self.pipeline.stabilizer
-        presented = stabilizer.update(codes, frame.position) if stabilizer is not None else codes
-        return [self.handle_payload(code.data, "scan", code) for code in presented]
