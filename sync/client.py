@@ -18,6 +18,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -106,11 +107,18 @@ class SyncClient:
         timeout: Timeout = DEFAULT_TIMEOUT,
         batch_size: int = 500,
         clock: Callable[[], datetime] = utc_now,
+        max_in_flight: int = 2,
     ) -> None:
         self.store = store
         self.batch_size = min(protocol.MAX_BATCH_EVENTS, max(MIN_BATCH, batch_size))
         self.clock = clock
-        self.transport = Transport(server_url, token, ca_file=ca_file, timeout=timeout, clock=clock)
+        self.max_in_flight = max(1, max_in_flight)
+        self._new_transport = lambda: Transport(server_url, token, ca_file=ca_file, timeout=timeout, clock=clock)
+        self.transport = self._new_transport()  # pulls, and `sync_once()`
+        self._post_transports = threading.local()  # one connection per helper thread of `drain()`
+        self._all_transports = [self.transport]
+        self._transports_lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
         self._needs_release = False
         self._clock_saved_at: float | None = None
 
@@ -132,36 +140,64 @@ class SyncClient:
     def drain(self, *, should_stop: Callable[[], bool] | None = None, max_batches: int | None = None) -> SyncReport:
         """Send batches until nothing is pending, an exchange fails, or `should_stop()` says so.
 
-        Pipelined by one batch: while batch N is on the wire (encoded and sent by a helper thread), this
-        thread claims batch N+1. At most two batches are "sent" at a time;
-        a failure releases both, a crash leaves both to `release_unacknowledged()`."""
+        Up to `max_in_flight` batches are on the wire at once (each encoded and sent by a helper thread with
+        its own connection), so a slow link costs one round trip per `max_in_flight` batches, and the
+        kiosk's claims overlap the server's work. After a failure no new batch is sent; those already on the
+        wire are settled by their own answers. A crash leaves every claimed batch to
+        `release_unacknowledged()`."""
         total = SyncReport()
-        inflight: tuple[list[StoredEvent], Future[Exchange | SyncError]] | None = None
-        with ThreadPoolExecutor(1, thread_name_prefix="sync-post") as pool:
-            while True:
-                started = total.batches + (inflight is not None)
-                wanted = (max_batches is None or started < max_batches) and not (should_stop and should_stop())
-                claimed = self._claim() if wanted else SyncReport()
-                if inflight is not None:
-                    report = self._conclude(inflight[0], inflight[1].result())
-                    total, inflight = total.plus(report), None
-                    if report.error is not None:
-                        if not isinstance(claimed, SyncReport):
-                            self._release(claimed, set())  # claimed but never sent
-                        break
-                if isinstance(claimed, SyncReport):  # nothing more to send, or the claim failed
-                    if claimed.error is not None:
-                        total = total.plus(claimed)
+        first_error: SyncError | None = None
+        inflight: deque[tuple[list[StoredEvent], Future[Exchange | SyncError]]] = deque()
+        exhausted = False
+        pool = self._pool()
+        while True:
+            while not exhausted and first_error is None and len(inflight) < self.max_in_flight:
+                started = total.batches + len(inflight)
+                if (max_batches is not None and started >= max_batches) or (should_stop and should_stop()):
+                    exhausted = True
                     break
-                inflight = (claimed, pool.submit(self._post, claimed))
-        return replace(total, pending_left=self.store.pending_count())
+                claimed = self._claim()
+                if isinstance(claimed, SyncReport):  # nothing more to send, or the claim failed
+                    exhausted = True
+                    first_error = first_error or claimed.error
+                    break
+                inflight.append((claimed, pool.submit(self._post, claimed)))
+            if not inflight:
+                break
+            batch, answer = inflight.popleft()
+            report = self._conclude(batch, answer.result())
+            total = total.plus(report)
+            first_error = first_error or report.error
+        return replace(total, pending_left=self.store.pending_count(), error=first_error)
 
     def pull(self, names: Sequence[str] | None = None) -> PullResult:
         """Fetch config, keys, revocations and trust list (those changed since last time) into the store."""
         return pull_all(self.store, self.transport, names or tuple(RESOURCES))
 
     def close(self) -> None:
-        self.transport.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        with self._transports_lock:
+            for transport in self._all_transports:
+                transport.close()
+
+    def _thread_transport(self) -> Transport:
+        """The helper thread's own connection (a requests session is not meant to be shared by threads)."""
+        return getattr(self._post_transports, "transport", None) or self.transport
+
+    def _start_post_thread(self) -> None:
+        transport = self._new_transport()
+        self._post_transports.transport = transport
+        with self._transports_lock:
+            self._all_transports.append(transport)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """The helper threads of `drain()`, kept for the client's life (a worker drains every 30 s)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="sync-post",
+                                                initializer=self._start_post_thread)
+        return self._executor
 
     # -- one exchange -------------------------------------------------------------------------------------
 
@@ -186,7 +222,7 @@ class SyncClient:
             log.exception("sync: cannot encode a batch")
             return SyncError("protocol", one_line(f"sync failed: cannot encode a batch ({type(exc).__name__})"))
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-        return self.transport.request("POST", protocol.EVENTS_PATH, body=body, headers=headers)
+        return self._thread_transport().request("POST", protocol.EVENTS_PATH, body=body, headers=headers)
 
     def _conclude(self, batch: list[StoredEvent], answer: Exchange | SyncError) -> SyncReport:
         """Acknowledge or release `batch` according to the answer; never raises."""

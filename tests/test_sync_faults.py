@@ -213,8 +213,10 @@ def test_429_retry_after_is_honoured_by_the_worker(kiosk: Kiosk) -> None:
         finally:
             worker.stop()
         posts = proxy.entries()
-    assert posts[0].status == 429 and posts[1].status == 200
-    assert posts[1].at - posts[0].at >= 1.95
+    refused = next(post for post in posts if post.status == 429)
+    soon_after = [post for post in posts if 0 < post.at - refused.at < 1.95]
+    assert len(soon_after) <= 1  # at most the other batch already on the wire (two in flight)
+    assert any(post.at - refused.at >= 1.95 and post.status == 200 for post in posts)
     kiosk.assert_exactly_once()
 
 
@@ -231,7 +233,8 @@ def test_timeouts_and_a_slow_server(kiosk: Kiosk) -> None:
             second = client.drain()  # the slow answer trickles in under the read timeout: it succeeds
             client.close()
     assert second.ok and second.pending_left == 0
-    assert second.duplicate == 200 and second.stored == 200
+    # the hung batch reached the server: resent, it is a duplicate; the other batch was stored once
+    assert (first.stored + second.stored, first.duplicate + second.duplicate) == (200, 200)
     kiosk.assert_exactly_once()
 
 
