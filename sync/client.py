@@ -391,6 +391,7 @@ class SyncWorker(threading.Thread):
         ca_file: str | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         batch_size: int = 500,
+        max_in_flight: int = 2,
         interval_s: float = 30.0,
         pull_interval_s: float = 900.0,
         backoff_base_s: float = 1.0,
@@ -401,7 +402,8 @@ class SyncWorker(threading.Thread):
     ) -> None:
         super().__init__(name="sync-worker", daemon=True)
         self._open_store = open_store
-        self._client_args = dict(ca_file=ca_file, timeout=timeout, batch_size=batch_size, clock=clock)
+        self._client_args = dict(ca_file=ca_file, timeout=timeout, batch_size=batch_size, clock=clock,
+                                 max_in_flight=max_in_flight)
         self._server_url = server_url
         self._token = token
         self.interval_s = interval_s

@@ -487,3 +487,33 @@ def test_pulled_config_becomes_station_settings(store: Store, server: ImitationS
     assert (station.mode, station.capacity, station.cooldown_seconds) == ("entry", 120, 30)
     assert station.accepted_credentials == ("cccd", "dcc") and station.questionnaire == "always"
     assert station.venue_name == "Nhà sách Fahasa" and station.closing_time == "22:00"
+
+
+def test_two_batches_on_the_wire_save_round_trips(tmp_path: Path, server: ImitationServer) -> None:
+    timings = {}
+    for in_flight in (1, 2):
+        with Store.open(tmp_path / f"kiosk{in_flight}.sqlite3") as kiosk_store:
+            kiosk_store._bulk_load(make_events(400, prefix=str(in_flight)), outbox_state="pending")
+            with FaultProxy(server.url) as proxy:
+                proxy.delay_s = 0.25  # a slow link
+                client = client_for(kiosk_store, proxy.url, batch_size=100, max_in_flight=in_flight)
+                started = time.monotonic()
+                report = client.drain()
+                timings[in_flight] = time.monotonic() - started
+                client.close()
+            assert report.ok and (report.batches, report.stored, report.pending_left) == (4, 400, 0)
+    assert timings[1] >= 1.0 and timings[2] < 0.75 * timings[1], timings
+    assert len(server.stored_uuids()) == 800
+
+
+def test_after_a_failure_no_new_batch_is_sent_but_those_on_the_wire_are_settled(
+    store: Store, server: ImitationServer
+) -> None:
+    store._bulk_load(make_events(500), outbox_state="pending")
+    with FaultProxy(server.url) as proxy:
+        proxy.add(Fault("status", status=500))  # the first batch fails; the second is already on the wire
+        report = client_for(store, proxy.url, batch_size=100, max_in_flight=2).drain()
+        posts = proxy.entries()
+    assert report.error is not None and report.error.status == 500
+    assert len(posts) == 2 and report.stored == 100 and report.released == 100
+    assert store.outbox_counts() == {"pending": 400, "sent": 0, "acknowledged": 100}
