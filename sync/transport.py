@@ -138,7 +138,10 @@ class Transport:
         self.timeout = timeout
         self.clock = clock
         self.session = requests.Session()
-        self.session.verify = ca_file or True  # never False: a kiosk on venue Wi-Fi must not trust any certificate
+        # never False: a kiosk on venue Wi-Fi must not trust any certificate. Passed with every request, not
+        # only set on the session: requests lets $REQUESTS_CA_BUNDLE override a session's `verify`.
+        self.verify: str | bool = ca_file or True
+        self.session.verify = self.verify
         self.session.headers["User-Agent"] = "qr-checkpoint-kiosk/1"
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
@@ -168,7 +171,8 @@ class Transport:
         start = time.monotonic()
         try:
             response = self.session.request(
-                method, url, data=data, headers=all_headers, timeout=self.timeout, allow_redirects=False
+                method, url, data=data, headers=all_headers, timeout=self.timeout, allow_redirects=False,
+                verify=self.verify,
             )
             body = response.content  # read fully inside the try: a connection closed mid-body raises here
         except requests.RequestException as exc:

@@ -517,3 +517,17 @@ def test_after_a_failure_no_new_batch_is_sent_but_those_on_the_wire_are_settled(
     assert report.error is not None and report.error.status == 500
     assert len(posts) == 2 and report.stored == 100 and report.released == 100
     assert store.outbox_counts() == {"pending": 400, "sent": 0, "acknowledged": 100}
+
+
+def test_tls_is_verified_and_a_private_ca_can_be_trusted(tmp_path: Path, store: Store) -> None:
+    from sync_support import make_tls_files
+
+    ca, cert, key = make_tls_files(tmp_path)
+    uuids = record(store, 20)
+    with ImitationServer(tmp_path / "server.sqlite3", tls=(cert, key)) as https:
+        assert https.url.startswith("https://")
+        refused = client_for(store, https.url).drain()  # the system's CAs do not know this one
+        assert refused.error is not None and refused.error.kind == "tls" and not refused.error.retryable
+        assert store.outbox_counts()["pending"] == 20
+        report = client_for(store, https.url, ca_file=str(ca)).drain()
+    assert report.ok and sorted(https.stored_uuids()) == sorted(uuids)
