@@ -90,3 +90,15 @@ def test_cli_sync_once_before_enrolment_says_so(tmp_path: Path) -> None:
     done = run_kiosk("sync", "--once", "--config", str(tmp_path / "none.toml"), "--db", str(tmp_path / "k.db"))
     assert done.returncode != 0 and "not enrolled" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_enroll_over_https_with_a_private_ca(tmp_path: Path) -> None:
+    from sync_support import make_tls_files
+
+    ca, cert, key = make_tls_files(tmp_path)
+    with ImitationServer(tmp_path / "server.sqlite3", tls=(cert, key)) as https:
+        with pytest.raises(EnrollError, match="TLS verification failed"):
+            enroll(https.url, "ABCD1234", tmp_path / "a.toml")  # unknown CA: refused before the code is sent
+        enroll(https.url, "ABCD1234", tmp_path / "b.toml", ca_file=str(ca))
+    server = load_settings(tmp_path / "b.toml").server
+    assert server.url == https.url and server.ca_file == str(ca.resolve()) and server.token
