@@ -242,7 +242,8 @@ def test_timeouts_and_a_slow_server(kiosk: Kiosk) -> None:
 
 
 def run_sync_once(kiosk: Kiosk) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "sync.cli", "sync", "--once", "--config", str(kiosk.config),
+    """`kiosk sync --once` as a separate process (the real command, through the entry-point plugin)."""
+    return subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync", "--once", "--config", str(kiosk.config),
                              "--db", str(kiosk.db)], cwd=ROOT, env=_env(), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
