@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 from importlib.metadata import entry_points
 
 from kiosk.config import ConfigError, Settings, default_db_path, load_settings, with_overrides
+from kiosk.credentials.base import TrustMaterial
 from kiosk.decode.base import DecoderUnavailable
 from kiosk.store import Store, StoreError
 
 COMMANDS_GROUP = "qr_checkpoint.commands"
 DOCTOR_GROUP = "qr_checkpoint.doctor"  # callables (settings) -> list of (check name, ok, detail)
+CONTEXT_GROUP = "qr_checkpoint.station_context"  # callables (settings, store) -> (settings, trust provider)
 STATION_COMMAND = "station"
 
 log = logging.getLogger("kiosk")
@@ -42,6 +44,17 @@ def load_settings_from_args(args: argparse.Namespace) -> Settings:
 
 def open_store_from_args(args: argparse.Namespace, settings: Settings) -> Store:
     return Store.open(settings.store.db_path or default_db_path())
+
+
+def station_context(settings: Settings, store: Store) -> tuple[Settings, Callable[[], TrustMaterial]]:
+    """The settings and trust material a station runs with: what sync pulled from the server, when installed."""
+    trust: Callable[[], TrustMaterial] = TrustMaterial
+    for entry in entry_points(group=CONTEXT_GROUP):
+        try:
+            settings, trust = entry.load()(settings, store)
+        except Exception as error:  # no server data is better than no station
+            log.warning("station context %s unavailable: %s", entry.name, type(error).__name__)
+    return settings, trust
 
 
 def parse_time(text: str) -> datetime:

@@ -46,6 +46,10 @@ class StationSettings:
     language: str = "vi"  # vi | en
     retention_days: int = 21
     timezone: str = "Asia/Ho_Chi_Minh"
+    # The venue's self-assessed COVID safety level, shown on the idle screen; normally set by the venue manager
+    # on the central server and pulled by sync.
+    safety_level: str = ""  # "" (not assessed), green, yellow, orange, red
+    safety_assessed_on: str = ""  # YYYY-MM-DD
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "station.capacity_action": ("block", "warn"),
     "station.questionnaire": ("never", "assisted", "always"),
     "station.language": ("vi", "en"),
+    "station.safety_level": ("", "green", "yellow", "orange", "red"),
 }
 _NON_NEGATIVE = {"station.cooldown_seconds", "station.capacity", "station.retention_days",
                  "station.declaration_max_age_hours", "camera.budget_ms", "server.timeout_seconds",

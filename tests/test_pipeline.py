@@ -17,7 +17,7 @@ from kiosk.events import Direction
 from kiosk.pipeline import build_pipeline
 from kiosk.rules import Outcome, Policy
 from kiosk.sources.base import Frame
-from kiosk.store import Store, StoreError
+from kiosk.store import Store
 from tests.media import frame_with_code
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,12 @@ import platformdirs
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
+from kiosk.cli import station_context
 from kiosk.config import APP_NAME, Settings, default_db_path
-from kiosk.credentials.base import TrustMaterial
 from kiosk.pipeline import build_pipeline
 from kiosk.store import Store
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-TRUST_CACHE_S = 60.0  # the trust material changes only when sync pulls; re-read it at most this often
 
 log = logging.getLogger("qr_checkpoint.station")
 
@@ -76,26 +74,6 @@ def scaled_style(text: str, scale: float) -> str:
     return re.sub(r"(\d+)px", lambda m: f"{round(int(m.group(1)) * scale) if int(m.group(1)) > 1 else 1}px", text)
 
 
-def cached_trust(store: Store) -> Callable[[], TrustMaterial]:
-    """The trust material sync has pulled (keys, revocations, DCC signers), re-read at most once a minute."""
-    try:
-        from sync.pull import trust_material
-    except ImportError:
-        return TrustMaterial
-    cache: dict[str, Any] = {"at": -TRUST_CACHE_S, "value": TrustMaterial()}
-
-    def current() -> TrustMaterial:
-        if time.monotonic() - cache["at"] >= TRUST_CACHE_S:
-            try:
-                cache["value"] = trust_material(store)
-            except Exception as error:  # a corrupt cache must not stop scanning; the status bar shows the age
-                log.warning("could not load the trust material: %s", error)
-            cache["at"] = time.monotonic()
-        return cache["value"]
-
-    return current
-
-
 def make_sync(settings: Settings, db_path: Path, store: Store) -> tuple[Any, Callable[[], Any] | None]:
     """(SyncWorker, None) when a server is configured; otherwise (None, a reader of the offline status)."""
     try:
@@ -117,7 +95,8 @@ def build_station(settings: Settings, source: str, store: Store | None = None, w
 
     db_path = Path(settings.store.db_path or default_db_path())
     store = store or Store.open(db_path)
-    pipeline = build_pipeline(settings, store, trust=cached_trust(store))
+    settings, trust = station_context(settings, store)  # what sync pulled: server settings, keys, trust list
+    pipeline = build_pipeline(settings, store, trust=trust)
     worker, read_status = make_sync(settings, db_path, store) if with_sync else (None, None)
     station = Station(settings, store, pipeline, lambda spec: open_source(spec), sync_worker=worker,
                       read_sync_status=read_status, source=source)

@@ -14,8 +14,8 @@ import cv2
 from kiosk.cli import CommandError, add_common_options, load_settings_from_args, parse_time
 from kiosk.credentials.base import Credential, ParseContext, TrustMaterial
 from kiosk.credentials.registry import parse_payload
-from kiosk.decode.base import DecodedCode
 from kiosk.decode import make_chain
+from kiosk.decode.base import DecodedCode
 
 
 def register(commands: argparse._SubParsersAction) -> None:

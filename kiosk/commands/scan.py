@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kiosk.cli import CommandError, add_common_options, parse_time, load_settings_from_args, open_store_from_args
+from kiosk.cli import (
+    CommandError,
+    add_common_options,
+    load_settings_from_args,
+    open_store_from_args,
+    parse_time,
+    station_context,
+)
 from kiosk.commands.output import emit
 from kiosk.config import with_overrides
 from kiosk.pipeline import Pipeline, build_pipeline
@@ -32,8 +39,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings_from_args(args)
-    if args.mode:
-        settings = with_overrides(settings, "station", {"mode": args.mode})
     try:
         source = open_source(args.source)
     except SourceError as error:
@@ -41,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
     with open_store_from_args(args, settings) as store:
         # Retention: synced events past the period go; unsynced ones are never purged.
         store.purge(datetime.now(UTC) - timedelta(days=settings.station.retention_days))
-        pipeline = build_pipeline(settings, store)
+        settings, trust = station_context(settings, store)
+        if args.mode:  # the command line wins over the server's configuration too
+            settings = with_overrides(settings, "station", {"mode": args.mode})
+        pipeline = build_pipeline(settings, store, trust)
         try:
             _scan(source, pipeline, args, ZoneInfo(settings.station.timezone))
         finally:
