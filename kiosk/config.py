@@ -84,6 +84,7 @@ class UiSettings:
     result_hold_seconds: float = 4.0
     scanner_port: str = ""  # serial scanner, e.g. /dev/ttyACM0
     sound: bool = True
+    daily_health_update: bool = False  # quarantine sites: every scan asks the questionnaire with a temperature
 
 
 @dataclass(frozen=True)
