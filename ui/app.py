@@ -95,9 +95,10 @@ def build_station(settings: Settings, source: str, store: Store | None = None, w
 
     db_path = Path(settings.store.db_path or default_db_path())
     store = store or Store.open(db_path)
+    base = settings  # the config file's values; the running station re-applies newly pulled server ones over it
     settings, trust = station_context(settings, store)  # what sync pulled: server settings, keys, trust list
     pipeline = build_pipeline(settings, store, trust=trust)
     worker, read_status = make_sync(settings, db_path, store) if with_sync else (None, None)
     station = Station(settings, store, pipeline, lambda spec: open_source(spec), sync_worker=worker,
-                      read_sync_status=read_status, source=source)
+                      read_sync_status=read_status, source=source, base_settings=base)
     return station

@@ -18,6 +18,9 @@ def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
     parser.add_argument("--log-file", metavar="PATH", help="decision log (default: the user log dir/station.log)")
     parser.add_argument("--windowed", action="store_true", help="a normal window instead of full screen (not in kiosk mode)")
     parser.add_argument("--size", metavar="WxH", help="window size instead of full screen, e.g. 1024x600")
+    parser.add_argument("--daily-health-update", action="store_true",
+                        help="start in daily health update mode: every scan asks the questionnaire with a "
+                             "temperature (config: ui.daily_health_update; the guard panel's switch)")
     parser.set_defaults(func=run_station)
 
 
@@ -35,13 +38,18 @@ def run_station(args: argparse.Namespace) -> int:
     from ui.app import build_station, default_log_path, make_application, setup_decision_log
 
     settings = load_settings(getattr(args, "config", None))
+    command_line: dict[str, dict[str, object]] = {}
     if getattr(args, "db", None):
         settings = with_overrides(settings, "store", {"db_path": args.db})
+    if getattr(args, "daily_health_update", False):
+        command_line["ui"] = {"daily_health_update": True}
+        settings = with_overrides(settings, "ui", command_line["ui"])
     source = "demo" if getattr(args, "demo", False) else (getattr(args, "source", None) or settings.camera.source)
     log_file = getattr(args, "log_file", None)
     setup_decision_log(Path(log_file) if log_file else default_log_path())
     app = make_application(sys.argv[:1])
     station = build_station(settings, source)
+    station.command_line = command_line  # kept when the settings page reloads the config file
     # In kiosk mode the window is always full screen; --windowed and --size are for testing on a desk.
     windowed = getattr(args, "windowed", False) and not settings.ui.kiosk_mode
     _show(station.window, windowed, None if settings.ui.kiosk_mode else getattr(args, "size", None))

@@ -5,6 +5,7 @@ Fonts scale with the panel's height so the same layout reads well on a 7-inch 10
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt
@@ -15,6 +16,14 @@ from ui.presenter import ResultView
 
 ICONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "icons"
 IDLE_BG, IDLE_FG = "#20262e", "#ffffff"
+# The venue's self-assessed COVID safety level: chip background and text colour (dark text on yellow and orange
+# for contrast). The level is also written out in words: colour alone is not enough.
+SAFETY_COLOURS = {
+    "green": ("#1b7f3b", "#ffffff"),
+    "yellow": ("#f5c518", "#1a1a1a"),
+    "orange": ("#ef7d16", "#1a1a1a"),
+    "red": ("#b3261e", "#ffffff"),
+}
 
 
 def _label(wrap: bool = True) -> QLabel:
@@ -38,11 +47,15 @@ class ResultPanel(QWidget):
         self.name = _label()
         self.details = _label()
         self.occupancy = _label()
-        for label, name in ((self.title, "title"), (self.reason, "reason"), (self.name, "name"),
+        self.safety = _label()  # the venue's COVID safety level chip (idle screen only)
+        self.safety_level = ""
+        self.safety_assessed_on = ""
+        for label, name in ((self.safety, "safety"), (self.title, "title"), (self.reason, "reason"), (self.name, "name"),
                             (self.details, "details"), (self.occupancy, "occupancy")):
             label.setObjectName(name)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
+        layout.addWidget(self.safety)
         layout.addStretch(1)
         for widget in (self.icon, self.title, self.reason, self.name, self.details):
             layout.addWidget(widget)
@@ -60,6 +73,25 @@ class ResultPanel(QWidget):
     def show_result(self, view: ResultView) -> None:
         self.view = view
         self._refresh()
+
+    def set_safety_level(self, level: str, assessed_on: str = "") -> None:
+        """The venue's level ("" hides the chip: not assessed) and the date it was assessed ("YYYY-MM-DD")."""
+        self.safety_level = level if level in SAFETY_COLOURS else ""
+        self.safety_assessed_on = assessed_on
+        self._refresh_safety()
+
+    def safety_text(self) -> str:
+        """E.g. "COVID safety level: Yellow · assessed 20/11/2026"; "" when the venue has not assessed it."""
+        names = {"green": self.tr("Green"), "yellow": self.tr("Yellow"), "orange": self.tr("Orange"),
+                 "red": self.tr("Red")}
+        if not self.safety_level:
+            return ""
+        text = self.tr("COVID safety level: %1").replace("%1", names[self.safety_level])
+        try:
+            assessed = date.fromisoformat(self.safety_assessed_on)
+        except ValueError:  # missing or malformed date: show the level alone rather than a wrong date
+            return text
+        return text + " · " + self.tr("assessed %1").replace("%1", assessed.strftime("%d/%m/%Y"))
 
     def set_occupancy(self, text: str) -> None:
         self.occupancy_value = text
@@ -93,6 +125,17 @@ class ResultPanel(QWidget):
             self.details.setText("   ".join(part for part in (view.id_tail, view.time_text) if part))
         self._refresh_icon()
         self._refresh_occupancy()
+        self._refresh_safety()
+
+    def _refresh_safety(self) -> None:
+        text = self.safety_text() if self.view is None else ""
+        self.safety.setText(text)
+        self.safety.setVisible(bool(text))
+        if text:
+            background, foreground = SAFETY_COLOURS[self.safety_level]
+            # The label's own sheet wins over the panel's "#resultPanel QLabel" rule (transparent background).
+            self.safety.setStyleSheet(f"QLabel {{ background: {background}; color: {foreground};"
+                                      f" border-radius: 10px; padding: 6px 10px; }}")
 
     def _refresh_occupancy(self) -> None:
         text = self.occupancy_value
@@ -109,7 +152,7 @@ class ResultPanel(QWidget):
 
     def _apply_fonts(self) -> None:
         base = max(10.0, min(self.height() / 22, self.width() / 16))
-        for label, factor, bold in ((self.title, 1.7, True), (self.reason, 1.0, False), (self.name, 1.4, True),
+        for label, factor, bold in ((self.safety, 0.8, True), (self.title, 1.7, True), (self.reason, 1.0, False), (self.name, 1.4, True),
                                     (self.details, 0.85, False), (self.occupancy, 1.0, True)):
             font = QFont(label.font())
             font.setPixelSize(int(base * factor))

@@ -38,6 +38,7 @@ from ui.workers import CameraThread, Mailbox, PipelineThread
 log = logging.getLogger("qr_checkpoint.station")
 HINT_WINDOW_S = 1.0  # a code read on and off over this long, with no result: ask the visitor to hold still
 STATUS_INTERVAL_MS = 2000
+SERVER_CONFIG_POLL_S = 60.0  # re-read the pulled configuration at least this often (a separate `kiosk sync`)
 
 
 class Station(QObject):
@@ -47,10 +48,19 @@ class Station(QObject):
 
     def __init__(self, settings: Settings, store: Any, pipeline: Any, open_source: Callable[[str], FrameSource],
                  sync_worker: Any = None, read_sync_status: Callable[[], Any] | None = None,
-                 clock: Callable[[], datetime] | None = None, source: str = "") -> None:
+                 clock: Callable[[], datetime] | None = None, source: str = "",
+                 base_settings: Settings | None = None,
+                 server_config: Callable[[Settings], Settings] | None = None) -> None:
         super().__init__()
         self.source_spec = source or settings.camera.source
-        self.settings = settings
+        self.settings = settings  # in force: the config file's values with the server's over them
+        # The config file (plus command-line options): what the server's pulled configuration is laid over.
+        self.base_settings = base_settings or settings
+        self.server_config = server_config or _server_config_reader(store)
+        # Command-line values that outlive a reload of the config file, e.g. {"store": {"db_path": ...}}.
+        self.command_line: dict[str, dict[str, Any]] = {}
+        self._config_stamp: Any = None  # the pulled config's fetched-at time last seen in the sync status
+        self._config_checked = _monotonic()
         self.store = store
         self.pipeline = pipeline
         self._open_source = open_source
@@ -153,11 +163,15 @@ class Station(QObject):
         previous = self.settings
         self.settings = settings
         self.window.set_venue(settings.station.venue_name)
+        self.window.result_panel.set_safety_level(settings.station.safety_level, settings.station.safety_assessed_on)
         self.window.kiosk_mode = settings.ui.kiosk_mode
         self.window.status.pin_missing = not settings.ui.pin_hash
         self.window.guard_panel.capacity = settings.station.capacity
         self.sounds.enabled = settings.ui.sound
-        self.set_language(settings.station.language)
+        if first or settings.station.language != previous.station.language:
+            self.set_language(settings.station.language)  # else keep a language picked with the header button
+        if first or settings.ui.daily_health_update != previous.ui.daily_health_update:
+            self.set_health_mode(settings.ui.daily_health_update)
         policy = Policy.from_settings(settings.station)
         self.pipeline_thread.submit(lambda pipeline: setattr(pipeline, "policy", policy))
         if not first and settings.camera.source != previous.camera.source:
@@ -165,18 +179,53 @@ class Station(QObject):
             self.start_camera(self.source_spec)
         self.refresh_occupancy()
 
+    def set_health_mode(self, on: bool) -> None:
+        """Daily health update mode (also the guard panel's switch, which reports back through `toggled`)."""
+        self.health_mode = on
+        self.window.guard_panel.health_mode.setChecked(on)
+
+    def apply_base_settings(self, base: Settings) -> None:
+        """New config-file settings: the server's pulled configuration still goes over them."""
+        self.base_settings = base
+        self.apply_settings(self._with_server_config(base))
+
+    def reload_server_config(self) -> bool:
+        """Re-read the configuration sync last pulled and apply it if it changes anything. True if applied."""
+        settings = self._with_server_config(self.base_settings)
+        if settings == self.settings:
+            return False
+        log.info("applying the server's station configuration")
+        self.apply_settings(settings)
+        return True
+
+    def _with_server_config(self, base: Settings) -> Settings:
+        try:
+            return self.server_config(base)
+        except Exception as error:  # a broken cache must not stop the door: the file's settings then
+            log.warning("could not read the server's configuration: %s", error)
+            return base
+
+    def _reload_file(self, path: str) -> Settings:
+        """The config file again, with the command-line options (--db, --daily-health-update) still in force."""
+        from kiosk.config import with_overrides
+
+        settings = load_settings(path)
+        if self.settings.store.db_path:  # a --db given on the command line stays in force
+            settings = _with_db(settings, self.settings.store.db_path)
+        for section, section_values in self.command_line.items():
+            settings = with_overrides(settings, section, section_values)
+        return settings
+
     def save_settings(self, values: dict[str, dict[str, Any]]) -> None:
         path = self.settings.path
         try:
             for section, section_values in values.items():
                 update_config_file(path, section, section_values)
-            settings = load_settings(path)
+            settings = self._reload_file(path)
         except Exception as error:  # ConfigError or an unwritable file: one line on the page
             self.window.settings_page.show_message(str(error))
             return
-        if self.settings.store.db_path:  # a --db given on the command line stays in force
-            settings = _with_db(settings, self.settings.store.db_path)
-        self.apply_settings(settings)
+        self.apply_base_settings(settings)
         self.window.settings_page.show_message(self.tr("Saved"))
 
     def run_in_background(self, job: Callable[[], Any], callback: Callable[[Any], None]) -> None:
@@ -211,10 +260,8 @@ class Station(QObject):
             page.show_message(str(value).splitlines()[0] if str(value) else type(value).__name__)
             return
         page.show_message(self.tr("Enrolled as kiosk %1").replace("%1", value.kiosk_id))
-        settings = load_settings(self.settings.path)
-        if self.settings.store.db_path:
-            settings = _with_db(settings, self.settings.store.db_path)
-        self.apply_settings(settings)
+        settings = self._reload_file(self.settings.path)
+        self.apply_base_settings(settings)
         if self.sync_worker is None:
             from ui.app import make_sync
 
@@ -429,6 +476,17 @@ class Station(QObject):
         except Exception as error:
             log.warning("could not read the sync status: %s", error)
         self.window.status.set_sync_status(status, self.sync_worker is not None)
+        self._check_server_config(status)
+
+    def _check_server_config(self, status: Any) -> None:
+        """Sync confirmed or replaced the configuration (its fetched-at time moved), or a minute has passed
+        (another process, `kiosk sync`, may have pulled): re-read it. Reading it is a few small SQLite reads."""
+        stamp = getattr(status, "fetched_at", {}).get("config") if status is not None else None
+        now = _monotonic()
+        if stamp == self._config_stamp and now - self._config_checked < SERVER_CONFIG_POLL_S:
+            return
+        self._config_stamp, self._config_checked = stamp, now
+        self.reload_server_config()
 
     def _wire_window(self) -> None:
         w = self.window
@@ -455,6 +513,15 @@ def _monotonic() -> float:
     import time
 
     return time.monotonic()
+
+
+def _server_config_reader(store: Any) -> Callable[[Settings], Settings]:
+    """`sync.station_hooks.with_server_config` on this store; the file's settings alone without sync installed."""
+    try:
+        from sync.station_hooks import with_server_config
+    except ImportError:
+        return lambda base: base
+    return lambda base: with_server_config(base, store)
 
 
 def _with_db(settings: Settings, db_path: str) -> Settings:

@@ -110,18 +110,18 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="124" />
         <location filename="../../ui/main_window.py" line="125" />
+        <location filename="../../ui/main_window.py" line="126" />
         <source>QR Checkpoint</source>
         <translation>Trạm quét QR</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="126" />
+        <location filename="../../ui/main_window.py" line="127" />
         <source>Guard</source>
         <translation>Bảo vệ</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="129" />
+        <location filename="../../ui/main_window.py" line="130" />
         <source>Settings</source>
         <translation>Cài đặt</translation>
     </message>
@@ -200,37 +200,37 @@
 <context>
     <name>QuestionnairePage</name>
     <message>
-        <location filename="../../ui/questionnaire.py" line="175" />
+        <location filename="../../ui/questionnaire.py" line="174" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="176" />
+        <location filename="../../ui/questionnaire.py" line="175" />
         <source>In the last 14 days, have you had any of the following?</source>
         <translation>Trong 14 ngày qua, bạn có dấu hiệu nào sau đây không?</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="179" />
+        <location filename="../../ui/questionnaire.py" line="178" />
         <source>Yes</source>
         <translation>Có</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="180" />
+        <location filename="../../ui/questionnaire.py" line="179" />
         <source>No</source>
         <translation>Không</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="181" />
+        <location filename="../../ui/questionnaire.py" line="180" />
         <source>Body temperature (°C)</source>
         <translation>Nhiệt độ cơ thể (°C)</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="182" />
+        <location filename="../../ui/questionnaire.py" line="181" />
         <source>Confirm</source>
         <translation>Xác nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="183" />
+        <location filename="../../ui/questionnaire.py" line="182" />
         <source>Cancel</source>
         <translation>Hủy</translation>
     </message>
@@ -368,27 +368,57 @@
 <context>
     <name>ResultPanel</name>
     <message>
-        <location filename="../../ui/result_panel.py" line="83" />
+        <location filename="../../ui/result_panel.py" line="85" />
+        <source>Green</source>
+        <translation>Xanh</translation>
+    </message>
+    <message>
+        <location filename="../../ui/result_panel.py" line="85" />
+        <source>Yellow</source>
+        <translation>Vàng</translation>
+    </message>
+    <message>
+        <location filename="../../ui/result_panel.py" line="85" />
+        <source>Orange</source>
+        <translation>Cam</translation>
+    </message>
+    <message>
+        <location filename="../../ui/result_panel.py" line="86" />
+        <source>Red</source>
+        <translation>Đỏ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/result_panel.py" line="89" />
+        <source>COVID safety level: %1</source>
+        <translation>Mức an toàn COVID: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/result_panel.py" line="94" />
+        <source>assessed %1</source>
+        <translation>đánh giá %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/result_panel.py" line="115" />
         <source>Show your personal QR code to the camera</source>
         <translation>Đưa mã QR cá nhân vào trước camera</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="84" />
+        <location filename="../../ui/result_panel.py" line="116" />
         <source>Hold still: the code is blurred</source>
         <translation>Giữ yên: mã đang bị mờ</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="85" />
+        <location filename="../../ui/result_panel.py" line="117" />
         <source>Hold the code about 20 cm from the camera</source>
         <translation>Giữ mã cách camera 20 cm</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="87" />
+        <location filename="../../ui/result_panel.py" line="119" />
         <source>Citizen ID (CCCD), PC-Covid or personal QR</source>
         <translation>Mã QR trên CCCD, PC-Covid hoặc QR cá nhân</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="99" />
+        <location filename="../../ui/result_panel.py" line="142" />
         <source>Inside: %1</source>
         <translation>Đang ở trong: %1</translation>
     </message>
@@ -534,33 +564,33 @@
 <context>
     <name>Station</name>
     <message>
-        <location filename="../../ui/station.py" line="177" />
+        <location filename="../../ui/station.py" line="229" />
         <source>Saved</source>
         <translation>Đã lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="199" />
+        <location filename="../../ui/station.py" line="251" />
         <source>Enrolling…</source>
         <translation>Đang đăng ký…</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="210" />
+        <location filename="../../ui/station.py" line="262" />
         <source>Enrolled as kiosk %1</source>
         <translation>Đã đăng ký, mã máy %1</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="411" />
-        <location filename="../../ui/station.py" line="412" />
+        <location filename="../../ui/station.py" line="464" />
+        <location filename="../../ui/station.py" line="465" />
         <source>Camera disconnected. Reconnecting…</source>
         <translation>Mất kết nối camera. Đang kết nối lại…</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="412" />
+        <location filename="../../ui/station.py" line="465" />
         <source>Video ended</source>
         <translation>Hết video</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="413" />
+        <location filename="../../ui/station.py" line="466" />
         <source>Camera cannot be opened</source>
         <translation>Không mở được camera</translation>
     </message>
