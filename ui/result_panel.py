@@ -91,7 +91,9 @@ class ResultPanel(QWidget):
             assessed = date.fromisoformat(self.safety_assessed_on)
         except ValueError:  # missing or malformed date: show the level alone rather than a wrong date
             return text
-        return text + " · " + self.tr("assessed %1").replace("%1", assessed.strftime("%d/%m/%Y"))
+        # No-break spaces keep "assessed 20/11/2026" whole: a narrow panel wraps between the level and the date.
+        when = self.tr("assessed %1").replace("%1", assessed.strftime("%d/%m/%Y")).replace(" ", "\u00a0")
+        return text + "\u00a0· " + when
 
     def set_occupancy(self, text: str) -> None:
         self.occupancy_value = text
