@@ -125,3 +125,20 @@ def test_daily_health_update_from_the_config_asks_every_scan(tmp_path: Path, sta
         assert store.occupancy() == 0  # nothing recorded before the answers
     window.guard_panel.health_mode.setChecked(False)  # the guard can still switch it off at run time
     assert not station.health_mode
+
+
+def test_daily_health_update_from_the_command_line_survives_a_settings_save(tmp_path: Path, station_factory) -> None:
+    import argparse
+
+    from ui.cli import register_commands
+
+    parser = argparse.ArgumentParser()
+    register_commands(parser.add_subparsers())
+    assert parser.parse_args(["station", "--daily-health-update"]).daily_health_update
+    assert not parser.parse_args(["station"]).daily_health_update
+    station = station_factory(make_settings(tmp_path), source=idle_video(tmp_path))
+    assert not station.health_mode
+    station.command_line = {"ui": {"daily_health_update": True}}  # what `kiosk station --daily-health-update` sets
+    station.save_settings({"station": {"capacity": 30}})  # the file says nothing of it: the option stays in force
+    assert station.settings.station.capacity == 30
+    assert station.health_mode and station.window.guard_panel.health_mode.isChecked()
