@@ -242,25 +242,15 @@ def venue_summary(conn: Connection, venue_id: int) -> dict[str, Any]:
 # --- trust material served to kiosks ---------------------------------------------------------------------------
 
 
-def add_signing_key(engine: Engine, kid: str, alg: str, public_key: str, status: str = "active") -> None:
-    if alg not in ("Ed25519", "ES256"):
-        raise Invalid("alg must be Ed25519 or ES256")
-    if status not in ("active", "retired", "revoked"):
-        raise Invalid("status must be active, retired or revoked")
-    try:
-        base64.b64decode(public_key, validate=True)
-    except ValueError:
-        raise Invalid("public key must be base64 (raw Ed25519 key or SPKI DER)") from None
-    with engine.begin() as conn:
-        conn.execute(
-            insert(signing_keys).values(kid=kid, alg=alg, public_key=public_key, status=status, created_at=now_utc())
-        )
-
-
 def add_revocation(engine: Engine, kind: str, value: str) -> None:
+    """Revoke a person id, or a key: a revoked key is also published with status "revoked" (`keys retire`)."""
     if kind not in ("person", "key"):
         raise Invalid("revocation kind must be 'person' or 'key'")
     with engine.begin() as conn:
+        if kind == "key":
+            found = conn.execute(update(signing_keys).where(signing_keys.c.kid == value).values(status="revoked"))
+            if not found.rowcount:
+                raise NotFound(f"no signing key {value!r}")
         exists = conn.execute(
             select(revocations.c.value).where(revocations.c.kind == kind, revocations.c.value == value)
         ).first()
@@ -286,7 +276,9 @@ def add_trusted_certificate(engine: Engine, der: bytes) -> str:
 
 
 def list_keys(conn: Connection) -> list[PublicKeyInfo]:
-    rows = conn.execute(select(signing_keys).order_by(signing_keys.c.kid)).all()
+    """What GET /api/v1/keys publishes: public fields only (the private halves in the same table stay here)."""
+    columns = (signing_keys.c.kid, signing_keys.c.alg, signing_keys.c.public_key, signing_keys.c.status)
+    rows = conn.execute(select(*columns).order_by(signing_keys.c.kid)).all()
     return [PublicKeyInfo(kid=r.kid, alg=r.alg, public_key=r.public_key, status=r.status) for r in rows]
 
 

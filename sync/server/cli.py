@@ -22,9 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync.server import admin
+from sync.server.cli_args import add_command, parse_date, parse_time, positive_id
 from sync.server.db import DatabaseError, open_database
 from sync.server.personal_cli import register as register_personal_commands
-from sync.server.settings import DEFAULT_DB_URL, ServerSettings
+from sync.server.settings import ServerSettings
 from sync.server.tracing import DEFAULT_MARGIN, DEFAULT_STAY, TraceSettings
 
 
@@ -37,35 +38,6 @@ class _OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def _parse_time(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def _parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
-
-
-def _positive_id(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 2**31:
-        raise argparse.ArgumentTypeError(f"not an id: {text!r}")
-    return int(text)
-
-
-def _db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        default=os.environ.get("QRCK_SERVER_DB", DEFAULT_DB_URL),
-        help="sqlite:///PATH (default) or postgresql+psycopg://USER@HOST/DB",
-    )
 
 
 # --- commands ---------------------------------------------------------------------------------------------------------
@@ -216,13 +188,8 @@ def cmd_trace(args: argparse.Namespace) -> None:
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 
-def cmd_key_add(args: argparse.Namespace) -> None:
-    admin.add_signing_key(open_database(args.db), args.kid, args.alg, args.public_key, args.status)
-    print(f"key {args.kid} added")
-
-
 def cmd_revoke_add(args: argparse.Namespace) -> None:
-    admin.add_revocation(open_database(args.db), args.kind, args.value)
+    admin.add_revocation(open_database(args.db), args.kind, args.value)  # a key: the same as `keys retire KID`
     print(f"{args.kind} {args.value} revoked")
 
 
@@ -241,100 +208,66 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="kiosk-server", description="QR Checkpoint central server")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the HTTP server (migrates the database first)")
-    _db(serve)
+    serve = add_command(sub, "serve", cmd_serve, "run the HTTP server (migrates the database first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (put a proxy in front)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     _trace_options(serve)
-    serve.set_defaults(func=cmd_serve)
 
     venue = sub.add_parser("venue", help="venues").add_subparsers(dest="action", required=True)
-    add = venue.add_parser("add", help="add a venue; prints its id on the last line")
-    _db(add)
-    add.add_argument("--name", required=True)
-    add.set_defaults(func=cmd_venue_add)
-    listing = venue.add_parser("list", help="list venues")
-    _db(listing)
-    listing.set_defaults(func=cmd_venue_list)
-    show = venue.add_parser("show", help="a venue, its kiosks and event count as JSON")
-    _db(show)
-    show.add_argument("--venue", type=_positive_id, required=True)
-    show.set_defaults(func=cmd_venue_show)
-    safety = venue.add_parser("safety", help="set a venue's safety level")
-    _db(safety)
-    safety.add_argument("--venue", type=_positive_id, required=True)
+    add_command(venue, "add", cmd_venue_add, "add a venue; prints its id on the last line").add_argument(
+        "--name", required=True
+    )
+    add_command(venue, "list", cmd_venue_list, "list venues")
+    show = add_command(venue, "show", cmd_venue_show, "a venue, its kiosks and event count as JSON")
+    show.add_argument("--venue", type=positive_id, required=True)
+    safety = add_command(venue, "safety", cmd_venue_safety, "set a venue's safety level")
+    safety.add_argument("--venue", type=positive_id, required=True)
     safety.add_argument("--level", required=True, choices=["green", "yellow", "orange", "red"])
-    safety.add_argument("--assessed-on", type=_parse_date, default=date.today())
-    safety.set_defaults(func=cmd_venue_safety)
+    safety.add_argument("--assessed-on", type=parse_date, default=date.today())
 
     kiosk = sub.add_parser("kiosk", help="kiosks").add_subparsers(dest="action", required=True)
-    add = kiosk.add_parser("add", help="add a kiosk; prints a one-time enrolment code on the last line")
-    _db(add)
-    add.add_argument("--venue", type=_positive_id, required=True)
+    add = add_command(kiosk, "add", cmd_kiosk_add, "add a kiosk; prints a one-time enrolment code on the last line")
+    add.add_argument("--venue", type=positive_id, required=True)
     _code_options(add)
     add.add_argument("--name", default="")
-    add.set_defaults(func=cmd_kiosk_add)
-    code = kiosk.add_parser("code", help="a new enrolment code for an existing kiosk (replaced PC)")
-    _db(code)
-    code.add_argument("--kiosk", type=_positive_id, required=True)
+    code = add_command(kiosk, "code", cmd_kiosk_code, "a new enrolment code for an existing kiosk (replaced PC)")
+    code.add_argument("--kiosk", type=positive_id, required=True)
     _code_options(code)
-    code.set_defaults(func=cmd_kiosk_code)
 
     user = sub.add_parser("user", help="manager and authority tokens").add_subparsers(dest="action", required=True)
-    add = user.add_parser("add", help="create a token; prints it on the last line")
-    _db(add)
+    add = add_command(user, "add", cmd_user_add, "create a token; prints it on the last line")
     add.add_argument("--role", required=True, choices=["manager", "authority"])
-    add.add_argument("--venue", type=_positive_id, help="the venue a manager manages")
+    add.add_argument("--venue", type=positive_id, help="the venue a manager manages")
     add.add_argument("--name", default="")
-    add.set_defaults(func=cmd_user_add)
 
-    purge = sub.add_parser("purge", help="delete old events (retention); prints how many on the last line")
-    _db(purge)
+    purge = add_command(sub, "purge", cmd_purge, "delete old events (retention); prints how many on the last line")
     when = purge.add_mutually_exclusive_group(required=True)
-    when.add_argument("--before", type=_parse_time, help="ISO 8601; naive = UTC")
+    when.add_argument("--before", type=parse_time, help="ISO 8601; naive = UTC")
     when.add_argument("--older-than-days", type=float, help="e.g. 30")
-    purge.add_argument("--venue", type=_positive_id, help="only this venue")
-    purge.set_defaults(func=cmd_purge)
+    purge.add_argument("--venue", type=positive_id, help="only this venue")
 
-    export = sub.add_parser("export", help="a venue's events as spreadsheet-safe CSV")
-    _db(export)
-    export.add_argument("--venue", type=_positive_id, required=True)
+    export = add_command(sub, "export", cmd_export, "a venue's events as spreadsheet-safe CSV")
+    export.add_argument("--venue", type=positive_id, required=True)
     export.add_argument("--csv", required=True)
-    export.set_defaults(func=cmd_export)
 
-    trace = sub.add_parser("trace", help="a person's visits and co-visitors (JSON on stdout)")
-    _db(trace)
+    trace = add_command(sub, "trace", cmd_trace, "a person's visits and co-visitors (JSON on stdout)")
     trace.add_argument("--id-number", required=True)
-    trace.add_argument("--from", dest="start", type=_parse_time, required=True, help="ISO 8601; naive = UTC")
-    trace.add_argument("--to", dest="end", type=_parse_time, required=True, help="ISO 8601, exclusive")
+    trace.add_argument("--from", dest="start", type=parse_time, required=True, help="ISO 8601; naive = UTC")
+    trace.add_argument("--to", dest="end", type=parse_time, required=True, help="ISO 8601, exclusive")
     trace.add_argument("--csv", help="also write the contacts as spreadsheet-safe CSV")
     _trace_options(trace)
-    trace.set_defaults(func=cmd_trace)
-
-    key = sub.add_parser("key", help="personal-QR signing keys").add_subparsers(dest="action", required=True)
-    add = key.add_parser("add", help="publish a public key to kiosks")
-    _db(add)
-    add.add_argument("--kid", required=True)
-    add.add_argument("--alg", required=True, choices=["Ed25519", "ES256"])
-    add.add_argument("--public-key", required=True, help="base64 raw Ed25519 key or SPKI DER")
-    add.add_argument("--status", default="active", choices=["active", "retired", "revoked"])
-    add.set_defaults(func=cmd_key_add)
 
     revoke = sub.add_parser("revoke", help="revocations").add_subparsers(dest="action", required=True)
-    add = revoke.add_parser("add", help="revoke a person's QR or a key")
-    _db(add)
+    add = add_command(revoke, "add", cmd_revoke_add, "revoke a person's QR, or a key (= `keys retire KID`)")
     add.add_argument("--kind", required=True, choices=["person", "key"])
     add.add_argument("--value", required=True)
-    add.set_defaults(func=cmd_revoke_add)
 
     trust = sub.add_parser("trust", help="EU DCC trust list").add_subparsers(dest="action", required=True)
-    add = trust.add_parser("add", help="add a signer certificate (DER or PEM); prints its kid")
-    _db(add)
+    add = add_command(trust, "add", cmd_trust_add, "add a signer certificate (DER or PEM); prints its kid")
     add.add_argument("--cert", required=True)
-    add.set_defaults(func=cmd_trust_add)
-    register_personal_commands(sub)  # keys generate|rotate|retire|list, person card
+    register_personal_commands(sub)  # keys generate|rotate|retire|list|import (alias: key add), person card
     return parser
 
 

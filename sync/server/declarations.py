@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, select
 from kiosk.credentials.personal_sign import issue_personal_qr
 from sync.server import admin
 from sync.server.keys import active_signer
-from sync.server.personal_models import declarations, ensure_schema, persons
+from sync.server.models import declarations, persons
 
 DECLARATION_QR_VALIDITY = timedelta(days=7)  # the venue's policy decides how recent a declaration must be
 CARD_VALIDITY = timedelta(days=180)
@@ -75,7 +75,6 @@ def clean_person(raw: PersonInput) -> PersonInput:
 
 def find_or_create_person(engine: Engine, person: PersonInput) -> str:
     """The person's id: the same ID number (or, without one, the same name and phone) gets the same id back."""
-    ensure_schema(engine)
     with engine.begin() as conn:
         if person.id_number:
             query = select(persons.c.id).where(persons.c.id_number == person.id_number)

@@ -1,10 +1,13 @@
-"""Personal-QR signing keys on the central server: generate, rotate, retire, sign. Private keys never leave it.
+"""Personal-QR signing keys on the central server: generate, rotate, retire, import, sign.
 
-Published statuses (in `signing_keys`, served by GET /api/v1/keys, words of `sync.protocol.PublicKeyInfo`):
-- "active": signs new codes (exactly one at a time after `rotate`) and verifies;
+One table, `signing_keys`: what GET /api/v1/keys publishes (kid, alg, public key, status: `admin.list_keys`)
+and, for keys generated here, the private half, which never leaves the server. Statuses (the words of
+`sync.protocol.PublicKeyInfo`):
+- "active": signs new codes (exactly one key held here after `rotate`) and verifies;
 - "retired": no longer signs, still verifies: codes issued before a rotation stay valid;
 - "revoked": what `retire_key` sets: kiosks stop accepting its codes (it also goes on the revocation list).
-Private keys are PKCS#8, encrypted with QRCK_SIGNING_KEY_PASSPHRASE when that variable is set.
+Private keys are PKCS#8, encrypted with QRCK_SIGNING_KEY_PASSPHRASE when that variable is set. A key imported
+with `import_public_key` (signed elsewhere, e.g. by an offline signer) is published but never signs here.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import (
     BestAvailableEncryption,
@@ -26,9 +30,9 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from sqlalchemy import Engine, insert, select, update
 
+from kiosk.credentials.trust import parse_public_key
 from sync.server import admin
 from sync.server.models import signing_keys
-from sync.server.personal_models import ensure_schema, private_keys
 
 PASSPHRASE_ENV = "QRCK_SIGNING_KEY_PASSPHRASE"
 _KID_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # QR alphanumeric-friendly, no look-alikes
@@ -61,7 +65,8 @@ def new_kid(now: datetime) -> str:
     return "K" + now.strftime("%y%m%d") + "".join(secrets.choice(_KID_ALPHABET) for _ in range(4))
 
 
-def _store_key(engine: Engine, key: ed25519.Ed25519PrivateKey, status: str) -> str:
+def _store_key(engine: Engine, key: ed25519.Ed25519PrivateKey) -> str:
+    """Insert a new active key with its private half; returns its kid."""
     now = _now()
     kid = new_kid(now)
     passphrase = _passphrase()
@@ -69,31 +74,40 @@ def _store_key(engine: Engine, key: ed25519.Ed25519PrivateKey, status: str) -> s
     private_der = key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, encryption)
     public_raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     with engine.begin() as conn:
-        conn.execute(insert(signing_keys).values(kid=kid, alg="Ed25519", public_key=base64.b64encode(public_raw).decode(),
-                                                 status=status, created_at=now))
-        conn.execute(insert(private_keys).values(kid=kid, private_key=base64.b64encode(private_der).decode(),
-                                                 encrypted=passphrase is not None, created_at=now))
+        conn.execute(
+            insert(signing_keys).values(
+                kid=kid,
+                alg="Ed25519",
+                public_key=base64.b64encode(public_raw).decode(),
+                status="active",
+                created_at=now,
+                private_key=base64.b64encode(private_der).decode(),
+                encrypted=passphrase is not None,
+            )
+        )
     return kid
 
 
+_HELD_ACTIVE = (signing_keys.c.status == "active") & signing_keys.c.private_key.is_not(None)
+
+
 def _active_kids(engine: Engine) -> list[str]:
+    """Active keys this server signs with (imported public keys are managed by whoever holds their private half)."""
     with engine.connect() as conn:
-        return list(conn.scalars(select(signing_keys.c.kid).where(signing_keys.c.status == "active")))
+        return list(conn.scalars(select(signing_keys.c.kid).where(_HELD_ACTIVE)))
 
 
 def generate_key(engine: Engine) -> str:
     """A first signing key; refuses when one is already active (that is what `rotate_key` is for)."""
-    ensure_schema(engine)
     if _active_kids(engine):
         raise admin.Invalid("an active signing key exists already: use `keys rotate` to replace it")
-    return _store_key(engine, ed25519.Ed25519PrivateKey.generate(), "active")
+    return _store_key(engine, ed25519.Ed25519PrivateKey.generate())
 
 
 def rotate_key(engine: Engine) -> str:
     """A new active key; the previous active keys become "retired" (verify only, their codes stay valid)."""
-    ensure_schema(engine)
     previous = _active_kids(engine)
-    kid = _store_key(engine, ed25519.Ed25519PrivateKey.generate(), "active")
+    kid = _store_key(engine, ed25519.Ed25519PrivateKey.generate())
     if previous:
         with engine.begin() as conn:
             conn.execute(update(signing_keys).where(signing_keys.c.kid.in_(previous)).values(status="retired"))
@@ -102,30 +116,52 @@ def rotate_key(engine: Engine) -> str:
 
 def retire_key(engine: Engine, kid: str) -> None:
     """Withdraw a key: published as "revoked" and on the revocation list; kiosks stop accepting its codes."""
-    ensure_schema(engine)
-    with engine.begin() as conn:
-        found = conn.execute(update(signing_keys).where(signing_keys.c.kid == kid).values(status="revoked")).rowcount
-    if not found:
-        raise admin.NotFound(f"no signing key {kid!r}")
     admin.add_revocation(engine, "key", kid)
 
 
+def import_public_key(engine: Engine, kid: str, alg: str, public_key: str, status: str = "active") -> None:
+    """Publish a public key whose private half lives elsewhere (an offline signer): kiosks verify its codes."""
+    if not 1 <= len(kid) <= 64 or not kid.isprintable():
+        raise admin.Invalid("kid: 1 to 64 printable characters")
+    if alg not in ("Ed25519", "ES256"):
+        raise admin.Invalid("alg must be Ed25519 or ES256")
+    if status not in ("active", "retired", "revoked"):
+        raise admin.Invalid("status must be active, retired or revoked")
+    try:
+        parse_public_key(alg, public_key)  # what a kiosk will do with it: refuse now rather than there
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise admin.Invalid(f"public key: {exc}") from None
+    with engine.begin() as conn:
+        if conn.execute(select(signing_keys.c.kid).where(signing_keys.c.kid == kid)).first() is not None:
+            raise admin.Invalid(f"a key {kid!r} exists already")
+        conn.execute(
+            insert(signing_keys).values(kid=kid, alg=alg, public_key=public_key, status=status, created_at=_now())
+        )
+    if status == "revoked":
+        admin.add_revocation(engine, "key", kid)
+
+
 def list_keys(engine: Engine) -> list[KeyInfo]:
-    ensure_schema(engine)
+    """Every key for the operator (`keys list`), oldest first; kiosks get `admin.list_keys` (public fields only)."""
     with engine.connect() as conn:
-        held = set(conn.scalars(select(private_keys.c.kid)))
-        rows = conn.execute(select(signing_keys).order_by(signing_keys.c.created_at, signing_keys.c.kid)).all()
-    return [KeyInfo(r.kid, r.alg, r.status, r.created_at, r.kid in held) for r in rows]
+        rows = conn.execute(
+            select(
+                signing_keys.c.kid,
+                signing_keys.c.alg,
+                signing_keys.c.status,
+                signing_keys.c.created_at,
+                signing_keys.c.private_key.is_not(None).label("held"),
+            ).order_by(signing_keys.c.created_at, signing_keys.c.kid)
+        ).all()
+    return [KeyInfo(r.kid, r.alg, r.status, r.created_at, bool(r.held)) for r in rows]
 
 
 def active_signer(engine: Engine) -> tuple[str, ed25519.Ed25519PrivateKey]:
     """(kid, private key) of the newest active key this server holds; NoSigningKey when there is none."""
-    ensure_schema(engine)
     with engine.connect() as conn:
         row = conn.execute(
-            select(private_keys.c.kid, private_keys.c.private_key, private_keys.c.encrypted)
-            .join(signing_keys, signing_keys.c.kid == private_keys.c.kid)
-            .where(signing_keys.c.status == "active")
+            select(signing_keys.c.kid, signing_keys.c.private_key, signing_keys.c.encrypted)
+            .where(_HELD_ACTIVE)
             .order_by(signing_keys.c.created_at.desc())
         ).first()
     if row is None:

@@ -2,7 +2,7 @@
 
 Every table that grows with traffic keeps `venue_id` in its key, so the schema can be distributed by venue
 (Citus `create_distributed_table('events', 'venue_id')`): a co-visitor query reads one venue, i.e. one shard.
-Small tables (venues, kiosks, tokens, keys) would be Citus reference tables.
+Small tables (venues, kiosks, tokens, keys, persons) would be Citus reference tables.
 
 Times are stored in UTC (`UTCDateTime`): timestamptz on PostgreSQL, naive-UTC text on SQLite (sorts correctly).
 """
@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 
@@ -124,14 +126,19 @@ events = Table(
     Index("ix_events_venue_time", "venue_id", "corrected_time"),
 )
 
+# Personal-QR signing keys: the one key table. GET /api/v1/keys publishes kid, alg, public_key and status only;
+# the private half (generated here by `keys generate|rotate`) never leaves the server. A key imported with
+# `keys import` (signed elsewhere) has no private half here.
 signing_keys = Table(
     "signing_keys",
     metadata,
     Column("kid", String(64), primary_key=True),
     Column("alg", String(20), nullable=False),
-    Column("public_key", Text, nullable=False),
-    Column("status", String(10), nullable=False),
+    Column("public_key", Text, nullable=False),  # base64: raw Ed25519 key or SPKI DER
+    Column("status", String(10), nullable=False),  # "active", "retired" (verifies only), "revoked"
     Column("created_at", UTCDateTime, nullable=False),
+    Column("private_key", Text),  # base64 PKCS#8 DER; NULL for an imported public key
+    Column("encrypted", Boolean, nullable=False, server_default=false()),  # private_key under the passphrase
 )
 
 revocations = Table(
@@ -150,4 +157,29 @@ trusted_certificates = Table(
     Column("certificate", Text, nullable=False),  # base64 DER
     Column("fingerprint", String(64), primary_key=True),  # sha256 hex of the DER
     Column("added_at", UTCDateTime, nullable=False),
+)
+
+# Persons who declared or got a printed card. `id` is what the personal QR carries: opaque, random, not derived
+# from personal data; the same ID number always maps to the same id.
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("full_name", String(200), nullable=False),
+    Column("id_number", String(20), index=True),  # CCCD / CMND, optional (children, foreigners)
+    Column("date_of_birth", Date),
+    Column("phone", String(20)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+declarations = Table(
+    "declarations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(16), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("declared_at", UTCDateTime, nullable=False),
+    Column("answers", Text, nullable=False),  # JSON {question key: bool}
+    Column("symptoms", Boolean, nullable=False),  # any "yes"
+    Column("kid", String(64), nullable=False),  # the key that signed its QR
+    Column("qr_expires_at", UTCDateTime, nullable=False),
 )

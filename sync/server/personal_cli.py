@@ -7,20 +7,14 @@ NoSigningKey, which the CLI prints as one line.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sync.server import admin
+from sync.server.cli_args import add_command, parse_date
 from sync.server.db import open_database
-from sync.server.settings import DEFAULT_DB_URL
 
 _MEANING = {"active": "signs and verifies", "retired": "verifies only", "revoked": "withdrawn"}
-
-
-def _db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=os.environ.get("QRCK_SERVER_DB", DEFAULT_DB_URL),
-                        help="sqlite:///PATH (default) or postgresql+psycopg://USER@HOST/DB")
 
 
 def cmd_keys_generate(args: argparse.Namespace) -> None:
@@ -49,8 +43,17 @@ def cmd_keys_list(args: argparse.Namespace) -> None:
 
     for key in list_keys(open_database(args.db)):
         private = "private key held" if key.has_private_key else "public only"
-        print(f"{key.kid}\t{key.alg}\t{key.status} ({_MEANING.get(key.status, '?')})\t"
-              f"{key.created_at.isoformat(timespec='seconds')}\t{private}")
+        print(
+            f"{key.kid}\t{key.alg}\t{key.status} ({_MEANING.get(key.status, '?')})\t"
+            f"{key.created_at.isoformat(timespec='seconds')}\t{private}"
+        )
+
+
+def cmd_keys_import(args: argparse.Namespace) -> None:
+    from sync.server.keys import import_public_key
+
+    import_public_key(open_database(args.db), args.kid, args.alg, args.public_key, args.status)
+    print(f"key {args.kid} added (public only: kiosks verify its codes, this server never signs with it)")
 
 
 def cmd_person_card(args: argparse.Namespace) -> None:
@@ -68,38 +71,37 @@ def cmd_person_card(args: argparse.Namespace) -> None:
     print(issued.person_id)
 
 
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+def _import_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kid", required=True)
+    parser.add_argument("--alg", required=True, choices=["Ed25519", "ES256"])
+    parser.add_argument("--public-key", required=True, help="base64 raw Ed25519 key or SPKI DER, or PEM")
+    parser.add_argument("--status", default="active", choices=["active", "retired", "revoked"])
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the `keys` and `person` command groups to the server's CLI."""
-    keys = sub.add_parser("keys", help="personal-QR signing keys held by this server").add_subparsers(
-        dest="action", required=True)
-    for name, func, text in (
-        ("generate", cmd_keys_generate, "create the first signing key (prints its kid)"),
-        ("rotate", cmd_keys_rotate, "new active key; older keys keep verifying until retired"),
-        ("list", cmd_keys_list, "every key, its status and whether its private half is here"),
-    ):
-        parser = keys.add_parser(name, help=text)
-        _db(parser)
-        parser.set_defaults(func=func)
-    retire = keys.add_parser("retire", help="withdraw a key: kiosks stop accepting its codes")
-    _db(retire)
-    retire.add_argument("kid")
-    retire.set_defaults(func=cmd_keys_retire)
+    """Add the `keys` command group (and its alias `key add`) and `person card` to the server's CLI."""
+    keys = sub.add_parser("keys", help="personal-QR signing keys (one table; private keys never leave it)")
+    group = keys.add_subparsers(dest="action", required=True)
+    add_command(group, "generate", cmd_keys_generate, "create the first signing key (prints its kid)")
+    add_command(group, "rotate", cmd_keys_rotate, "new active key; older keys keep verifying until retired")
+    add_command(group, "retire", cmd_keys_retire, "withdraw a key: kiosks stop accepting its codes").add_argument("kid")
+    add_command(group, "list", cmd_keys_list, "every key, its status and whether its private half is here")
+    _import_options(
+        add_command(group, "import", cmd_keys_import, "publish an externally generated public key (no private half)")
+    )
+    key = sub.add_parser("key", help="alias: `key add` = `keys import`").add_subparsers(dest="action", required=True)
+    _import_options(add_command(key, "add", cmd_keys_import, "same as `keys import`"))
 
-    person = sub.add_parser("person", help="persons and their personal QR").add_subparsers(dest="action",
-                                                                                         required=True)
-    card = person.add_parser("card", help="a printable A6 card with the person's QR (PNG, or PDF by extension)")
-    _db(card)
+    person = sub.add_parser("person", help="persons and their personal QR")
+    card = add_command(
+        person.add_subparsers(dest="action", required=True),
+        "card",
+        cmd_person_card,
+        "a printable A6 card with the person's QR (PNG, or PDF by extension)",
+    )
     card.add_argument("--name", required=True)
     card.add_argument("--id-number", help="CCCD/CMND: the same number gets the same person id")
-    card.add_argument("--date-of-birth", type=_iso_date)
+    card.add_argument("--date-of-birth", type=parse_date)
     card.add_argument("--phone")
     card.add_argument("--valid-days", type=int, default=180)
     card.add_argument("--out", required=True, help="card.png or card.pdf")
-    card.set_defaults(func=cmd_person_card)

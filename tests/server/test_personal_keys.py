@@ -18,8 +18,9 @@ ANSWERS = dict.fromkeys(("fever", "cough", "breath", "throat", "taste_smell", "c
 def _material(env: ServerEnv) -> TrustMaterial:
     keys = env.client.get("/api/v1/keys", headers=env.headers()).json()
     people, kids = trust.parse_revocations(env.client.get("/api/v1/revocations", headers=env.headers()).json())
-    return TrustMaterial(personal_keys=trust.parse_personal_keys(keys), revoked_personal_ids=people,
-                         revoked_personal_kids=kids)
+    return TrustMaterial(
+        personal_keys=trust.parse_personal_keys(keys), revoked_personal_ids=people, revoked_personal_kids=kids
+    )
 
 
 def _outcome(env: ServerEnv, qr: str) -> tuple[Outcome, str]:
@@ -31,8 +32,10 @@ def _outcome(env: ServerEnv, qr: str) -> tuple[Outcome, str]:
 
 
 def _declare(env: ServerEnv, name: str) -> dict:
-    answer = env.client.post("/api/v1/declarations", json={"full_name": name, "id_number": "079095001234",
-                                                           "phone": "0901234567", "answers": ANSWERS})
+    answer = env.client.post(
+        "/api/v1/declarations",
+        json={"full_name": name, "id_number": "079095001234", "phone": "0901234567", "answers": ANSWERS},
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()
 

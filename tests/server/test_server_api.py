@@ -243,7 +243,13 @@ def test_only_the_venues_manager_sets_its_safety_level(env: ServerEnv) -> None:
 def test_keys_revocations_and_trust_list_with_etags(env: ServerEnv) -> None:
     import base64
 
-    admin.add_signing_key(env.engine, "k1", "Ed25519", base64.b64encode(bytes(32)).decode())
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from sync.server.keys import import_public_key
+
+    raw = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    import_public_key(env.engine, "k1", "Ed25519", base64.b64encode(raw).decode())
     admin.add_revocation(env.engine, "person", "P-42")
     kid = admin.add_trusted_certificate(env.engine, b"0\x82fake-der")
     keys = env.client.get(protocol.KEYS_PATH, headers=env.headers())

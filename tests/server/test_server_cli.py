@@ -168,8 +168,10 @@ def test_migrations_are_idempotent_and_shipped_in_code(tmp_path: Path) -> None:
         db.migrate(db.make_engine(url))
     engine = db.make_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
-    assert {"events", "venues", "kiosks", "tokens"} <= set(inspect(engine).get_table_names())
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+    tables = set(inspect(engine).get_table_names())
+    assert {"events", "venues", "kiosks", "tokens", "signing_keys", "persons", "declarations"} <= tables
+    assert "signing_private_keys" not in tables  # private halves are columns of signing_keys
     events_pk = inspect(engine).get_pk_constraint("events")["constrained_columns"]
     assert events_pk == ["venue_id", "uuid"]  # the venue is in the key: distributable by venue
 

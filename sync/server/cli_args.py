@@ -1,0 +1,52 @@
+"""Argument helpers shared by the `kiosk-server` command modules (`cli`, `personal_cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from sync.server.settings import DEFAULT_DB_URL
+
+
+def add_command(
+    group: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    func: Callable[[argparse.Namespace], None],
+    help: str,  # noqa: A002 - argparse's own word
+) -> argparse.ArgumentParser:
+    """A subcommand that runs `func` and takes `--db` (every command works on a database)."""
+    parser = group.add_parser(name, help=help)
+    db_option(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("QRCK_SERVER_DB", DEFAULT_DB_URL),
+        help="sqlite:///PATH (default) or postgresql+psycopg://USER@HOST/DB",
+    )
+
+
+def parse_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
+def positive_id(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 2**31:
+        raise argparse.ArgumentTypeError(f"not an id: {text!r}")
+    return int(text)

@@ -1,0 +1,238 @@
+"""Alembic revisions against the models, and the upgrade of a database left at 0001 (SQLite and PostgreSQL).
+
+Before revision 0002 the personal-QR tables (`signing_private_keys`, `persons`, `declarations`) were created on
+first use, outside Alembic. `OLD_FIRST_USE` below is a frozen copy of those definitions as they were shipped, so
+the test builds exactly what a server in the field may hold.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+    text,
+)
+
+from sync.server import db
+from sync.server.models import UTCDateTime, declarations, events, metadata, persons, signing_keys, venues
+
+OLD_FIRST_USE = MetaData()
+Table(
+    "signing_private_keys",
+    OLD_FIRST_USE,
+    Column("kid", String(64), primary_key=True),
+    Column("private_key", Text, nullable=False),
+    Column("encrypted", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Table(
+    "persons",
+    OLD_FIRST_USE,
+    Column("id", String(16), primary_key=True),
+    Column("full_name", String(200), nullable=False),
+    Column("id_number", String(20), index=True),
+    Column("date_of_birth", Date),
+    Column("phone", String(20)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Table(
+    "declarations",
+    OLD_FIRST_USE,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(16), ForeignKey("persons.id"), nullable=False, index=True),
+    Column("declared_at", UTCDateTime, nullable=False),
+    Column("answers", Text, nullable=False),
+    Column("symptoms", Boolean, nullable=False),
+    Column("kid", String(64), nullable=False),
+    Column("qr_expires_at", UTCDateTime, nullable=False),
+)
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+ANSWERS = dict.fromkeys(("fever", "cough", "breath", "throat", "taste_smell", "contact", "travel"), False)
+
+
+def _fresh_engine(url: str) -> Engine:
+    db._migrated.discard(str(db.make_engine(url).url))
+    return db.make_engine(url)
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        command.upgrade(db.alembic_config(conn), revision)
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        command.downgrade(db.alembic_config(conn), revision)
+
+
+def _revision(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+def _schema_diff(engine: Engine) -> list:
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn), metadata)
+
+
+def _old_key() -> tuple[str, str]:
+    """(public, private) as the 0001-era code stored them: base64 raw public key, base64 PKCS#8 DER."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    public = base64.b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+    private = base64.b64encode(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())).decode()
+    return public, private
+
+
+def _seed_0001(engine: Engine, *, first_use_tables: bool) -> dict[str, str]:
+    """A venue, an event, an imported key and, with the first-use tables, a generated key, a person and a
+    declaration: what a server at 0001 may hold."""
+    public, private = _old_key()
+    imported_public, _ = _old_key()
+    with engine.begin() as conn:
+        conn.execute(venues.insert().values(id=1, name="Phở Hà Nội", created_at=NOW, station_config="{}"))
+        conn.execute(
+            text(
+                "INSERT INTO events (venue_id, uuid, kiosk_id, direction, credential, person_key, id_number, "
+                "full_name, wall_time, corrected_time, clock_offset_ms, monotonic_ns, source, flags, details, "
+                "received_at) VALUES (1, 'e-1', 1, 'entry', 'cccd', 'pk', '079095001234', 'Nguyễn Văn An', "
+                ":t, :t, 0, 1, 'camera', '[]', '{}', :t)"
+            ),
+            {"t": NOW.replace(tzinfo=None) if conn.dialect.name == "sqlite" else NOW},
+        )
+        keys_0001 = Table("signing_keys", MetaData(), autoload_with=conn)
+        conn.execute(
+            keys_0001.insert().values(
+                kid="IMPORTED", alg="Ed25519", public_key=imported_public, status="retired", created_at=NOW
+            )
+        )
+        if not first_use_tables:
+            return {}
+        OLD_FIRST_USE.create_all(conn)
+        old = OLD_FIRST_USE.tables
+        conn.execute(
+            keys_0001.insert().values(
+                kid="K261120ABCD", alg="Ed25519", public_key=public, status="active", created_at=NOW
+            )
+        )
+        conn.execute(
+            old["signing_private_keys"]
+            .insert()
+            .values(kid="K261120ABCD", private_key=private, encrypted=False, created_at=NOW)
+        )
+        conn.execute(
+            old["persons"]
+            .insert()
+            .values(
+                id="PABCDEFGHJKM",
+                full_name="Nguyễn Văn An",
+                id_number="079095001234",
+                phone="0901234567",
+                created_at=NOW,
+            )
+        )
+        conn.execute(
+            old["declarations"]
+            .insert()
+            .values(
+                person_id="PABCDEFGHJKM",
+                declared_at=NOW,
+                answers=json.dumps(ANSWERS),
+                symptoms=False,
+                kid="K261120ABCD",
+                qr_expires_at=NOW + timedelta(days=7),
+            )
+        )
+    return {"kid": "K261120ABCD", "public": public, "private": private}
+
+
+def test_models_and_migrations_agree(server_db_url: str) -> None:
+    engine = _fresh_engine(server_db_url)
+    db.migrate(engine)
+    assert _schema_diff(engine) == []
+    engine.dispose()
+
+
+@pytest.mark.parametrize("first_use_tables", [True, False], ids=["with-first-use-tables", "without"])
+def test_upgrade_from_0001_keeps_data(server_db_url: str, first_use_tables: bool) -> None:
+    from sync.server.declarations import PersonInput, declare
+    from sync.server.keys import active_signer, list_keys
+
+    engine = _fresh_engine(server_db_url)
+    _upgrade(engine, "0001")
+    seeded = _seed_0001(engine, first_use_tables=first_use_tables)
+    db.migrate(engine)
+
+    assert _revision(engine) == "0002"
+    assert "signing_private_keys" not in inspect(engine).get_table_names()
+    assert _schema_diff(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(select(venues.c.name)).scalar_one() == "Phở Hà Nội"
+        assert conn.execute(select(events.c.uuid, events.c.corrected_time)).one() == ("e-1", NOW)
+        imported = conn.execute(select(signing_keys).where(signing_keys.c.kid == "IMPORTED")).one()
+        assert (imported.status, imported.private_key, imported.encrypted) == ("retired", None, False)
+        if first_use_tables:
+            key = conn.execute(select(signing_keys).where(signing_keys.c.kid == seeded["kid"])).one()
+            assert (key.public_key, key.private_key, key.encrypted) == (seeded["public"], seeded["private"], False)
+            assert conn.execute(select(persons.c.id, persons.c.full_name)).one() == ("PABCDEFGHJKM", "Nguyễn Văn An")
+            assert conn.execute(select(declarations.c.person_id, declarations.c.declared_at)).one() == (
+                "PABCDEFGHJKM",
+                NOW,
+            )
+    held = {k.kid: k.has_private_key for k in list_keys(engine)}
+    if not first_use_tables:
+        assert held == {"IMPORTED": False}
+        engine.dispose()
+        return
+    assert held == {"IMPORTED": False, seeded["kid"]: True}
+    kid, private = active_signer(engine)  # the migrated private half still signs
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert (kid, base64.b64encode(public).decode()) == (seeded["kid"], seeded["public"])
+    issued = declare(engine, PersonInput("Nguyễn Văn An", "079095001234", None, "0901234567"), ANSWERS)
+    assert issued.person_id == "PABCDEFGHJKM"  # the person from before the upgrade
+    engine.dispose()
+
+
+def test_downgrade_to_0001_and_back_keeps_private_keys(server_db_url: str) -> None:
+    engine = _fresh_engine(server_db_url)
+    _upgrade(engine, "0001")
+    seeded = _seed_0001(engine, first_use_tables=True)
+    _upgrade(engine, "head")
+    _downgrade(engine, "0001")
+    with engine.connect() as conn:
+        old = Table("signing_private_keys", MetaData(), autoload_with=conn)
+        assert conn.execute(select(old.c.kid, old.c.private_key)).one() == (seeded["kid"], seeded["private"])
+        assert "private_key" not in {c["name"] for c in inspect(conn).get_columns("signing_keys")}
+    _upgrade(engine, "head")
+    assert _schema_diff(engine) == []
+    with engine.connect() as conn:
+        assert (
+            conn.execute(select(signing_keys.c.private_key).where(signing_keys.c.kid == seeded["kid"])).scalar_one()
+            == seeded["private"]
+        )
+        assert conn.execute(select(persons.c.id)).scalar_one() == "PABCDEFGHJKM"
+    engine.dispose()
