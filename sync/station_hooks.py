@@ -30,9 +30,10 @@ def with_server_config(settings: Settings, store: Any) -> Settings:
     """The settings with the station configuration the server last sent (when any, and when it is valid)."""
     overrides = station_overrides(store)
     remote = remote_config(store)
-    if remote is not None and remote.safety_level:
-        overrides["safety_level"] = remote.safety_level
-        overrides["safety_assessed_on"] = remote.safety_assessed_on.isoformat() if remote.safety_assessed_on else ""
+    if remote is not None:  # the server is the authority on the safety level, including "not assessed"
+        overrides["safety_level"] = remote.safety_level or ""
+        assessed = remote.safety_assessed_on if remote.safety_level else None
+        overrides["safety_assessed_on"] = assessed.isoformat() if assessed else ""
     if not overrides:
         return settings
     try:
