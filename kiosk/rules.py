@@ -11,7 +11,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from kiosk.config import StationSettings
-from kiosk.credentials.base import Credential, ParseResult, Rejection, Verification
+from kiosk.credentials.base import Credential, ParseResult, Rejection
+from kiosk.credentials.verdict import verification_problem
 from kiosk.events import Direction, StoredEvent
 
 
@@ -108,21 +109,6 @@ def credential_refusal(credential: Credential, policy: Policy, now: datetime) ->
     if policy.dcc_required and credential.kind != "dcc":
         return _rejected("dcc_required", "A valid vaccination certificate is required here")
     return _declaration_refusal(credential, policy, now)
-
-
-def verification_problem(verification: Verification) -> tuple[str, str] | None:
-    """(reason_code, reason) when a signed credential fails offline verification."""
-    if verification.signature == "unknown_key":
-        return "unknown_key", "Signed by an unknown key: cannot be verified"
-    if verification.signature != "valid":
-        return "bad_signature", "Invalid signature: the code was altered or forged"
-    if verification.revoked:
-        return "revoked", "This code has been revoked"
-    if verification.expired:
-        return "expired", "This code has expired"
-    if verification.key_usage == "mismatch":
-        return "key_usage", "The signer may not issue this kind of certificate"
-    return None
 
 
 def _declaration_refusal(credential: Credential, policy: Policy, now: datetime) -> Decision | None:
