@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sync.protocol import MAX_BATCH_EVENTS, MAX_BODY_BYTES
-from sync.server.tracing import TraceSettings
+from sync.server.tracing import DEFAULT_MARGIN, DEFAULT_STAY, TraceSettings
 
 DEFAULT_DB_URL = "sqlite:///qr-checkpoint-server.db"
 
@@ -25,7 +25,9 @@ class ServerSettings:
         """QRCK_SERVER_DB, QRCK_DEFAULT_STAY_MINUTES, QRCK_MARGIN_MINUTES (used by `serve --workers N`)."""
         env = os.environ if environ is None else environ
         trace = TraceSettings(
-            default_stay=timedelta(minutes=float(env.get("QRCK_DEFAULT_STAY_MINUTES", 120))),
-            margin=timedelta(minutes=float(env.get("QRCK_MARGIN_MINUTES", 15))),
+            default_stay=timedelta(
+                minutes=float(env.get("QRCK_DEFAULT_STAY_MINUTES", DEFAULT_STAY.total_seconds() / 60))
+            ),
+            margin=timedelta(minutes=float(env.get("QRCK_MARGIN_MINUTES", DEFAULT_MARGIN.total_seconds() / 60))),
         )
         return cls(db_url=env.get("QRCK_SERVER_DB", DEFAULT_DB_URL), trace=trace)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Response
@@ -47,20 +48,19 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_kiosk(principal: PrincipalDep) -> Principal:
-    if principal.role != "kiosk":
-        raise HTTPException(status_code=403, detail="this needs a kiosk token")
-    return principal
+def require_role(role: str, who: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets only `role` through (403 "this needs a `who` token" otherwise)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role != role:
+            raise HTTPException(status_code=403, detail=f"this needs a {who} token")
+        return principal
+
+    return check
 
 
-def require_authority(principal: PrincipalDep) -> Principal:
-    if principal.role != "authority":
-        raise HTTPException(status_code=403, detail="this needs a health-authority token")
-    return principal
-
-
-KioskDep = Annotated[Principal, Depends(require_kiosk)]
-AuthorityDep = Annotated[Principal, Depends(require_authority)]
+KioskDep = Annotated[Principal, Depends(require_role("kiosk", "kiosk"))]
+AuthorityDep = Annotated[Principal, Depends(require_role("authority", "health-authority"))]
 
 
 def etag_response(request: Request, payload: Any) -> Response:

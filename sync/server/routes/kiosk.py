@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from sync import protocol
@@ -127,25 +129,26 @@ def get_config(request: Request, principal: KioskDep, engine: EngineDep) -> Resp
     return etag_response(request, config.to_json())
 
 
+def _published(request: Request, engine: Any, field: str, lister: Callable[[Connection], list[Any]]) -> Response:
+    """Trust material as `{field: [...]}` with an ETag: one shape for keys, revocations and the trust list."""
+    with engine.connect() as conn:
+        items = lister(conn)
+    return etag_response(request, {field: [item.to_json() for item in items]})
+
+
 @router.get(protocol.KEYS_PATH.removeprefix(protocol.API_PREFIX), summary="Public keys of personal QRs")
 def get_keys(request: Request, principal: KioskDep, engine: EngineDep) -> Response:
-    with engine.connect() as conn:
-        keys = admin.list_keys(conn)
-    return etag_response(request, {"keys": [key.to_json() for key in keys]})
+    return _published(request, engine, "keys", admin.list_keys)
 
 
 @router.get(protocol.REVOCATIONS_PATH.removeprefix(protocol.API_PREFIX), summary="Revoked persons and keys")
 def get_revocations(request: Request, principal: KioskDep, engine: EngineDep) -> Response:
-    with engine.connect() as conn:
-        revoked = admin.list_revocations(conn)
-    return etag_response(request, {"revocations": [r.to_json() for r in revoked]})
+    return _published(request, engine, "revocations", admin.list_revocations)
 
 
 @router.get(protocol.TRUST_LIST_PATH.removeprefix(protocol.API_PREFIX), summary="EU DCC signer certificates")
 def get_trust_list(request: Request, principal: KioskDep, engine: EngineDep) -> Response:
-    with engine.connect() as conn:
-        certificates = admin.list_trusted(conn)
-    return etag_response(request, {"certificates": [c.to_json() for c in certificates]})
+    return _published(request, engine, "certificates", admin.list_trusted)
 
 
 @router.get(protocol.TIME_PATH.removeprefix(protocol.API_PREFIX), summary="The server's clock")
