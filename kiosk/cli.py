@@ -31,8 +31,12 @@ class CommandError(Exception):
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="PATH", help="configuration file (default: the user config dir)")
-    parser.add_argument("--db", metavar="PATH", help="local event database (default: the user data dir)")
+    """--config and --db, on the main parser and on each subcommand (`kiosk --config X scan` = `kiosk scan
+    --config X`). SUPPRESS: a subcommand that is not given them must not overwrite what the main parser read."""
+    parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="configuration file (default: the user config dir)")
+    parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="local event database (default: the user data dir)")
 
 
 def load_settings_from_args(args: argparse.Namespace) -> Settings:
@@ -71,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="run the station on the built-in demo source")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (never personal data)")
     add_common_options(parser)
+    parser.set_defaults(config=None, db=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     from kiosk import commands as core_commands
 

@@ -10,6 +10,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from kiosk.cli import add_common_options
 from sync.client import SyncClient, SyncReport, SyncStatus, SyncWorker, read_status
 from sync.enroll import EnrollError, enroll
 from sync.pull import RESOURCES, PullResult
@@ -23,26 +24,15 @@ def register_commands(subparsers: Any) -> None:
     enroll_parser.add_argument("--code", required=True,
                                help="the one-time enrolment code from IT staff, or the text of its QR")
     enroll_parser.add_argument("--ca-file", metavar="FILE", help="CA certificate(s) to trust for this server")
-    _add_common_options(enroll_parser)
+    add_common_options(enroll_parser)
     enroll_parser.set_defaults(func=run_enroll)
 
     sync_parser = subparsers.add_parser("sync", help="send recorded events to the server and fetch its config")
     mode = sync_parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="push everything pending, pull, and exit")
     mode.add_argument("--status", action="store_true", help="show pending count, clock offset, data ages")
-    _add_common_options(sync_parser)
+    add_common_options(sync_parser)
     sync_parser.set_defaults(func=run_sync)
-
-
-def _add_common_options(parser: argparse.ArgumentParser) -> None:
-    """--config and --db, also accepted before the subcommand (`kiosk --config X sync`): a subparser's own
-    default would otherwise overwrite the value the main parser already read."""
-    from kiosk.cli import add_common_options
-
-    add_common_options(parser)
-    for action in parser._actions:
-        if action.dest in ("config", "db"):
-            action.default = argparse.SUPPRESS
 
 
 # -- enroll -------------------------------------------------------------------------------------------------------

@@ -250,7 +250,7 @@ class ImitationServer:
 @dataclass(frozen=True)
 class Fault:
     """What the proxy does to one request. kinds:
-    "status" (answer `status` without forwarding), "status_after" (forward, then answer `status` instead),
+    "status" (answer `status` without forwarding, after `seconds`), "status_after" (forward, then answer `status` instead),
     "retry_after" (answer `status` 429/503 with `retry_after` header, without forwarding),
     "hang" (forward, then wait `seconds` before answering), "slow" (forward, answer after `seconds`, trickled),
     "cut" (forward, then send the headers and half the body and close), "reset" (close before forwarding),
@@ -351,6 +351,7 @@ class FaultProxy:
                 if fault and fault.kind in ("status", "retry_after"):
                     extra = [("Retry-After", fault.retry_after)] if fault.retry_after is not None else []
                     self._record(kind, fault.status)
+                    time.sleep(fault.seconds)  # a slow failure: lets a test have more on the wire meanwhile
                     return self._answer(fault.status, [("Content-Type", "application/json"), *extra],
                                         json.dumps({"detail": "injected fault"}).encode())
                 if fault and fault.kind == "before" and fault.action:
@@ -371,6 +372,7 @@ class FaultProxy:
                         runner.join()
                 if fault and fault.kind == "status_after":
                     self._record(kind, fault.status)
+                    time.sleep(fault.seconds)  # a slow failure: lets a test have more on the wire meanwhile
                     return self._answer(fault.status, [("Content-Type", "application/json")], b'{"detail":"x"}')
                 if fault and fault.kind == "hang":
                     time.sleep(fault.seconds)

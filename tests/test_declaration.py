@@ -229,7 +229,7 @@ def test_private_keys_encrypted_with_a_passphrase(engine: Engine, monkeypatch: p
     from sqlalchemy import select
 
     from sync.server.keys import PASSPHRASE_ENV, active_signer
-    from sync.server.personal_models import private_keys
+    from sync.server.models import signing_keys as private_keys
 
     monkeypatch.setenv(PASSPHRASE_ENV, "correct horse battery staple")
     kid = generate_key(engine)

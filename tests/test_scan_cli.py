@@ -160,3 +160,12 @@ def test_config_typo_is_one_line(tmp_path, visitors_video):
         result.stderr.strip()
         == "kiosk: error: station.cooldown: unknown setting (known: " + result.stderr.split("(known: ")[1].strip()
     )
+
+
+def test_config_and_db_may_come_before_the_subcommand(tmp_path, visitors_video):
+    db, config = tmp_path / "events.sqlite3", tmp_path / "kiosk.toml"
+    config.write_text('[station]\nmode = "exit"\n')
+    got = decisions(kiosk("--config", str(config), "--db", str(db), "scan", "--source", str(visitors_video),
+                          "--start-time", START, "--json").stdout)
+    assert got[0]["decision"] == "exit"
+    assert db.exists()

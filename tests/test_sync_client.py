@@ -511,7 +511,8 @@ def test_after_a_failure_no_new_batch_is_sent_but_those_on_the_wire_are_settled(
 ) -> None:
     store._bulk_load(make_events(500), outbox_state="pending")
     with FaultProxy(server.url) as proxy:
-        proxy.add(Fault("status", status=500))  # the first batch fails; the second is already on the wire
+        # The first batch fails, slowly enough that the second is surely on the wire by then, even on a busy CI.
+        proxy.add(Fault("status", status=500, seconds=0.5))
         report = client_for(store, proxy.url, batch_size=100, max_in_flight=2).drain()
         posts = proxy.entries()
     assert report.error is not None and report.error.status == 500

@@ -83,6 +83,7 @@ def make_sync(settings: Settings, db_path: Path, store: Store) -> tuple[Any, Cal
     if settings.server.url and settings.server.token:
         worker = SyncWorker(lambda: Store.open(db_path), settings.server.url, settings.server.token,
                             ca_file=settings.server.ca_file or None, batch_size=settings.server.batch_size,
+                            timeout=(5.0, max(1.0, settings.server.timeout_seconds)),
                             interval_s=settings.server.sync_interval_seconds)
         return worker, None
     return None, lambda: read_status(store)

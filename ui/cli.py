@@ -8,12 +8,13 @@ import signal
 import sys
 from pathlib import Path
 
+from kiosk.cli import add_common_options
+
 
 def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("station", help="run the check-in station (the default command)")
     parser.add_argument("--demo", action="store_true", help="use the built-in demo source instead of the camera")
-    parser.add_argument("--config", metavar="PATH", help="configuration file (default: the user config dir)")
-    parser.add_argument("--db", metavar="PATH", help="local event database (default: the user data dir)")
+    add_common_options(parser)
     parser.add_argument("--source", metavar="SPEC", help="camera index, device, URL or video file (overrides config)")
     parser.add_argument("--log-file", metavar="PATH", help="decision log (default: the user log dir/station.log)")
     parser.add_argument("--windowed", action="store_true", help="a normal window instead of full screen (not in kiosk mode)")
