@@ -423,7 +423,7 @@ class RemoteConfig:
     capacity: int | None = None  # None: no limit
     cooldown_seconds: int = 60
     accepted_credentials: tuple[str, ...] = ("cccd", "pccovid", "personal", "dcc")
-    questionnaire_policy: str = "off"  # "off", "ask" or "require"
+    questionnaire_policy: str = "ask"  # "off", "ask" (guard-typed entries: the kiosk default) or "require"
     safety_level: str | None = None  # one of SAFETY_LEVELS, None when not assessed
     safety_assessed_on: date | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)  # station settings this version does not name
@@ -460,7 +460,7 @@ class RemoteConfig:
             capacity=int(capacity) if capacity is not None else None,
             cooldown_seconds=int(obj.get("cooldown_seconds", 60)),
             accepted_credentials=tuple(obj.get("accepted_credentials") or ()),
-            questionnaire_policy=str(obj.get("questionnaire_policy", "off")),
+            questionnaire_policy=str(obj.get("questionnaire_policy", "ask")),
             safety_level=safety.get("level"),
             safety_assessed_on=_parse_date(safety.get("assessed_on"), "config.safety.assessed_on"),
             extra=dict(obj.get("extra") or {}),
