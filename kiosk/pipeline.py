@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from kiosk.config import Settings
@@ -17,13 +17,13 @@ from kiosk.credentials.base import Credential, ParseContext, ParseResult, Reject
 from kiosk.credentials.registry import parse_payload
 from kiosk.decode.base import DecodedCode
 from kiosk.events import Direction, NewEvent, StoredEvent
-from kiosk.rules import Decision, Mode, Outcome, Policy, closing_due, decide
+from kiosk.rules import Decision, Mode, Outcome, Policy, decide, last_closing
 from kiosk.sources.base import Frame
 from kiosk.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-AUTO_CHECKOUT_STATE_KEY = "auto_checkout_done_on"
+AUTO_CHECKOUT_STATE_KEY = "auto_checkout_done_at"
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ class Pipeline:
     trust: Callable[[], TrustMaterial] = TrustMaterial
     formats: Any = None  # None: every registered format
     monotonic_ns: Callable[[], int] = time.monotonic_ns
-    _last_auto_checkout: date | None = field(default=None, init=False)
+    _auto_checkout_done: datetime | None = field(default=None, init=False)  # the last closing handled
+    _auto_checkout_loaded: bool = field(default=False, init=False)
 
     def process_frame(self, frame: Frame, now: datetime) -> list[ScanResult]:
         """Decode one frame; every code that has just become a steady presentation is decided and recorded."""
@@ -127,22 +128,25 @@ class Pipeline:
         if last is None or last.direction != Direction.ENTRY:
             return None
         credential = Credential(kind=last.credential, id_number=last.id_number, full_name=last.full_name,
-                                date_of_birth=last.date_of_birth)
+                                date_of_birth=last.date_of_birth, key=last.person_key)
         evaluation = Evaluation(credential, Decision(Outcome.EXIT, Direction.EXIT), now, source)
         return self.commit(evaluation)
 
     def auto_checkout_if_due(self, now: datetime) -> list[ScanResult]:
-        """At closing time, check out everyone still inside, once per day."""
-        if self._last_auto_checkout is None:
-            done = self.store.get_state(AUTO_CHECKOUT_STATE_KEY)
-            self._last_auto_checkout = date.fromisoformat(done) if done else None
-        due = closing_due(self.policy, now, self._last_auto_checkout)
-        if due is None:
+        """Check out, at the closing time, everyone who entered before it; once per closing, caught up late."""
+        closing = last_closing(self.policy, now)
+        if closing is None:
             return []
-        results = [self.manual_checkout(event.person_key, now, source="auto_checkout")
-                   for event in self.store.inside()]
-        self.store.set_state(AUTO_CHECKOUT_STATE_KEY, due.isoformat())
-        self._last_auto_checkout = due
+        if not self._auto_checkout_loaded:
+            done = self.store.get_state(AUTO_CHECKOUT_STATE_KEY)
+            self._auto_checkout_done = _parse_moment(done)
+            self._auto_checkout_loaded = True
+        if self._auto_checkout_done is not None and self._auto_checkout_done >= closing:
+            return []
+        results = [self.manual_checkout(event.person_key, closing, source="auto_checkout")
+                   for event in self.store.inside() if event.wall_time < closing]
+        self.store.set_state(AUTO_CHECKOUT_STATE_KEY, closing.isoformat())
+        self._auto_checkout_done = closing
         return [result for result in results if result is not None]
 
     def _evaluate_parsed(self, parsed: ParseResult, now: datetime, source: str, code: DecodedCode | None,
@@ -184,3 +188,10 @@ def build_pipeline(settings: Settings, store: Store, trust: Callable[[], TrustMa
         stabilizer=Stabilizer(min_frames=settings.camera.stable_frames),
         trust=trust or TrustMaterial,
     )
+
+
+def _parse_moment(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:  # a value from an older version: as if never done
+        return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from kiosk.config import StationSettings
@@ -87,7 +87,7 @@ def decide(parsed: ParseResult, last: StoredEvent | None, policy: Policy, occupa
     refusal = credential_refusal(parsed, policy, now)
     if refusal is not None:
         return refusal
-    if last is not None and now - last.wall_time < policy.cooldown:
+    if last is not None and within_cooldown(last, now, policy.cooldown):
         return Decision(Outcome.DUPLICATE, reason_code="duplicate", previous_time=last.wall_time,
                         reason=f"Already recorded at {last.wall_time.astimezone(now.tzinfo):%H:%M:%S}",
                         warnings=parsed.warnings)
@@ -149,11 +149,22 @@ def _rejected(code: str, reason: str) -> Decision:
     return Decision(Outcome.REJECTED, reason_code=code, reason=reason)
 
 
-def closing_due(policy: Policy, now: datetime, last_done: date | None) -> date | None:
-    """The local date whose closing-time auto-checkout is due now, or None (already done, or no closing time)."""
+def within_cooldown(last: StoredEvent, now: datetime, cooldown: timedelta) -> bool:
+    """A repeat of the person's own scan. A checkout the guard or closing time made starts no cooldown, and a
+    clock that went backwards (a cheap PC's dead CMOS battery, then corrected) makes no one a duplicate."""
+    if last.source in ("manual_checkout", "auto_checkout"):
+        return False
+    return timedelta(0) <= now - last.wall_time < cooldown
+
+
+def last_closing(policy: Policy, now: datetime) -> datetime | None:
+    """The latest closing moment at or before `now`, in the venue's time zone; None without a closing time.
+
+    The pipeline checks out everyone who entered before it, once: a kiosk that was off at closing time catches
+    up when it starts the next morning."""
     if policy.closing_time is None:
         return None
-    local = now.astimezone(ZoneInfo(policy.timezone))
-    if local.time() < policy.closing_time or last_done == local.date():
-        return None
-    return local.date()
+    zone = ZoneInfo(policy.timezone)
+    local = now.astimezone(zone)
+    day = local.date() if local.time() >= policy.closing_time else local.date() - timedelta(days=1)
+    return datetime.combine(day, policy.closing_time, zone)

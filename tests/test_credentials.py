@@ -531,3 +531,19 @@ def test_formats_from_module_conventions() -> None:
     by_class.SignedFormat = SignedFormat  # type: ignore[attr-defined]
     assert [f.kind for f in formats_from_module(by_class)] == ["signed"]
     assert formats_from_module(types.ModuleType("empty")) == []
+
+
+def test_masked_pccovid_numbers_without_qid_do_not_merge_two_people():
+    from datetime import UTC, datetime
+
+    from kiosk.credentials.base import ParseContext
+    from kiosk.credentials.registry import parse_payload
+
+    context = ParseContext(now=datetime(2026, 11, 25, tzinfo=UTC))
+    first = parse_payload(b"0380950*****|NGUYEN VAN A|1995-**-**|0||", context)
+    second = parse_payload(b"0380950*****|TRAN THI B|1995-**-**|0||", context)
+    again = parse_payload(b"0380950*****|NGUYEN VAN A|1995-**-**|0||", context)
+    assert first.kind == second.kind == "pccovid"
+    assert first.person_key != second.person_key
+    assert first.person_key == again.person_key
+    assert "*" not in first.person_key and first.id_number == "0380950*****"

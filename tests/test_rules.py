@@ -10,7 +10,7 @@ import pytest
 from kiosk.config import StationSettings
 from kiosk.credentials.base import Credential, Declaration, Rejection, Verification
 from kiosk.events import Direction, StoredEvent
-from kiosk.rules import Mode, Outcome, Policy, closing_due, decide
+from kiosk.rules import Mode, Outcome, Policy, decide, last_closing
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 PERSON = Credential(kind="cccd", id_number="038095001234", full_name="Lê Thị Hạnh", date_of_birth=date(1995, 3, 12))
@@ -161,11 +161,23 @@ def test_policy_from_settings():
     assert policy.declaration_max_age == timedelta(hours=12)
 
 
-def test_closing_time_is_due_once_per_local_day():
+def test_last_closing_is_the_latest_closing_moment_in_venue_time():
     policy = Policy(closing_time=time(22, 0), timezone="Asia/Ho_Chi_Minh")  # UTC+7
     before = datetime(2026, 11, 25, 14, 59, tzinfo=UTC)  # 21:59 local
-    after = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 22:00 local
-    assert closing_due(policy, before, None) is None
-    assert closing_due(policy, after, None) == date(2026, 11, 25)
-    assert closing_due(policy, after, date(2026, 11, 25)) is None
-    assert closing_due(Policy(), after, None) is None
+    at = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 22:00 local
+    next_morning = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # 08:00 local
+    assert last_closing(policy, before) == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    assert last_closing(policy, at) == at
+    assert last_closing(policy, next_morning) == at
+    assert last_closing(Policy(), at) is None
+
+
+def test_a_checkout_by_the_guard_or_closing_time_starts_no_cooldown():
+    checked_out = replace(last(Direction.EXIT, ago=10), source="auto_checkout")
+    decision = decide(PERSON, checked_out, Policy(), occupancy=0, now=NOW)
+    assert decision.outcome is Outcome.ENTRY
+
+
+def test_a_clock_that_went_backwards_makes_no_one_a_duplicate():
+    future = last(Direction.ENTRY, ago=-9 * 24 * 3600)  # recorded "9 days from now" by a wrong clock
+    assert decide(PERSON, future, Policy(), occupancy=1, now=NOW).outcome is Outcome.EXIT

@@ -33,11 +33,13 @@ class Credential:
     verification: Verification | None = None  # signed formats only
     expires_at: datetime | None = None
     declaration: Declaration | None = None
+    key: str = ""  # who this is when the ID number cannot tell (e.g. a masked number); "" : the ID number
 
     @property
     def person_key(self) -> str:
-        """Who this is, for duplicate and in/out tracking: the ID number (any format carrying it)."""
-        return self.id_number
+        """Who this is, for duplicate and in/out tracking: the ID number (any format carrying it) unless the
+        format gave a better key."""
+        return self.key or self.id_number
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from kiosk.credentials.base import Credential, ParseContext, ParseResult, Rejection
+from kiosk.credentials.base import Credential, ParseContext, ParseResult, Rejection, payload_digest
 from kiosk.credentials.text import UndecodableText, clean_field, decode_bytes, split_fields
 
 KIND = "pccovid"
@@ -80,9 +80,12 @@ def parse_pccovid(data: bytes, context: ParseContext) -> ParseResult:
     if len(parts) > 5:
         _add_ext(parts[5], fields)
     id_number = _choose_id(doc, str(fields.get("qid", "")), warnings)
+    # A masked number with no QID ("0380950*****") is shared by many people: key on the person's own fields.
+    key = payload_digest(f"{doc}|{name.text}|{parts[2]}".encode()) if "id_masked" in warnings else ""
     return Credential(
         kind=KIND,
         id_number=id_number,
+        key=f"pccovid:{key}" if key else "",
         full_name=name.text,
         date_of_birth=dob,
         fields=fields,
