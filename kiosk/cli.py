@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from kiosk.config import ConfigError, Settings, default_db_path, load_settings, with_overrides
 from kiosk.credentials.base import TrustMaterial
@@ -46,8 +47,12 @@ def load_settings_from_args(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def open_store_from_args(args: argparse.Namespace, settings: Settings) -> Store:
-    return Store.open(settings.store.db_path or default_db_path())
+def open_store_from_args(args: argparse.Namespace, settings: Settings, *, must_exist: bool = False) -> Store:
+    """The local store; `must_exist` for commands that only read it (a typo must not create an empty one)."""
+    path = Path(settings.store.db_path or default_db_path())
+    if must_exist and not path.is_file():
+        raise CommandError(f"{path}: no such event database")
+    return Store.open(path)
 
 
 def station_context(settings: Settings, store: Store) -> tuple[Settings, Callable[[], TrustMaterial]]:
@@ -95,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _quiet_opencv(args.verbose)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         print("kiosk: the station needs the user interface (PySide6): run scripts/setup.sh", file=sys.stderr)
@@ -117,6 +123,15 @@ def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
         log.debug("unexpected error", exc_info=True)
         print(f"kiosk: internal error: {type(error).__name__}: {error}", file=sys.stderr)
         return 70
+
+
+def _quiet_opencv(verbose: bool) -> None:
+    """OpenCV's own warnings (e.g. three lines for a camera index that does not exist) would repeat, less
+    clearly, the one-line errors we print; keep them for --verbose."""
+    import cv2
+
+    if not verbose:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
 def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:

@@ -8,6 +8,7 @@ overrides the file. Any unknown key or bad value is a `ConfigError` whose messag
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import types
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
@@ -105,9 +107,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "station.safety_level": ("", "green", "yellow", "orange", "red"),
 }
 _NON_NEGATIVE = {"station.cooldown_seconds", "station.capacity", "station.retention_days",
-                 "station.declaration_max_age_hours", "camera.budget_ms", "server.timeout_seconds",
-                 "server.sync_interval_seconds"}
-_POSITIVE = {"camera.width", "camera.height", "camera.stable_frames", "server.batch_size"}
+                 "station.declaration_max_age_hours", "server.sync_interval_seconds"}
+_POSITIVE = {"camera.width", "camera.height", "camera.stable_frames", "camera.budget_ms", "server.batch_size",
+             "server.timeout_seconds"}
 
 
 def default_config_path() -> Path:
@@ -215,6 +217,8 @@ def _coerce(key: str, hint: Any, value: Any) -> Any:
         unknown = sorted(set(items) - set(known))
         if unknown:
             raise ConfigError(f"{key}: unknown name {unknown[0]!r} (known: {', '.join(known)})")
+        if not items:
+            raise ConfigError(f"{key}: name at least one of {', '.join(known)}")
         return tuple(items)
     if isinstance(hint, types.UnionType):
         hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
@@ -225,6 +229,8 @@ def _coerce(key: str, hint: Any, value: Any) -> Any:
         raise ConfigError(f"{key}: {converted!r} is out of range")
     if key == "station.closing_time" and converted:
         _check_clock_time(key, converted)
+    if key == "station.timezone":
+        _check_timezone(key, converted)
     return converted
 
 
@@ -240,7 +246,9 @@ def _convert_scalar(key: str, hint: type, value: Any) -> Any:
             raise ConfigError(f"{key}: expected a number, got {value!r}")
         try:
             number = hint(value)
-        except (TypeError, ValueError):
+            if hint is float and not math.isfinite(number):
+                raise ValueError(value)
+        except (TypeError, ValueError, OverflowError):
             kind = "a whole number" if hint is int else "a number"
             raise ConfigError(f"{key}: expected {kind}, got {value!r}") from None
         if hint is int and isinstance(value, float) and value != number:
@@ -249,6 +257,13 @@ def _convert_scalar(key: str, hint: type, value: Any) -> Any:
     if not isinstance(value, str):
         raise ConfigError(f"{key}: expected text, got {value!r}")
     return value
+
+
+def _check_timezone(key: str, name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{key}: unknown time zone {name!r} (e.g. Asia/Ho_Chi_Minh)") from None
 
 
 def _check_clock_time(key: str, text: str) -> None:

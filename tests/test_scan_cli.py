@@ -169,3 +169,35 @@ def test_config_and_db_may_come_before_the_subcommand(tmp_path, visitors_video):
                           "--start-time", START, "--json").stdout)
     assert got[0]["decision"] == "exit"
     assert db.exists()
+
+
+def test_a_folder_of_stills_records_each_visitor(tmp_path, people):
+    import cv2
+
+    from tests.media import frame_with_code
+
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    for index, person in enumerate(people):
+        cv2.imwrite(str(folder / f"{index:02d}.png"), frame_with_code(person.payload))
+    got = decisions(kiosk("scan", "--source", str(folder), "--db", str(tmp_path / "e.sqlite3"), "--start-time", START,
+                          "--json").stdout)
+    assert [(d["decision"], d["id_number"]) for d in got] == [("entry", p.id_number) for p in people]
+
+
+def test_export_refuses_a_database_that_does_not_exist(tmp_path):
+    missing = tmp_path / "typo" / "evnts.sqlite3"
+    result = kiosk("export", "--db", str(missing), "--csv", str(tmp_path / "out.csv"), check=False)
+    assert result.returncode == 2 and "no such event database" in result.stderr
+    assert not missing.parent.exists()
+
+
+def test_doctor_judges_the_configured_source(tmp_path, visitors_video):
+    db = str(tmp_path / "e.sqlite3")
+    good = kiosk("doctor", "--db", db, "--probe-cameras", "0", check=False)
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[camera]\nsource = "{visitors_video}"\n')
+    with_video = kiosk("doctor", "--db", db, "--config", str(config), "--probe-cameras", "0", check=False)
+    assert with_video.returncode == 0 and "[ok] camera" in with_video.stdout, with_video.stdout
+    if not Path("/dev/video0").exists():  # this machine has no webcam: the default source (0) fails
+        assert good.returncode == 1 and "[FAIL] camera" in good.stdout

@@ -21,7 +21,7 @@ KILLS = 20
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments(tmp_path):
-    people = demo_people(30, seed=11)
+    people = demo_people(90, seed=11)  # a video long enough that every kill lands mid-scan
     script = [(None, 0.3)]
     for person in people:
         script += [(person.payload, 0.6), (None, 0.4)]
@@ -29,6 +29,7 @@ def test_sigkill_at_random_moments(tmp_path):
     db = tmp_path / "events.sqlite3"
     rng = random.Random(2026)
     printed: list[dict] = []
+    killed = 0
     for run in range(KILLS):
         start = datetime(2026, 11, 1, 8, 0).astimezone() + timedelta(days=run)  # each run is another day
         out = tmp_path / f"run{run}.jsonl"
@@ -51,10 +52,12 @@ def test_sigkill_at_random_moments(tmp_path):
                 stderr=subprocess.DEVNULL,
             )
             time.sleep(rng.uniform(0.8, 3.0))
+            still_running = child.poll() is None
             child.send_signal(signal.SIGKILL)
-            child.wait()
+            killed += still_running and child.wait() == -signal.SIGKILL
         printed += [json.loads(line) for line in out.read_text().splitlines() if line.endswith("}")]
 
+    assert killed == KILLS, f"only {killed} of {KILLS} runs were still scanning when killed"
     recorded = [d for d in printed if d["decision"] in ("entry", "exit")]
     assert recorded, "no run lived long enough to record anything: the test proves nothing"
     with sqlite3.connect(db) as connection:

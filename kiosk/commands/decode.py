@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         for code in chain.decode(image):
             print(json.dumps(describe(name, code, context, settings.station.accept_unknown), ensure_ascii=False))
-    return 1 if unreadable else 0
+    return 1 if unreadable == len(args.files) else 0  # some files unreadable: said on stderr, the rest ran
 
 
 def describe(name: str, code: DecodedCode, context: ParseContext, accept_unknown: bool = False) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from importlib.metadata import entry_points
 
 from kiosk.cli import DOCTOR_GROUP, add_common_options, load_settings_from_args, open_store_from_args
 from kiosk.config import Settings
+from kiosk.sources import open_source
+from kiosk.sources.base import SourceError
 from kiosk.store import StoreError
 
 Check = tuple[str, bool, str]  # (what, ok, detail)
@@ -19,13 +21,14 @@ EARLIEST_PLAUSIBLE_CLOCK = datetime(2026, 1, 1, tzinfo=UTC)  # before this relea
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("doctor", help="check cameras, decoders, database, server and clock")
     add_common_options(parser)
-    parser.add_argument("--probe-cameras", type=int, default=4, metavar="N", help="webcam indexes to try")
+    parser.add_argument("--probe-cameras", type=int, default=4, metavar="N",
+                        help="also list which of the first N webcam indexes work")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings_from_args(args)
-    checks = [*check_cameras(args.probe_cameras), *check_decoders(settings), check_database(args, settings),
+    checks = [*check_cameras(settings, args.probe_cameras), *check_decoders(settings), check_database(args, settings),
               check_clock(), *plugin_checks(settings)]
     for name, ok, detail in checks:
         print(f"[{'ok' if ok else 'FAIL'}] {name}: {detail}")
@@ -34,20 +37,24 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def check_cameras(probe: int) -> list[Check]:
+def check_cameras(settings: Settings, probe: int) -> list[Check]:
+    """The configured source must open; webcams found are listed to help choose one."""
     import cv2
 
     devices = sorted(glob.glob("/dev/video*"))
-    opened = []
+    found = []
     for index in range(probe if devices else 0):
         capture = cv2.VideoCapture(index)
         if capture.isOpened():
-            opened.append(str(index))
+            found.append(str(index))
         capture.release()
-    if opened:
-        return [("cameras", True, f"working: {', '.join(opened)} (devices: {', '.join(devices)})")]
-    detail = f"devices {', '.join(devices)} do not open" if devices else "no camera found (no /dev/video*)"
-    return [("cameras", False, detail + "; a video file or 'demo' can still be used as --source")]
+    listing = f"webcams working: {', '.join(found)}" if found else "no webcam found"
+    spec = settings.camera.source
+    try:
+        open_source(spec).close()
+    except SourceError as error:
+        return [("camera", False, f"{error}; {listing}; 'demo' or a video file can stand in")]
+    return [("camera", True, f"the configured source opens; {listing}")]
 
 
 def check_decoders(settings: Settings) -> list[Check]:

@@ -22,7 +22,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings_from_args(args)
     zone = ZoneInfo(settings.station.timezone)  # times as the venue's staff read them, with their offset
-    with open_store_from_args(args, settings) as store:
+    with open_store_from_args(args, settings, must_exist=True) as store:
         try:
             count = write_events_csv(store.events(args.start, args.end), args.csv, tz=zone)
         except OSError as error:

@@ -28,7 +28,8 @@ def result_record(result: ScanResult) -> dict[str, Any]:
     if decision.warnings:
         record["warnings"] = list(decision.warnings)
     if decision.previous_time is not None:
-        record["previous_time"] = decision.previous_time.isoformat(timespec="seconds")
+        record["previous_time"] = decision.previous_time.astimezone(result.time.tzinfo).isoformat(
+            timespec="milliseconds")
     if result.event is not None:
         record["uuid"] = result.event.uuid
     return record

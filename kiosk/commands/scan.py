@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +20,8 @@ from kiosk.config import with_overrides
 from kiosk.pipeline import Pipeline, build_pipeline
 from kiosk.sources import open_source
 from kiosk.sources.base import Frame, FrameSource, SourceError, SourceState
-from kiosk.stabilize import LatestFrameSlot
+from kiosk.sources.files import ImageFolderSource
+from kiosk.sources.slot import FrameGrabber, LatestFrameSlot
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
         source = open_source(args.source)
     except SourceError as error:
         raise CommandError(str(error)) from None
+    if isinstance(source, ImageFolderSource):  # each still is one presentation: no next frame will agree
+        settings = with_overrides(settings, "camera", {"stable_frames": 1})
     with open_store_from_args(args, settings) as store:
         # Retention: synced events past the period go; unsynced ones are never purged.
         store.purge(datetime.now(UTC) - timedelta(days=settings.station.retention_days))
@@ -77,25 +79,14 @@ def _file_frames(source: FrameSource) -> Iterator[Frame]:
 
 def _newest_frames(source: FrameSource) -> Iterator[Frame]:
     """A live source is read on its own thread; decoding takes only the newest frame and drops stale ones."""
-    slot = LatestFrameSlot()
-    stop = threading.Event()
-
-    def read_forever() -> None:
-        while not stop.is_set():
-            frame = source.read()
-            if frame is not None:
-                slot.put(frame)
-            else:
-                stop.wait(0.01)
-
-    reader = threading.Thread(target=read_forever, name="camera", daemon=True)
-    reader.start()
+    slot: LatestFrameSlot[Frame] = LatestFrameSlot()
+    grabber = FrameGrabber(source, slot).start()
     try:
         while True:
             frame = slot.get(timeout=0.5)
             if frame is not None:
                 yield frame
+            elif slot.closed:  # the source ended and nothing is left
+                return
     finally:
-        stop.set()
-        reader.join(timeout=2)
-
+        grabber.stop()
