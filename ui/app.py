@@ -23,10 +23,19 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 log = logging.getLogger("qr_checkpoint.station")
 
 
+# Qt platform plugins that draw without an X or Wayland display (a file, a framebuffer, a VNC client, nothing).
+# xcb and wayland need DISPLAY / WAYLAND_DISPLAY: Qt aborts without one, so they do not count on their own.
+HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal", "minimalegl", "vnc", "linuxfb", "eglfs", "vkkhrdisplay"})
+
+
 def has_display(env: Mapping[str, str] | None = None) -> bool:
-    """A window can be shown: an X or Wayland display, or an explicit Qt platform (e.g. offscreen)."""
+    """A window can be shown: an X or Wayland display, or a Qt platform that needs neither (e.g. offscreen)."""
     env = os.environ if env is None else env
-    return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return True
+    # "vnc:size=800x600" carries options; "wayland;offscreen" is a list Qt tries in turn
+    platforms = (entry.split(":")[0].strip().lower() for entry in (env.get("QT_QPA_PLATFORM") or "").split(";"))
+    return any(platform in HEADLESS_PLATFORMS for platform in platforms)
 
 
 def default_log_path() -> Path:

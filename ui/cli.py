@@ -10,6 +10,20 @@ from pathlib import Path
 
 from kiosk.cli import add_common_options
 
+MAX_WINDOW_SIDE = 16384  # Qt's own limit for a widget's size
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """`--size WxH` (e.g. 1024x600): two positive whole numbers; anything else is argparse's one-line error."""
+    width, sep, height = text.strip().lower().partition("x")
+    try:
+        size = (int(width), int(height)) if sep else None
+    except ValueError:
+        size = None
+    if size is None or not all(0 < side <= MAX_WINDOW_SIDE for side in size):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, e.g. 1024x600, not {text!r}")
+    return size
+
 
 def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("station", help="run the check-in station (the default command)")
@@ -18,7 +32,7 @@ def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
     parser.add_argument("--source", metavar="SPEC", help="camera index, device, URL or video file (overrides config)")
     parser.add_argument("--log-file", metavar="PATH", help="decision log (default: the user log dir/station.log)")
     parser.add_argument("--windowed", action="store_true", help="a normal window instead of full screen (not in kiosk mode)")
-    parser.add_argument("--size", metavar="WxH", help="window size instead of full screen, e.g. 1024x600")
+    parser.add_argument("--size", metavar="WxH", type=window_size, help="window size instead of full screen, e.g. 1024x600")
     parser.add_argument("--daily-health-update", action="store_true",
                         help="start in daily health update mode: every scan asks the questionnaire with a "
                              "temperature (config: ui.daily_health_update; the guard panel's switch)")
@@ -35,13 +49,12 @@ def run_station(args: argparse.Namespace) -> int:
         return 3
     from PySide6.QtCore import QTimer
 
-    from kiosk.config import load_settings, with_overrides
+    from kiosk.cli import load_settings_from_args
+    from kiosk.config import with_overrides
     from ui.app import build_station, default_log_path, make_application, setup_decision_log
 
-    settings = load_settings(getattr(args, "config", None))
+    settings = load_settings_from_args(args)
     command_line: dict[str, dict[str, object]] = {}
-    if getattr(args, "db", None):
-        settings = with_overrides(settings, "store", {"db_path": args.db})
     if getattr(args, "daily_health_update", False):
         command_line["ui"] = {"daily_health_update": True}
         settings = with_overrides(settings, "ui", command_line["ui"])
@@ -72,11 +85,10 @@ def run_station(args: argparse.Namespace) -> int:
     return int(code)
 
 
-def _show(window: object, windowed: bool, size: str | None) -> None:
+def _show(window: object, windowed: bool, size: tuple[int, int] | None) -> None:
     """Full screen (a kiosk) unless asked for a window; `--size` gives a window of that size (screenshots, testing)."""
     if size:
-        width, _, height = size.lower().partition("x")
-        window.resize(int(width), int(height))  # type: ignore[attr-defined]
+        window.resize(*size)  # type: ignore[attr-defined]
         window.show()  # type: ignore[attr-defined]
     elif windowed:
         window.show()  # type: ignore[attr-defined]
