@@ -135,15 +135,13 @@ def test_decode_prints_text_points_and_fields(tmp_path, people):
         (["scan", "--source", "/nonexistent/video.avi"], "video.avi"),
         (["scan", "--source", "CORRUPT"], "CORRUPT"),
         (["scan", "--source", "demo", "--db", "/proc/events.sqlite3"], "/proc/events.sqlite3"),
-        (["decode", "NOT_AN_IMAGE"], "not a readable image"),
+        (["decode", "/nonexistent/card.png"], "no such file"),
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(tmp_path, args, message):
     corrupt = tmp_path / "corrupt.avi"
     corrupt.write_bytes(random.Random(1).randbytes(5000))
-    not_image = tmp_path / "x.png"
-    not_image.write_text("hello")
-    args = [str(corrupt) if a == "CORRUPT" else str(not_image) if a == "NOT_AN_IMAGE" else a for a in args]
+    args = [str(corrupt) if a == "CORRUPT" else a for a in args]
     message = corrupt.name if message == "CORRUPT" else message
     result = kiosk(*args, check=False)
     assert result.returncode != 0
@@ -201,3 +199,17 @@ def test_doctor_judges_the_configured_source(tmp_path, visitors_video):
     assert with_video.returncode == 0 and "[ok] camera" in with_video.stdout, with_video.stdout
     if not Path("/dev/video0").exists():  # this machine has no webcam: the default source (0) fails
         assert good.returncode == 1 and "[FAIL] camera" in good.stdout
+
+
+def test_decode_says_which_file_is_not_an_image_and_goes_on(tmp_path, people):
+    import cv2
+
+    from tests.media import frame_with_code
+
+    not_image, card = tmp_path / "x.png", tmp_path / "card.png"
+    not_image.write_text("hello")
+    cv2.imwrite(str(card), frame_with_code(people[1].payload, box_size=4))
+    result = kiosk("decode", str(not_image), str(card), check=False)
+    assert result.returncode == 0  # it ran: a file that is not a picture is a verdict, like a code that is forged
+    assert result.stderr.strip() == f"kiosk: {not_image}: not a readable image"
+    assert [d["id_number"] for d in decisions(result.stdout)] == [people[1].id_number]

@@ -33,16 +33,19 @@ def run(args: argparse.Namespace) -> int:
     # Still images get a generous budget: nobody is waiting at a door, so every fallback may run.
     chain = make_chain(list(settings.camera.engines), budget_ms=max(settings.camera.budget_ms, 500.0))
     context = ParseContext(now=args.at or datetime.now(UTC), trust=_trust(args))
-    unreadable = 0
+    missing = 0
     for name in args.files:
+        if not Path(name).is_file():
+            print(f"kiosk: {name}: no such file", file=sys.stderr)
+            missing += 1
+            continue
         image = cv2.imread(name, cv2.IMREAD_COLOR)
-        if image is None:
+        if image is None:  # a verdict on this file (the picture does not decode), not a failure to run
             print(f"kiosk: {name}: not a readable image", file=sys.stderr)
-            unreadable += 1
             continue
         for code in chain.decode(image):
             print(json.dumps(describe(name, code, context, settings.station.accept_unknown), ensure_ascii=False))
-    return 1 if unreadable == len(args.files) else 0  # some files unreadable: said on stderr, the rest ran
+    return 1 if missing else 0
 
 
 def describe(name: str, code: DecodedCode, context: ParseContext, accept_unknown: bool = False) -> dict[str, Any]:
