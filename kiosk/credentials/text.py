@@ -111,7 +111,8 @@ def has_unsafe_chars(text: str) -> bool:
 
 
 def clean_field(text: str, max_len: int) -> CleanText:
-    """NFC, drop unsafe characters (tabs and newlines become spaces), collapse spaces, cut to `max_len`."""
+    """NFC, drop unsafe characters (control characters, tabs and newlines become spaces; invisible format
+    characters such as direction overrides go), collapse spaces, cut to `max_len`."""
     text = _nfc(text)
     kept: list[str] = []
     had_unsafe = False
@@ -120,6 +121,8 @@ def clean_field(text: str, max_len: int) -> CleanText:
             kept.append(" ")
         elif is_unsafe_char(ch):
             had_unsafe = True
+            if unicodedata.category(ch) == "Cc":  # a control character stood between words: keep them apart
+                kept.append(" ")
         else:
             kept.append(ch)
     cleaned = _WHITESPACE_RUN.sub(" ", "".join(kept)).strip()
