@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.config import ENV_PREFIX, ConfigError, default_config_path, update_config_file
+from kiosk.config import ENV_PREFIX, ConfigError, default_config_path, settings_from_mapping, update_config_file
 from sync import clock, protocol
-from sync.transport import DEFAULT_TIMEOUT, SyncError, Timeout, Transport, http_error, one_line
+from sync.transport import DEFAULT_TIMEOUT, Exchange, SyncError, Timeout, Transport, http_error, one_line
 
 
 class EnrollError(Exception):
@@ -54,9 +56,31 @@ def enroll(
     normalised = protocol.normalise_code(code)
     if not normalised:
         raise EnrollError("enrolment code is empty")
+    path = resolve_config_path(config_path)
+    values = {"url": server_url, "token": "not-yet-enrolled"}
+    if ca_file:
+        values["ca_file"] = str(Path(ca_file).resolve())
+    created = _check_writable(path, values)  # the code is single-use: never spend it on a file we cannot write
+    try:
+        answer, response = _post_code(server_url, normalised, ca_file, timeout)
+    except EnrollError:
+        _remove_folders(created)  # a refused code leaves nothing behind
+        raise
+    values["token"] = response.token
+    try:
+        update_config_file(path, "server", values)
+    except (ConfigError, OSError) as exc:  # only if the disk changed in between: the check above passed
+        raise EnrollError(one_line(f"enrolled, but cannot write {path}: {exc}; ask for a new code")) from None
+    offset = clock.measure(response.server_time, answer.midpoint).offset_s
+    return EnrollResult(response.kiosk_id, response.venue_id, path, offset)
+
+
+def _post_code(server_url: str, code: str, ca_file: str | None,
+               timeout: Timeout) -> tuple[Exchange, protocol.EnrollResponse]:
+    """POST the code; the server's answer and what it says, or an EnrollError (refused, unreachable, ...)."""
     transport = Transport(server_url, ca_file=ca_file, timeout=timeout)
     try:
-        answer = transport.request("POST", protocol.ENROLL_PATH, json_body=protocol.enroll_request(normalised))
+        answer = transport.request("POST", protocol.ENROLL_PATH, json_body=protocol.enroll_request(code))
     finally:
         transport.close()
     if isinstance(answer, SyncError):
@@ -69,16 +93,45 @@ def enroll(
         response = protocol.EnrollResponse.from_json(answer.body)
     except protocol.ProtocolError as exc:
         raise EnrollError(one_line(f"enrolment failed: unreadable answer ({exc})")) from None
-    path = resolve_config_path(config_path)
-    values = {"url": server_url, "token": response.token}
-    if ca_file:
-        values["ca_file"] = str(Path(ca_file).resolve())
+    return answer, response
+
+
+def _check_writable(path: Path, values: dict[str, str]) -> list[Path]:
+    """Make sure `update_config_file(path, "server", values)` will succeed, before the code is spent: the
+    existing file reads and would still read with `values`, its folder exists (created here if needed) and
+    takes a new file (`update_config_file` writes a temporary file there and renames it over `path`).
+    Returns the folders created, for `_remove_folders`. An EnrollError (one line) if not."""
     try:
-        update_config_file(path, "server", values)
-    except (ConfigError, OSError) as exc:
-        raise EnrollError(one_line(f"enrolled, but cannot write {path}: {exc}")) from None
-    offset = clock.measure(response.server_time, answer.midpoint).offset_s
-    return EnrollResult(response.kiosk_id, response.venue_id, path, offset)
+        if path.is_dir():
+            raise EnrollError(f"cannot write the configuration {path}: it is a folder; the code was not used")
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raw = {}
+        raw.setdefault("server", {}).update(values)
+        settings_from_mapping(raw)
+        created = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # write access as the OS sees it (os.access says yes to root even on a read-only mount)
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
+                pass
+        except OSError:
+            _remove_folders(created)
+            raise
+        return created
+    except (ConfigError, tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise EnrollError(one_line(f"cannot write the configuration {path}: {reason}; the code was not used")) from None
+
+
+def _remove_folders(created: list[Path]) -> None:
+    """Remove the (still empty) folders `_check_writable` created, deepest first."""
+    for folder in created:  # listed deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def _check_url(server_url: str) -> str:

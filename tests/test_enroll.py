@@ -1,4 +1,5 @@
-"""`kiosk enroll`: a one-time code becomes a token in the kiosk's config file (0600), against a real HTTP server."""
+"""`kiosk enroll`: a one-time code becomes a token in the kiosk's config file (0600), against the real central
+server (`kiosk-server serve` on SQLite, one process for the module; each test gets its own kiosk and code)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,40 @@ import stat
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from conftest_pg import LiveServer
 from sync_support import ROOT, ImitationServer, _env, free_port
 
 from kiosk.config import load_settings
 from sync.enroll import EnrollError, enroll
 
 
-@pytest.fixture
-def server(tmp_path: Path):
-    with ImitationServer(tmp_path / "server.sqlite3") as running:
-        yield running
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("enroll-server")
+    live = LiveServer(f"sqlite:///{folder / 'server.db'}", log_path=folder / "server.log").start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture(scope="module")
+def venue(server: LiveServer) -> int:
+    return server.add_venue("Chợ Bến Thành")
+
+
+def new_code(server: LiveServer, venue: int) -> str:
+    return server.add_kiosk(venue)
+
+
+def token_works(server: LiveServer, token: str) -> bool:
+    answer = httpx.get(f"{server.url}/api/v1/config", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return answer.status_code == 200
 
 
 def run_kiosk(*args: str) -> subprocess.CompletedProcess[str]:
@@ -27,38 +49,64 @@ def run_kiosk(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=60, cwd=ROOT, env=_env())
 
 
-def test_enroll_writes_url_and_token_with_mode_0600(tmp_path: Path, server: ImitationServer) -> None:
+def test_enroll_writes_url_and_token_with_mode_0600(tmp_path: Path, server: LiveServer, venue: int) -> None:
     config = tmp_path / "etc" / "kiosk.conf"  # any file name; the folder does not exist yet
-    result = enroll(server.url + "/", " abcd-1234 ", config)
-    assert (result.kiosk_id, result.venue_id, result.config_path) == ("7", "1", config)
+    code = new_code(server, venue)
+    result = enroll(server.url + "/", " " + code[:4].lower() + "-" + code[4:] + " ", config)
+    assert result.venue_id == str(venue) and result.kiosk_id and result.config_path == config
     assert stat.S_IMODE(os.stat(config).st_mode) == 0o600
     settings = load_settings(config)
-    assert settings.server.url == server.url and settings.server.token == server.issued_token
+    assert settings.server.url == server.url and token_works(server, settings.server.token)
     assert abs(result.clock_offset_s) < 5 and not result.clock_warning
+    assert [p.name for p in config.parent.iterdir()] == ["kiosk.conf"]  # no probe or temporary file left
 
 
-def test_enroll_keeps_other_settings(tmp_path: Path, server: ImitationServer) -> None:
+def test_enroll_keeps_other_settings(tmp_path: Path, server: LiveServer, venue: int) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[station]\nmode = "exit"\n\n[server]\nbatch_size = 200\n', encoding="utf-8")
-    enroll(server.url, "ABCD1234", config)
+    enroll(server.url, new_code(server, venue), config)
     raw = tomllib.loads(config.read_text(encoding="utf-8"))
     assert raw["station"] == {"mode": "exit"}
-    assert raw["server"]["batch_size"] == 200 and raw["server"]["token"] == server.issued_token
+    assert raw["server"]["batch_size"] == 200 and token_works(server, raw["server"]["token"])
 
 
-def test_used_code_is_refused_and_nothing_is_written(tmp_path: Path, server: ImitationServer) -> None:
-    enroll(server.url, "ABCD1234", tmp_path / "first.toml")
+def test_used_code_is_refused_and_nothing_is_written(tmp_path: Path, server: LiveServer, venue: int) -> None:
+    code = new_code(server, venue)
+    enroll(server.url, code, tmp_path / "first.toml")
     with pytest.raises(EnrollError, match="already used or expired") as info:
-        enroll(server.url, "ABCD1234", tmp_path / "second.toml")
+        enroll(server.url, code, tmp_path / "new" / "folder" / "second.toml")
     assert "\n" not in str(info.value)
-    assert not (tmp_path / "second.toml").exists()
+    assert not (tmp_path / "new").exists()  # not even the folders made to check the path is writable
 
 
-def test_enrolment_qr_text_carries_code_and_server(tmp_path: Path, server: ImitationServer) -> None:
+@pytest.mark.parametrize("where", ["under-a-file", "a-folder", "unreadable-toml"])
+def test_unwritable_config_keeps_the_code_unused(tmp_path: Path, server: LiveServer, venue: int,
+                                                 where: str) -> None:
+    """The code is single-use: a config path that cannot be written is found BEFORE the code is posted, so
+    the same code then enrols with a good path. (A path under a regular file: root can write anywhere else.)"""
+    (tmp_path / "plain-file").write_text("not a folder", encoding="utf-8")
+    (tmp_path / "broken.toml").write_text("[server\nurl = ", encoding="utf-8")
+    (tmp_path / "folder.toml").mkdir()
+    bad = {"under-a-file": tmp_path / "plain-file" / "kiosk.toml", "a-folder": tmp_path / "folder.toml",
+           "unreadable-toml": tmp_path / "broken.toml"}[where]
+    code = new_code(server, venue)
+    with pytest.raises(EnrollError, match="cannot write the configuration") as info:
+        enroll(server.url, code, bad)
+    assert "\n" not in str(info.value) and "code was not used" in str(info.value)
+    done = run_kiosk("enroll", "--server", server.url, "--code", code, "--config", str(bad))  # the CLI: one line
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "cannot write the configuration" in done.stderr and "Traceback" not in done.stderr
+    good = tmp_path / "good.toml"
+    result = enroll(server.url, code, good)  # the same code: it was not consumed
+    assert result.venue_id == str(venue) and token_works(server, load_settings(good).server.token)
+
+
+def test_enrolment_qr_text_carries_code_and_server(tmp_path: Path, server: LiveServer, venue: int) -> None:
     from sync.protocol import enrollment_qr_payload
 
-    result = enroll(None, enrollment_qr_payload("abcd-1234", server.url), tmp_path / "c.toml")
-    assert result.kiosk_id == "7" and load_settings(tmp_path / "c.toml").server.url == server.url
+    code = new_code(server, venue)
+    result = enroll(None, enrollment_qr_payload(code.lower(), server.url), tmp_path / "c.toml")
+    assert result.venue_id == str(venue) and load_settings(tmp_path / "c.toml").server.url == server.url
     with pytest.raises(EnrollError, match="no server address"):
         enroll(None, "QRCK-ENROLL:ABCD1234", tmp_path / "d.toml")
 
@@ -69,14 +117,15 @@ def test_bad_server_address(tmp_path: Path, url: str) -> None:
         enroll(url, "ABCD1234", tmp_path / "c.toml")
 
 
-def test_cli_enroll_then_unreachable_and_bad_code(tmp_path: Path, server: ImitationServer) -> None:
+def test_cli_enroll_then_unreachable_and_bad_code(tmp_path: Path, server: LiveServer, venue: int) -> None:
     config = tmp_path / "kiosk.toml"
-    done = run_kiosk("enroll", "--server", server.url, "--code", "ABCD1234", "--config", str(config))
+    code = new_code(server, venue)
+    done = run_kiosk("enroll", "--server", server.url, "--code", code, "--config", str(config))
     assert done.returncode == 0, done.stderr
-    assert "enrolled as kiosk 7 of venue 1" in done.stdout
+    assert f"of venue {venue}" in done.stdout and "enrolled as kiosk" in done.stdout
     assert stat.S_IMODE(os.stat(config).st_mode) == 0o600
 
-    again = run_kiosk("enroll", "--server", server.url, "--code", "ABCD1234", "--config", str(tmp_path / "x"))
+    again = run_kiosk("enroll", "--server", server.url, "--code", code, "--config", str(tmp_path / "x"))
     assert again.returncode != 0 and len(again.stderr.strip().splitlines()) == 1
     assert "refused" in again.stderr and "Traceback" not in again.stderr
 
@@ -93,6 +142,7 @@ def test_cli_sync_once_before_enrolment_says_so(tmp_path: Path) -> None:
 
 
 def test_enroll_over_https_with_a_private_ca(tmp_path: Path) -> None:
+    """The imitation server: the real one is served over plain HTTP behind the operator's TLS proxy."""
     from sync_support import make_tls_files
 
     ca, cert, key = make_tls_files(tmp_path)
