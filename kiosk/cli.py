@@ -10,9 +10,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from kiosk.config import ConfigError, Settings, default_db_path, load_settings, with_overrides
 from kiosk.credentials.base import TrustMaterial
@@ -67,12 +68,18 @@ def station_context(settings: Settings, store: Store) -> tuple[Settings, Callabl
 
 
 def parse_time(text: str) -> datetime:
-    """An ISO 8601 time from the command line; without an offset it is taken as UTC."""
+    """An ISO 8601 time from the command line; without an offset it stays naive until `in_venue_time`."""
     try:
-        moment = datetime.fromisoformat(text)
+        return datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def in_venue_time(moment: datetime | None, settings: Settings) -> datetime | None:
+    """A time given without an offset is the venue's local time (what its staff read on the clock)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=ZoneInfo(settings.station.timezone))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -213,3 +213,9 @@ def test_decode_says_which_file_is_not_an_image_and_goes_on(tmp_path, people):
     assert result.returncode == 0  # it ran: a file that is not a picture is a verdict, like a code that is forged
     assert result.stderr.strip() == f"kiosk: {not_image}: not a readable image"
     assert [d["id_number"] for d in decisions(result.stdout)] == [people[1].id_number]
+
+
+def test_times_without_an_offset_are_the_venues_local_time(tmp_path, visitors_video):
+    got = decisions(kiosk("scan", "--source", str(visitors_video), "--db", str(tmp_path / "e.sqlite3"),
+                          "--start-time", "2026-11-25T08:00:00", "--json").stdout)
+    assert got[0]["time"].startswith("2026-11-25T08:00:0") and got[0]["time"].endswith("+07:00")

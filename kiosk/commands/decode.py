@@ -11,7 +11,7 @@ from typing import Any
 
 import cv2
 
-from kiosk.cli import CommandError, add_common_options, load_settings_from_args, parse_time
+from kiosk.cli import CommandError, add_common_options, in_venue_time, load_settings_from_args, parse_time
 from kiosk.credentials.base import Credential, ParseContext, TrustMaterial
 from kiosk.credentials.registry import parse_payload
 from kiosk.decode import make_chain
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings_from_args(args)
     # Still images get a generous budget: nobody is waiting at a door, so every fallback may run.
     chain = make_chain(list(settings.camera.engines), budget_ms=max(settings.camera.budget_ms, 500.0))
-    context = ParseContext(now=args.at or datetime.now(UTC), trust=_trust(args))
+    context = ParseContext(now=in_venue_time(args.at, settings) or datetime.now(UTC), trust=_trust(args))
     missing = 0
     for name in args.files:
         if not Path(name).is_file():

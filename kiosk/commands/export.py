@@ -6,7 +6,14 @@ import argparse
 import sys
 from zoneinfo import ZoneInfo
 
-from kiosk.cli import CommandError, add_common_options, load_settings_from_args, open_store_from_args, parse_time
+from kiosk.cli import (
+    CommandError,
+    add_common_options,
+    in_venue_time,
+    load_settings_from_args,
+    open_store_from_args,
+    parse_time,
+)
 from kiosk.csvsafe import write_events_csv
 
 
@@ -24,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     zone = ZoneInfo(settings.station.timezone)  # times as the venue's staff read them, with their offset
     with open_store_from_args(args, settings, must_exist=True) as store:
         try:
-            count = write_events_csv(store.events(args.start, args.end), args.csv, tz=zone)
+            window = in_venue_time(args.start, settings), in_venue_time(args.end, settings)
+            count = write_events_csv(store.events(*window), args.csv, tz=zone)
         except OSError as error:
             raise CommandError(f"{args.csv}: cannot write ({error.strerror})") from None
     print(f"{count} event(s) written to {args.csv}", file=sys.stderr)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from kiosk.cli import (
     CommandError,
     add_common_options,
+    in_venue_time,
     load_settings_from_args,
     open_store_from_args,
     parse_time,
@@ -45,22 +46,24 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     if isinstance(source, ImageFolderSource):  # each still is one presentation: no next frame will agree
         settings = with_overrides(settings, "camera", {"stable_frames": 1})
-    with open_store_from_args(args, settings) as store:
-        # Retention: synced events past the period go; unsynced ones are never purged.
-        store.purge(datetime.now(UTC) - timedelta(days=settings.station.retention_days))
-        settings, trust = station_context(settings, store)
-        if args.mode:  # the command line wins over the server's configuration too
-            settings = with_overrides(settings, "station", {"mode": args.mode})
-        pipeline = build_pipeline(settings, store, trust)
-        try:
-            _scan(source, pipeline, args, ZoneInfo(settings.station.timezone))
-        finally:
-            source.close()
+    try:
+        with open_store_from_args(args, settings) as store:
+            # Retention: synced events past the period go; unsynced ones are never purged.
+            store.purge(datetime.now(UTC) - timedelta(days=settings.station.retention_days))
+            settings, trust = station_context(settings, store)
+            if args.mode:  # the command line wins over the server's configuration too
+                settings = with_overrides(settings, "station", {"mode": args.mode})
+            pipeline = build_pipeline(settings, store, trust)
+            zone = ZoneInfo(settings.station.timezone)
+            _scan(source, pipeline, args, in_venue_time(args.start_time, settings), zone)
+    finally:
+        source.close()
     return 0
 
 
-def _scan(source: FrameSource, pipeline: Pipeline, args: argparse.Namespace, zone: ZoneInfo) -> None:
-    start = args.start_time or datetime.now(zone)
+def _scan(source: FrameSource, pipeline: Pipeline, args: argparse.Namespace, start: datetime | None,
+          zone: ZoneInfo) -> None:
+    start = start or datetime.now(zone)
     frames = _file_frames(source) if source.is_file else _newest_frames(source)
     for count, frame in enumerate(frames, start=1):
         now = start + timedelta(seconds=frame.position) if source.is_file else datetime.now(zone)
