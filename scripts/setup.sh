@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything QR Checkpoint needs on a Debian 12 machine (as root, or with sudo), idempotently:
-# the Debian libraries that Qt, zbar, Xvfb and PostgreSQL need, then a virtualenv in .venv with the project.
+# the Debian libraries that Qt, zbar and Xvfb need, then a virtualenv in .venv with the project.
+# --test adds what only the test suite needs: PostgreSQL (the central server's tests) and Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,13 +14,17 @@ DEB_PACKAGES=(
   libpulse0 fonts-dejavu-core
   # zbar, the second decoding engine
   libzbar0
-  # the central server's database, for its tests
-  postgresql
-  # the health declaration page's test: a real headless browser and its WebDriver
-  chromium chromium-driver
   # Python
   python3 python3-venv
 )
+if [ "${1:-}" = "--test" ]; then
+  DEB_PACKAGES+=(
+    # the central server's database, for its tests (a throwaway cluster each run)
+    postgresql
+    # the health declaration page's test: a real headless browser and its WebDriver
+    chromium chromium-driver
+  )
+fi
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
