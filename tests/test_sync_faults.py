@@ -26,6 +26,7 @@ from kiosk.config import update_config_file
 from kiosk.store import Store
 from sync.client import SyncClient, SyncReport, SyncWorker
 from sync.enroll import enroll
+from sync.protocol import EVENTS_PATH
 
 pytestmark = pytest.mark.slow
 
@@ -248,30 +249,82 @@ def run_sync_once(kiosk: Kiosk) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_kiosk_sigkilled_at_random_moments_during_sync(kiosk: Kiosk) -> None:
-    """12 SIGKILLs per backend (24 in the suite) at random moments of a sync, while scans go on."""
+class Scanner(threading.Thread):
+    """Scans at the door while `kiosk sync --once` runs in its own process: one durable `record()` every
+    `interval_s` from this (test) process, through its own store connection, as the station does."""
+
+    def __init__(self, kiosk: Kiosk, prefix: str, interval_s: float = 0.03) -> None:
+        super().__init__(daemon=True)
+        self.kiosk = kiosk
+        self.prefix = prefix
+        self.interval_s = interval_s
+        self.stopping = threading.Event()
+        self.error: BaseException | None = None
+        self.count = 0
+
+    def run(self) -> None:
+        try:
+            with Store.open(self.kiosk.db) as store:
+                for event in make_events(500, prefix=self.prefix):
+                    if self.stopping.is_set():
+                        return
+                    store.record(event)
+                    self.kiosk.recorded.append(event.uuid)  # only once it is durable
+                    self.count += 1
+                    self.stopping.wait(self.interval_s)
+        except BaseException as exc:  # reported by the test, not lost in a thread
+            self.error = exc
+
+    def stop(self) -> int:
+        """Stop scanning; returns how many scans were recorded."""
+        self.stopping.set()
+        self.join(30)
+        assert self.error is None, f"a scan failed during sync: {self.error!r}"
+        return self.count
+
+
+# SIGKILL rounds per backend: the SQLite half alone must land >= 20 kills inside a running sync (the issue asks
+# for 20 in the suite, and PostgreSQL may not be installed); PostgreSQL adds its own on top.
+KILL_ROUNDS = {"sqlite": (24, 20), "postgresql": (12, 10)}  # backend: (rounds, kills that must land mid-sync)
+
+
+def test_kiosk_sigkilled_at_random_moments_during_sync(kiosk: Kiosk, request: pytest.FixtureRequest) -> None:
+    """`kiosk sync --once` SIGKILLed at a random moment of each round's drain while scans go on in another
+    process. A kill counts only if it landed mid-sync: the child had posted in this round, had not reached the
+    pull, and part of the backlog was still unacknowledged (the drain sends oldest first)."""
+    rounds, must_land = KILL_ROUNDS[request.node.callspec.params["server"]]
     with FaultProxy(kiosk.server.url) as proxy:
-        proxy.delay_s = 0.02  # venue Wi-Fi: each exchange takes a while, so kills land inside exchanges too
+        proxy.delay_s = 0.05  # venue Wi-Fi: each exchange takes a while, so kills land inside exchanges too
         update_config_file(kiosk.config, "server", {"url": proxy.url, "batch_size": 50})
-        kiosk.record(5000)
+        kiosk.record(12000)  # a backlog no round can finish: every round is killed while it drains
+        backlog = set(kiosk.recorded)
         rng = random.Random(2026)
-        kills = mid_exchange = 0
-        for round_number in range(12):
-            posts_before = len(proxy.entries())
+        kills = mid_exchange = scanned = 0
+        for round_number in range(rounds):
+            log_before, posts_before = len(proxy.log), len(proxy.entries())
+            scanner = Scanner(kiosk, prefix=f"r{round_number} ")
+            scanner.start()
             child = run_sync_once(kiosk)
             deadline = time.monotonic() + 20
             while len(proxy.entries()) == posts_before and child.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.005)  # wait for the first exchange: start-up is not what this test is about
+                time.sleep(0.005)  # wait for this round's first post: start-up is not what this test is about
             time.sleep(rng.uniform(0.0, 0.4))
-            if child.poll() is None:
+            alive = child.poll() is None
+            if alive:
                 child.send_signal(signal.SIGKILL)
-                kills += 1
             child.communicate(timeout=30)
-            mid_exchange += "sent" in kiosk.outbox().values()  # killed between claim and acknowledgement
+            scanned += scanner.stop()
+            this_round = proxy.log[log_before:]
+            outbox = kiosk.outbox()
+            posted = any(e.path == EVENTS_PATH for e in this_round)
+            pulled = any(e.path != EVENTS_PATH for e in this_round)
+            draining = any(outbox[uuid] != "acknowledged" for uuid in backlog)
+            kills += alive and posted and not pulled and draining
+            mid_exchange += alive and "sent" in outbox.values()  # killed between claim and acknowledgement
             kiosk.assert_no_false_acknowledgement()
-            kiosk.record(10, prefix=f"r{round_number} ")  # scans go on between (and during) syncs
-        assert kills >= 10, f"only {kills} kills landed during a sync"
-        assert mid_exchange >= 5, f"only {mid_exchange} kills landed inside an exchange"
+        assert kills >= must_land, f"only {kills} of {rounds} kills landed during a sync"
+        assert mid_exchange >= rounds // 2, f"only {mid_exchange} kills landed inside an exchange"
+        assert scanned >= rounds * 3, f"only {scanned} scans were recorded while syncs ran"
         proxy.delay_s = 0.0  # then the Wi-Fi gets better: the rest goes through in big batches
         update_config_file(kiosk.config, "server", {"batch_size": 500})
         final = run_sync_once(kiosk)
