@@ -6,7 +6,10 @@ Endpoints (all JSON, under `API_PREFIX`):
 - POST `EVENTS_PATH`, `Authorization: Bearer <kiosk token>`, body from `encode_batch` (may be gzip with
   `Content-Encoding: gzip`, see `gzip_body`). 200 -> `decode_batch_result(body)`: one `EventResult` per event.
   "stored" and "duplicate" and "refused" are all final: the client marks the event acknowledged (a refused
-  event is logged with its reason, so one poison event never blocks the queue).
+  event is logged with its reason, so one poison event never blocks the queue). Only an event claiming another
+  venue is refused; one dated before 2020 or > 24 h ahead (after clock correction) is stored, flagged
+  `clock_suspect`. Every uuid must be canonical (lowercase, hyphenated, as `uuid4()` prints it): the answer
+  carries the uuid exactly as sent. Text fields longer than `FIELD_LIMITS` -> 422 (never truncated).
   401 no/wrong token, 413 too many events or body too large, 422 malformed (nothing stored), 429/503 with
   Retry-After when overloaded.
 - GET `CONFIG_PATH` -> `RemoteConfig`; GET `KEYS_PATH` -> `PublicKeyInfo`s; GET `REVOCATIONS_PATH` ->
@@ -22,7 +25,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import uuid as uuid_module
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ TRACE_PATH = f"{API_PREFIX}/trace"
 
 MAX_BATCH_EVENTS = 1000  # more -> 413; the client should send batches of <= 500
 MAX_BODY_BYTES = 5 * 1024 * 1024  # after decompression; more -> 413
-FUTURE_TOLERANCE = timedelta(hours=24)  # corrected wall_time later than server now + this -> refused
+FUTURE_TOLERANCE = timedelta(hours=24)  # corrected wall_time later than server now + this -> stored, clock_suspect
 CLOCK_WARNING = timedelta(minutes=2)  # a kiosk whose clock is off by more should say so on screen
 
 ENROLL_QR_PREFIX = "QRCK-ENROLL:"
@@ -89,6 +91,10 @@ def parse_time(text: Any, what: str = "time") -> datetime:
         raise ProtocolError(f"{what}: not an ISO 8601 timestamp") from None
     if moment.tzinfo is None:
         raise ProtocolError(f"{what}: timestamp has no UTC offset")
+    try:
+        moment.astimezone(UTC)  # 0001-01-01T00:00+01:00 parses but has no UTC time: the database could not store it
+    except OverflowError:
+        raise ProtocolError(f"{what}: outside the years 1-9999 in UTC") from None
     return moment
 
 
@@ -136,14 +142,13 @@ _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 
 
 def _parse_uuid(value: Any, where: str) -> str:
+    """Only the canonical form: the client matches answers to what it sent, so the server must never rewrite a
+    uuid (an uppercase or braced one answered in canonical form would be resent forever)."""
     if not isinstance(value, str):
         raise ProtocolError(f"{where}.uuid: missing or not a string")
-    if _CANONICAL_UUID.fullmatch(value):  # the usual form: no need to build a UUID object
-        return value
-    try:
-        return str(uuid_module.UUID(value))
-    except ValueError:
-        raise ProtocolError(f"{where}.uuid: not a UUID") from None
+    if not _CANONICAL_UUID.fullmatch(value):
+        raise ProtocolError(f"{where}.uuid: not a canonical UUID (lowercase hex, 8-4-4-4-12)")
+    return value
 
 
 def _parse_date(value: Any, where: str) -> date | None:
@@ -158,14 +163,24 @@ def _parse_date(value: Any, where: str) -> date | None:
 
 
 _TEXT_LIMIT = 1000  # no legitimate name, key or id is longer; refuse rather than store a blob
+# Longest accepted value per text field: the server's column sizes are these (sync.server.models), so what
+# passes here is stored whole, never truncated.
+FIELD_LIMITS: Mapping[str, int] = {
+    "credential": 20,
+    "person_key": _TEXT_LIMIT,
+    "id_number": _TEXT_LIMIT,
+    "full_name": _TEXT_LIMIT,
+    "source": 40,
+}
 
 
 def _text(obj: Mapping[str, Any], name: str, where: str) -> str:
     value = obj.get(name)
     if type(value) is not str:
         raise ProtocolError(f"{where}.{name}: missing or wrong type")
-    if len(value) > _TEXT_LIMIT:
-        raise ProtocolError(f"{where}.{name}: longer than {_TEXT_LIMIT} characters")
+    limit = FIELD_LIMITS.get(name, _TEXT_LIMIT)
+    if len(value) > limit:
+        raise ProtocolError(f"{where}.{name}: longer than {limit} characters")
     if "\x00" in value or (not value.isascii() and not _is_utf8(value)):
         raise ProtocolError(f"{where}.{name}: contains a NUL or an unpaired surrogate")
     return value
@@ -240,7 +255,8 @@ def decode_batch(body: bytes | str | Mapping[str, Any], max_events: int = MAX_BA
     obj = _load_json(body)
     if not isinstance(obj, Mapping):
         raise ProtocolError("batch: expected a JSON object")
-    if obj.get("protocol") != PROTOCOL_VERSION:
+    version = obj.get("protocol")
+    if type(version) is not int or version != PROTOCOL_VERSION:  # `true == 1` is not a version
         raise ProtocolError(f"batch.protocol: this server speaks protocol {PROTOCOL_VERSION}")
     kiosk_time = parse_time(obj.get("kiosk_time"), "batch.kiosk_time")
     raw_events = obj.get("events")

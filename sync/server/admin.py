@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, false, func, insert, or_, select, update
 
 from kiosk.csvsafe import EVENT_HEADER
 from sync.protocol import (
@@ -340,7 +340,11 @@ def export_rows(engine: Engine, venue_id: int) -> Iterator[tuple[Any, ...]]:
 def purge_events(engine: Engine, before: datetime, venue_id: int | None = None) -> int:
     """Delete events (of one venue, or all) whose corrected time is before `before`; returns how many.
     Tracing needs only the incubation period and a margin; keeping more is keeping personal data for nothing."""
-    query = delete(events).where(events.c.corrected_time < before)
+    # A clock-suspect event's corrected time may say 2010: it goes by when it arrived instead, or the first
+    # retention purge would delete a record the kiosk already let go of.
+    query = delete(events).where(
+        events.c.corrected_time < before, or_(events.c.clock_suspect.is_(false()), events.c.received_at < before)
+    )
     if venue_id is not None:
         query = query.where(events.c.venue_id == venue_id)
     with engine.begin() as conn:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from sync.server.db import make_engine
+from sync.server.ratelimit import TokenBucket
 from sync.server.routes import declaration, kiosk, trace, venues
 from sync.server.settings import ServerSettings
 
@@ -22,6 +23,9 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.db_url, pool_size=8)
     app.state.ingests_in_flight = 0
+    app.state.declaration_bucket = (
+        TokenBucket(settings.declarations_per_minute) if settings.declarations_per_minute > 0 else None
+    )
     app.include_router(kiosk.router)
     app.include_router(venues.router)
     app.include_router(trace.router)

@@ -71,9 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _check_port_free(args.host, args.port)
     engine = open_database(args.db, pool_size=8)
     logging.getLogger("uvicorn.access").addFilter(_RedactQuery())
-    trace = TraceSettings(
-        default_stay=timedelta(minutes=args.default_stay_minutes), margin=timedelta(minutes=args.margin_minutes)
-    )
+    trace = _trace_settings(args)
     if args.workers > 1:
         engine.dispose()
         os.environ.update(
@@ -153,7 +151,10 @@ def cmd_user_add(args: argparse.Namespace) -> None:
 
 
 def cmd_purge(args: argparse.Namespace) -> None:
-    before = args.before or datetime.now(UTC) - timedelta(days=args.older_than_days)
+    try:
+        before = args.before or datetime.now(UTC) - timedelta(days=args.older_than_days)
+    except (OverflowError, ValueError):  # 1e12 days, nan
+        raise CliError(f"--older-than-days: not a usable number of days: {args.older_than_days}") from None
     count = admin.purge_events(open_database(args.db), before, args.venue)
     print(f"deleted events recorded before {before.isoformat()}:", file=sys.stderr)
     print(count)
@@ -178,9 +179,7 @@ def cmd_trace(args: argparse.Namespace) -> None:
     problem = check_window(start, end)
     if problem:
         raise CliError(problem)
-    settings = TraceSettings(
-        default_stay=timedelta(minutes=args.default_stay_minutes), margin=timedelta(minutes=args.margin_minutes)
-    )
+    settings = _trace_settings(args)
     report = run_trace(open_database(args.db), args.id_number, start, end, settings)
     if args.csv:
         count = write_safe_csv(args.csv, TRACE_CSV_HEADER, trace_csv_rows(report))
@@ -275,6 +274,15 @@ def _code_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qr", help="also save the code as a QR PNG the kiosk camera can scan")
     parser.add_argument("--server-url", help="put this server address in the QR too")
     parser.add_argument("--expires-hours", type=float, default=admin.ENROLL_CODE_TTL.total_seconds() / 3600)
+
+
+def _trace_settings(args: argparse.Namespace) -> TraceSettings:
+    """--margin-minutes / --default-stay-minutes as settings; nan, inf and absurd values are a one-line error."""
+    day = 24 * 60
+    margin, stay = args.margin_minutes, args.default_stay_minutes
+    if not (0 <= margin <= day and 0 < stay <= day):  # also false for nan
+        raise CliError("--margin-minutes: 0 to 1440; --default-stay-minutes: more than 0, at most 1440")
+    return TraceSettings(default_stay=timedelta(minutes=stay), margin=timedelta(minutes=margin))
 
 
 def _trace_options(parser: argparse.ArgumentParser) -> None:

@@ -32,11 +32,17 @@ def db_option(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_time(text: str) -> datetime:
+    """An aware UTC datetime (naive = UTC); a time with no UTC equivalent is a usage error, not a traceback."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"outside the years 1-9999 in UTC: {text!r}") from None
 
 
 def parse_date(text: str) -> date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def _sqlite_engine(url) -> Engine:  # type: ignore[no-untyped-def]
         parent = Path(database).resolve().parent
         if not parent.is_dir():
             raise DatabaseError(f"cannot open SQLite database: directory {parent} does not exist")
+        _create_private(Path(database))
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, poolclass=NullPool)
 
     @event.listens_for(engine, "connect")
@@ -71,6 +73,18 @@ def _sqlite_engine(url) -> Engine:  # type: ignore[no-untyped-def]
         cursor.close()
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file as 0600: it holds personal data and, by default, the signing private key.
+    SQLite gives its -wal and -shm files the database file's mode, so they are 0600 too."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # an existing database keeps the mode its operator gave it
+    except OSError as exc:
+        raise DatabaseError(f"cannot create SQLite database {path}: {exc.strerror}") from None
+    os.close(fd)
 
 
 def alembic_config(engine_connection) -> Config:  # type: ignore[no-untyped-def]

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from kiosk.credentials.personal_sign import issue_personal_qr
 from sync.server import admin
@@ -73,22 +74,66 @@ def clean_person(raw: PersonInput) -> PersonInput:
     return PersonInput(name, id_number, raw.date_of_birth, phone)
 
 
+class PersonConflict(admin.Invalid):
+    """The ID number belongs to a person with another name or date of birth: no QR (it would carry that
+    person's id). Staff check the papers and correct the record."""
+
+
+CONFLICT_MESSAGE = (
+    "this ID number is already registered with a different name or date of birth: please see a staff member "
+    "(số CCCD này đã được đăng ký với họ tên hoặc ngày sinh khác: vui lòng gặp nhân viên)"
+)
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names compared as people type them: case, diacritics (đ too) and spacing do not matter."""
+    return _fold(a) == _fold(b)
+
+
+def _fold(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().split())
+
+
 def find_or_create_person(engine: Engine, person: PersonInput) -> str:
-    """The person's id: the same ID number (or, without one, the same name and phone) gets the same id back."""
+    """The person's id: the same ID number (or, without one, the same name and phone) gets the same id back.
+
+    An ID number already held by someone whose name or date of birth differs raises PersonConflict: anyone
+    could otherwise type another's number and get a QR tracing would take for theirs. Persons are inserted with
+    ON CONFLICT DO NOTHING on the unique ID number, so concurrent declarations of one number make one person."""
     with engine.begin() as conn:
         if person.id_number:
-            query = select(persons.c.id).where(persons.c.id_number == person.id_number)
-        else:
-            query = select(persons.c.id).where(persons.c.id_number.is_(None), persons.c.full_name == person.full_name,
-                                               persons.c.phone == (person.phone or None))
+            return _by_id_number(conn, person)
+        query = select(persons.c.id).where(persons.c.id_number.is_(None), persons.c.full_name == person.full_name,
+                                           persons.c.phone == (person.phone or None))
         existing = conn.scalars(query.limit(1)).first()
         if existing:
             return existing
-        person_id = "P" + "".join(secrets.choice(_PERSON_ALPHABET) for _ in range(11))
-        conn.execute(insert(persons).values(id=person_id, full_name=person.full_name, id_number=person.id_number or None,
-                                            date_of_birth=person.date_of_birth, phone=person.phone or None,
-                                            created_at=_now()))
+        person_id = _new_person_id()
+        conn.execute(insert(persons).values(_person_row(person_id, person)))
     return person_id
+
+
+def _by_id_number(conn: Connection, person: PersonInput) -> str:
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(persons).values(_person_row(_new_person_id(), person))
+    conn.execute(statement.on_conflict_do_nothing(index_elements=["id_number"]))
+    row = conn.execute(select(persons.c.id, persons.c.full_name, persons.c.date_of_birth)
+                       .where(persons.c.id_number == person.id_number)).one()
+    if not same_name(row.full_name, person.full_name) or (
+        row.date_of_birth is not None and row.date_of_birth != person.date_of_birth
+    ):
+        raise PersonConflict(CONFLICT_MESSAGE)
+    return str(row.id)
+
+
+def _new_person_id() -> str:
+    return "P" + "".join(secrets.choice(_PERSON_ALPHABET) for _ in range(11))
+
+
+def _person_row(person_id: str, person: PersonInput) -> dict[str, object]:
+    return {"id": person_id, "full_name": person.full_name, "id_number": person.id_number or None,
+            "date_of_birth": person.date_of_birth, "phone": person.phone or None, "created_at": _now()}
 
 
 def parse_answers(raw: Mapping[str, object]) -> dict[str, bool]:

@@ -16,6 +16,7 @@ from sync.server.models import events, kiosks
 
 log = logging.getLogger("sync.server.ingest")
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)  # check-ins began in 2020; earlier is a broken clock
+CLOCK_SUSPECT_FLAG = "clock_suspect"
 
 
 def _json_or_empty(details: dict[str, Any]) -> str:
@@ -30,7 +31,12 @@ def _insert_for(engine: Engine) -> Any:
 
 
 def plan_rows(batch: Batch, principal: Principal, received_at: datetime) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Rows to insert, and uuid -> reason for the events refused (wrong venue, dated in the future)."""
+    """Rows to insert, and uuid -> reason for the events refused (another venue's only).
+
+    An event whose corrected time is before 2020 or more than 24 h ahead was scanned while the kiosk's clock was
+    wrong (a dead CMOS battery boots in 2010, NTP fixes it later): it is stored all the same, flagged
+    `clock_suspect`, with the kiosk's wall time as it was. Refusing it would lose it: the kiosk purges what the
+    server answered."""
     assert principal.venue_id is not None and principal.kiosk_id is not None
     offset = received_at - batch.kiosk_time
     offset_ms = int(offset.total_seconds() * 1000)
@@ -46,24 +52,23 @@ def plan_rows(batch: Batch, principal: Principal, received_at: datetime) -> tupl
         try:
             corrected = corrected_time(event.wall_time, batch.kiosk_time, received_at)
         except OverflowError:
-            refused[event.uuid] = "wall_time out of range"
-            continue
-        if corrected < EARLIEST:
-            refused[event.uuid] = "wall_time before 2020 (after clock correction)"
-            continue
-        if corrected > latest:
-            refused[event.uuid] = "wall_time is more than 24 h in the future (after clock correction)"
-            continue
+            corrected = event.wall_time  # the correction runs off the calendar: keep the kiosk's own time
+            suspect = True
+        else:
+            suspect = not EARLIEST <= corrected <= latest
         if event.uuid in seen:
             continue  # repeated inside the batch: the second copy is answered "duplicate"
         seen.add(event.uuid)
+        flags = list(event.flags)
+        if suspect and CLOCK_SUSPECT_FLAG not in flags:
+            flags.append(CLOCK_SUSPECT_FLAG)  # also in the flags: the CSV export shows them
         rows.append(
             {
                 "venue_id": principal.venue_id,
                 "uuid": event.uuid,
                 "kiosk_id": principal.kiosk_id,
                 "direction": str(event.direction),
-                "credential": event.credential[:20],
+                "credential": event.credential,  # the protocol refuses longer than the column (FIELD_LIMITS)
                 "person_key": event.person_key,
                 "id_number": event.id_number,
                 "full_name": event.full_name,
@@ -72,11 +77,12 @@ def plan_rows(batch: Batch, principal: Principal, received_at: datetime) -> tupl
                 "corrected_time": corrected,
                 "clock_offset_ms": offset_ms,
                 "monotonic_ns": event.monotonic_ns,
-                "source": event.source[:40],
+                "source": event.source,
                 # ASCII-escaped JSON: an unpaired surrogate in `details` cannot break the database's UTF-8.
-                "flags": json.dumps(list(event.flags)),
+                "flags": json.dumps(flags),
                 "details": _json_or_empty(event.details),
                 "received_at": received_at,
+                "clock_suspect": suspect,
             }
         )
     return rows, refused
@@ -100,6 +106,7 @@ _COLUMNS = (
     "flags",
     "details",
     "received_at",
+    "clock_suspect",
 )
 _PG_TYPES = (
     "int4",
@@ -119,6 +126,7 @@ _PG_TYPES = (
     "text",
     "text",
     "timestamptz",
+    "bool",
 )
 # One array parameter per column, unnested server-side: a short statement whatever the batch size (a VALUES list
 # of 500 rows x 17 columns spends ~100 ms in the driver parsing 8,500 placeholders; this spends ~2 ms).
@@ -154,6 +162,10 @@ def ingest(engine: Engine, batch: Batch, principal: Principal, received_at: date
         )
     for uuid, reason in refused.items():
         log.warning("refused event %s from kiosk %s: %s", uuid, principal.kiosk_id, reason)  # no personal data
+    suspect = sum(1 for row in rows if row["clock_suspect"] and row["uuid"] in stored)
+    if suspect:
+        log.warning("kiosk %s: %d events stored with a suspect clock (before 2020 or > 24 h ahead)",
+                    principal.kiosk_id, suspect)
     results = []
     for event in batch.events:
         if event.uuid in refused:

@@ -31,6 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
+from sync.protocol import FIELD_LIMITS
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -106,7 +108,7 @@ events = Table(
     Column("uuid", String(36), nullable=False),
     Column("kiosk_id", Integer, nullable=False),
     Column("direction", String(5), nullable=False),
-    Column("credential", String(20), nullable=False),
+    Column("credential", String(FIELD_LIMITS["credential"]), nullable=False),
     Column("person_key", String(1000), nullable=False),
     Column("id_number", String(1000), nullable=False),
     Column("full_name", String(1000), nullable=False),
@@ -115,10 +117,13 @@ events = Table(
     Column("corrected_time", UTCDateTime, nullable=False),  # on the server's clock: what tracing uses
     Column("clock_offset_ms", BigInteger, nullable=False),  # server - kiosk when the batch arrived
     Column("monotonic_ns", BigInteger, nullable=False),
-    Column("source", String(40), nullable=False),
+    Column("source", String(FIELD_LIMITS["source"]), nullable=False),
     Column("flags", Text, nullable=False),  # JSON list
     Column("details", Text, nullable=False),  # JSON object
     Column("received_at", UTCDateTime, nullable=False),
+    # The corrected time is before 2020 or > 24 h ahead (a kiosk whose clock was wrong when it scanned, e.g. a
+    # dead CMOS battery): stored anyway (records are never lost), wall_time as the kiosk had it. Revision 0003.
+    Column("clock_suspect", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("venue_id", "uuid", name="pk_events"),
     # The person's own visits: looked up by ID number across venues (one index probe per shard).
     Index("ix_events_person_time", "id_number", "corrected_time"),
@@ -166,7 +171,8 @@ persons = Table(
     metadata,
     Column("id", String(16), primary_key=True),
     Column("full_name", String(200), nullable=False),
-    Column("id_number", String(20), index=True),  # CCCD / CMND, optional (children, foreigners)
+    # CCCD / CMND, optional (children, foreigners); one person per number (unique since revision 0003).
+    Column("id_number", String(20), index=True, unique=True),
     Column("date_of_birth", Date),
     Column("phone", String(20)),
     Column("created_at", UTCDateTime, nullable=False),

@@ -7,6 +7,7 @@ NoSigningKey, which the CLI prints as one line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import timedelta
 
@@ -17,15 +18,26 @@ from sync.server.db import open_database
 _MEANING = {"active": "signs and verifies", "retired": "verifies only", "revoked": "withdrawn"}
 
 
+def _warn_if_unencrypted() -> None:
+    """The private key will be stored as is: say so (anyone who can read the database can sign QRs)."""
+    from sync.server.keys import PASSPHRASE_ENV
+
+    if not os.environ.get(PASSPHRASE_ENV):
+        print(f"kiosk-server: warning: {PASSPHRASE_ENV} is not set: the private key is stored unencrypted "
+              "in the database", file=sys.stderr)
+
+
 def cmd_keys_generate(args: argparse.Namespace) -> None:
     from sync.server.keys import generate_key
 
+    _warn_if_unencrypted()
     print(generate_key(open_database(args.db)))
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> None:
     from sync.server.keys import rotate_key
 
+    _warn_if_unencrypted()
     kid = rotate_key(open_database(args.db))
     print("new active key (earlier keys verify only, until retired):", file=sys.stderr)
     print(kid)

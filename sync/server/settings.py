@@ -19,6 +19,7 @@ class ServerSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     max_concurrent_ingests: int = 16  # beyond this, 503 + Retry-After: the kiosks back off instead of piling up
     trace: TraceSettings = field(default_factory=TraceSettings)
+    declarations_per_minute: int = 20  # per client address, on the public declaration endpoints; 0 = no limit
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ServerSettings:

@@ -6,6 +6,10 @@ A stay is an entry paired with the same person's next exit at the same venue (an
 - two entries in a row: the first stay ends at the second entry at the latest.
 Two stays overlap with margin m when a.start < b.end + m and b.start < a.end + m.
 All times are the server-corrected times. Every venue query reads one venue (one Citus shard).
+
+A personal QR records the person's opaque id (`persons.id`) as the event's `id_number`, not their ID number: a
+person is looked up by their ID number N and every person id N belongs to, and a contact who showed a personal
+QR is reported with the ID number of that person (its `person_id` alongside).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from sync.server.models import events, venues
+from sync.server.models import events, persons, venues
 
 DEFAULT_STAY = timedelta(hours=2)
 DEFAULT_MARGIN = timedelta(minutes=15)
@@ -59,6 +63,7 @@ class Stay:
     start_inferred: bool = False
     end_inferred: bool = False
     contacts: list[tuple[Stay, timedelta]] = field(default_factory=list)
+    person_id: str | None = None  # set when the stay was recorded with a personal QR (id_number is then the real one)
 
     def overlaps(self, other: Stay, margin: timedelta) -> bool:
         return self.start < other.end + margin and other.start < self.end + margin
@@ -148,23 +153,32 @@ def _scans(conn: Connection, where: Sequence[Any]) -> list[tuple[int, Scan]]:
     ]
 
 
+def identities(conn: Connection, id_number: str) -> set[str]:
+    """What the events of the person with this ID number carry as `id_number`: the number itself and every
+    person id (personal QR) issued to it."""
+    ids = {id_number}
+    ids.update(conn.scalars(select(persons.c.id).where(persons.c.id_number == id_number)))
+    return ids
+
+
 def trace(
     conn: Connection, id_number: str, start: datetime, end: datetime, settings: TraceSettings = TraceSettings()
 ) -> list[Stay]:
     """The person's stays overlapping [start, end), each with its contacts (stay, time shared)."""
     reach = max(settings.max_stay, settings.default_stay)
+    ids = identities(conn, id_number)
     own = _scans(
         conn,
         [
-            events.c.id_number == id_number,
+            events.c.id_number.in_(sorted(ids)),
             events.c.corrected_time >= start - reach,
             events.c.corrected_time < end + reach,
         ],
     )
     by_venue: dict[int, list[Scan]] = defaultdict(list)
     for venue_id, scan in own:
-        # Pair the subject by ID number: their person_key may differ between credentials they showed.
-        by_venue[venue_id].append(Scan(id_number, *_tail(scan)))
+        # Pair the subject by ID number: their person_key differs between the credentials they showed.
+        by_venue[venue_id].append(Scan(id_number, id_number, *_tail(scan)[1:]))
     visits = [
         s
         for venue_id, scans in by_venue.items()
@@ -172,7 +186,8 @@ def trace(
         if s.start < end and s.end > start
     ]
     for visit in visits:
-        _attach_contacts(conn, visit, id_number, settings)
+        _attach_contacts(conn, visit, ids, settings)
+    _resolve_person_ids(conn, [contact for visit in visits for contact, _ in visit.contacts])
     return sorted(visits, key=lambda s: (s.start, s.venue_id))
 
 
@@ -180,7 +195,7 @@ def _tail(scan: Scan) -> tuple[Any, ...]:
     return (scan.id_number, scan.full_name, scan.date_of_birth, scan.direction, scan.time, scan.credential)
 
 
-def _attach_contacts(conn: Connection, visit: Stay, id_number: str, settings: TraceSettings) -> None:
+def _attach_contacts(conn: Connection, visit: Stay, ids: set[str], settings: TraceSettings) -> None:
     reach = max(settings.max_stay, settings.default_stay)
     scans = _scans(
         conn,
@@ -188,13 +203,29 @@ def _attach_contacts(conn: Connection, visit: Stay, id_number: str, settings: Tr
             events.c.venue_id == visit.venue_id,
             events.c.corrected_time >= visit.start - settings.margin - reach,
             events.c.corrected_time < visit.end + settings.margin + reach,
-            events.c.id_number != id_number,
+            events.c.id_number.not_in(sorted(ids)),
         ],
     )
     for other in pair_stays(visit.venue_id, (scan for _, scan in scans), settings):
         if visit.overlaps(other, settings.margin):
             visit.contacts.append((other, visit.overlap_with(other)))
     visit.contacts.sort(key=lambda pair: (pair[0].start, pair[0].id_number))
+
+
+def _resolve_person_ids(conn: Connection, stays: list[Stay]) -> None:
+    """Contacts who showed a personal QR: their real ID number (and date of birth) from `persons`."""
+    wanted = sorted({stay.id_number for stay in stays if stay.credential == "personal"})
+    found: dict[str, Any] = {}
+    for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+        query = select(persons.c.id, persons.c.id_number, persons.c.date_of_birth).where(persons.c.id.in_(chunk))
+        found.update({row.id: row for row in conn.execute(query)})
+    for stay in stays:
+        person = found.get(stay.id_number) if stay.credential == "personal" else None
+        if person is None:
+            continue
+        stay.person_id = stay.id_number
+        stay.id_number = person.id_number or ""  # a person without an ID number (a child): still the person id below
+        stay.date_of_birth = stay.date_of_birth or person.date_of_birth
 
 
 def venue_names(conn: Connection, venue_ids: Iterable[int]) -> dict[int, str]:
@@ -210,6 +241,7 @@ def venue_names(conn: Connection, venue_ids: Iterable[int]) -> dict[int, str]:
 def _stay_json(stay: Stay) -> dict[str, Any]:
     return {
         "id_number": stay.id_number,
+        "person_id": stay.person_id,
         "full_name": stay.full_name,
         "date_of_birth": stay.date_of_birth.isoformat() if stay.date_of_birth else None,
         "credential": stay.credential,
@@ -242,7 +274,7 @@ def trace_json(
             }
             for v in visits
         ],
-        "contact_count": len({c.id_number for v in visits for c, _ in v.contacts}),
+        "contact_count": len({c.id_number or c.person_id for v in visits for c, _ in v.contacts}),
     }
 
 
@@ -253,6 +285,7 @@ TRACE_CSV_HEADER = (
     "visit_end",
     "visit_end_inferred",
     "contact_id_number",
+    "contact_person_id",
     "contact_full_name",
     "contact_date_of_birth",
     "contact_credential",
@@ -270,12 +303,13 @@ def trace_csv_rows(report: dict[str, Any]) -> list[list[Any]]:
     for visit in report["visits"]:
         head = [visit["venue_id"], visit["venue_name"], visit["start"], visit["end"], visit["end_inferred"]]
         if not visit["contacts"]:
-            rows.append(head + [""] * 9)
+            rows.append(head + [""] * 10)
         for c in visit["contacts"]:
             rows.append(
                 head
                 + [
                     c["id_number"],
+                    c["person_id"] or "",
                     c["full_name"],
                     c["date_of_birth"],
                     c["credential"],

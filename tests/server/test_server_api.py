@@ -101,16 +101,23 @@ def test_kiosk_writes_only_its_own_venue(env: ServerEnv) -> None:
     assert env.stored(other_venue) == [event.uuid] and env.stored(env.venue_id) == []
 
 
-def test_event_far_in_the_future_is_refused_after_clock_correction(env: ServerEnv) -> None:
+def test_event_far_in_the_future_is_stored_flagged_after_clock_correction(env: ServerEnv) -> None:
+    from sqlalchemy import select
+
+    from sync.server.models import events
+
     now = datetime.now(UTC)
     future = make_event(wall_time=now + timedelta(days=3))
-    # A kiosk whose clock runs 3 days fast: after correction its event is "now", so it is stored.
+    # A kiosk whose clock runs 3 days fast: after correction its event is "now", so it is stored unflagged.
     fast_clock = make_event(id_number="001200000003", wall_time=now + timedelta(days=3))
-    refused = protocol.decode_batch_result(env.push([future]).content)
-    assert refused.results[0].status == "refused" and "future" in (refused.results[0].reason or "")
+    answer = protocol.decode_batch_result(env.push([future]).content)
+    assert answer.results[0].status == "stored"  # never refused: the kiosk would drop it
     stored = protocol.decode_batch_result(env.push([fast_clock], kiosk_time=now + timedelta(days=3)).content)
     assert stored.results[0].status == "stored"
-    assert env.stored() == [fast_clock.uuid]
+    with env.engine.connect() as conn:
+        rows = {r.uuid: r for r in conn.execute(select(events.c.uuid, events.c.clock_suspect, events.c.flags))}
+    assert rows[future.uuid].clock_suspect and "clock_suspect" in json.loads(rows[future.uuid].flags)
+    assert not rows[fast_clock.uuid].clock_suspect and json.loads(rows[fast_clock.uuid].flags) == []
 
 
 def test_too_many_events_is_413_and_nothing_stored(env: ServerEnv) -> None:

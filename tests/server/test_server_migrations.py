@@ -187,7 +187,7 @@ def test_upgrade_from_0001_keeps_data(server_db_url: str, first_use_tables: bool
     seeded = _seed_0001(engine, first_use_tables=first_use_tables)
     db.migrate(engine)
 
-    assert _revision(engine) == "0002"
+    assert _revision(engine) == "0003"
     assert "signing_private_keys" not in inspect(engine).get_table_names()
     assert _schema_diff(engine) == []
     with engine.connect() as conn:

@@ -10,20 +10,33 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from sync.server import admin
 from sync.server.card import qr_png
-from sync.server.declarations import PersonInput, declare
+from sync.server.declarations import PersonConflict, PersonInput, declare
 from sync.server.keys import NoSigningKey
 from sync.server.routes.deps import EngineDep
 from sync.server.web.pages import form_page, language, result_page
 
-router = APIRouter(tags=["declaration"])
 MAX_FORM_BYTES = 16 * 1024
+
+
+def rate_limited(request: Request) -> None:
+    """The public endpoints: a token bucket per client address (ServerSettings.declarations_per_minute)."""
+    bucket = getattr(request.app.state, "declaration_bucket", None)
+    if bucket is None:
+        return
+    wait = bucket.take(request.client.host if request.client else "")
+    if wait:
+        raise HTTPException(status_code=429, detail="too many declarations from this address: try again shortly",
+                            headers={"Retry-After": str(wait)})
+
+
+router = APIRouter(tags=["declaration"])
 
 
 def _date(text: str) -> date | None:
@@ -40,7 +53,8 @@ def get_declare(lang: str | None = None) -> HTMLResponse:
     return HTMLResponse(form_page(language(lang)))
 
 
-@router.post("/declare", response_class=HTMLResponse, summary="Submit the declaration form; shows the QR")
+@router.post("/declare", response_class=HTMLResponse, summary="Submit the declaration form; shows the QR",
+             dependencies=[Depends(rate_limited)])
 async def post_declare(request: Request, engine: EngineDep, lang: str | None = None) -> HTMLResponse:
     lang = language(lang)
     body = await request.body()
@@ -53,6 +67,8 @@ async def post_declare(request: Request, engine: EngineDep, lang: str | None = N
         person = PersonInput(values.get("full_name", ""), values.get("id_number", ""),
                              _date(values.get("date_of_birth", "")), values.get("phone", ""))
         issued = await run_in_threadpool(declare, engine, person, values)
+    except PersonConflict as exc:
+        return HTMLResponse(form_page(lang, str(exc), values), status_code=409)
     except admin.Invalid as exc:
         return HTMLResponse(form_page(lang, str(exc), values), status_code=422)
     except NoSigningKey:
@@ -68,11 +84,14 @@ class DeclarationBody(BaseModel):
     answers: dict[str, bool]
 
 
-@router.post("/api/v1/declarations", status_code=201, summary="Declare; returns the personal QR (text and PNG)")
+@router.post("/api/v1/declarations", status_code=201, summary="Declare; returns the personal QR (text and PNG)",
+             dependencies=[Depends(rate_limited)])
 def post_declaration(body: DeclarationBody, engine: EngineDep) -> JSONResponse:
     person = PersonInput(body.full_name, body.id_number, body.date_of_birth, body.phone)
     try:
         issued = declare(engine, person, body.answers)
+    except PersonConflict as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
     except admin.Invalid as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     except NoSigningKey as exc:

@@ -20,8 +20,14 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def as_utc(moment: datetime) -> datetime:
-    """Naive times are taken as UTC (say +07:00 for Vietnam's local time)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """Naive times are taken as UTC (say +07:00 for Vietnam's local time). ValueError for a time with no UTC
+    equivalent (9999-12-31T23:59:59-23:59 is in the year 10000 in UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()} is outside the years 1-9999 in UTC") from None
 
 
 def check_window(start: datetime, end: datetime) -> str | None:
@@ -52,7 +58,10 @@ async def get_trace(
     default_stay_minutes: Annotated[float | None, Query(gt=0, le=24 * 60)] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    start, end = as_utc(start), as_utc(end)
+    try:
+        start, end = as_utc(start), as_utc(end)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
     problem = check_window(start, end)
     if problem:
         raise HTTPException(status_code=422, detail=problem)
