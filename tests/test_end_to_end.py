@@ -102,3 +102,49 @@ def test_server_settings_and_safety_level_reach_the_station(tmp_path, live_serve
     assert settings.station.venue_name == "Chợ Bến Thành"
     assert (settings.station.safety_level, settings.station.safety_assessed_on) == ("orange", "2026-11-21")
     assert date.fromisoformat(settings.station.safety_assessed_on) <= datetime.now(UTC).date()
+
+
+def test_trace_by_cccd_number_finds_a_personal_qr_visit(tmp_path, live_server):  # noqa: F811
+    """She declared with her CCCD number and checked in with her personal QR (which carries only her person id):
+    the health authority traces her by her CCCD number and finds that visit, and finds her under that number
+    among the co-visitors of the person who came in after her."""
+    server = live_server()
+    venue = server.add_venue("Nhà văn hóa Phường Bến Nghé")
+    code = server.add_kiosk(venue)
+    authority = {"Authorization": f"Bearer {server.add_user('authority')}"}
+    api = server.url + "/api/v1"
+    run_server_cli("keys", "generate", "--db", server.db_url)
+    answers = dict.fromkeys(("fever", "cough", "breath", "throat", "taste_smell", "contact", "travel"), False)
+    declared = requests.post(f"{api}/declarations", json={"full_name": "Lý Thu Nhung", "id_number": "079195001234",
+                                                          "answers": answers}, timeout=10)
+    assert declared.status_code == 201, declared.text
+    person_id = declared.json()["person_id"]
+
+    config, db = tmp_path / "kiosk.toml", tmp_path / "events.sqlite3"
+    kiosk("enroll", "--server", server.url, "--code", code, "--config", str(config))
+    kiosk("sync", "--once", "--config", str(config), "--db", str(db))
+    visitor = demo_people(1, seed=22)[0]
+    video = write_video(tmp_path / "door.avi", [(None, 0.5), (declared.json()["qr"], 1.5), (None, 2.0),
+                                                (visitor.payload, 1.5), (None, 0.5)])
+    decisions = [json.loads(line) for line in kiosk("scan", "--source", str(video), "--config", str(config),
+                                                    "--db", str(db), "--start-time", START, "--json").splitlines()]
+    assert [d["credential"] for d in decisions] == ["personal", "cccd"]
+    kiosk("sync", "--once", "--config", str(config), "--db", str(db))
+
+    window = {"from": "2026-11-25T00:00:00+07:00", "to": "2026-11-26T00:00:00+07:00"}
+    mine = requests.get(f"{api}/trace", params={"id_number": "079195001234", **window}, headers=authority, timeout=10)
+    assert mine.status_code == 200, mine.text
+    visits = mine.json()["visits"]
+    assert [(v["venue_id"], v["id_number"], v["full_name"]) for v in visits] == [
+        (venue, "079195001234", "Lý Thu Nhung")]
+    assert [c["id_number"] for c in visits[0]["contacts"]] == [visitor.id_number]
+    cli_report = json.loads(subprocess.run(
+        [sys.executable, "-m", "sync.server.cli", "trace", "--db", server.db_url, "--id-number", "079195001234",
+         "--from", window["from"], "--to", window["to"]], capture_output=True, text=True, check=True, timeout=60,
+    ).stdout)
+    assert [v["venue_id"] for v in cli_report["visits"]] == [venue]
+
+    theirs = requests.get(f"{api}/trace", params={"id_number": visitor.id_number, **window}, headers=authority,
+                          timeout=10).json()
+    assert {(c["id_number"], c["person_id"]) for v in theirs["visits"] for c in v["contacts"]} == {
+        ("079195001234", person_id)}
