@@ -236,3 +236,25 @@ def test_downgrade_to_0001_and_back_keeps_private_keys(server_db_url: str) -> No
         )
         assert conn.execute(select(persons.c.id)).scalar_one() == "PABCDEFGHJKM"
     engine.dispose()
+
+
+def test_upgrade_to_0003_keeps_one_person_per_id_number(server_db_url: str) -> None:
+    """Duplicates made by concurrent declarations before 0003: the oldest person keeps the number, the later one
+    stays (its declarations and QRs are still valid) without it; events get clock_suspect = false."""
+    engine = _fresh_engine(server_db_url)
+    _upgrade(engine, "0002")
+    with engine.begin() as conn:
+        for person_id, created in (("PLATERXXXXXX", NOW + timedelta(seconds=1)), ("POLDERXXXXXX", NOW)):
+            conn.execute(persons.insert().values(id=person_id, full_name="Nguyễn Văn An", id_number="079095001234",
+                                                 created_at=created))
+        conn.execute(persons.insert().values(id="PNONUMBERXXX", full_name="Bé An", id_number=None, created_at=NOW))
+    _upgrade(engine, "head")
+    assert _revision(engine) == "0003"
+    assert _schema_diff(engine) == []
+    with engine.connect() as conn:
+        numbers = dict(conn.execute(select(persons.c.id, persons.c.id_number)).all())
+    assert numbers == {"POLDERXXXXXX": "079095001234", "PLATERXXXXXX": None, "PNONUMBERXXX": None}
+    _downgrade(engine, "0002")
+    _upgrade(engine, "head")
+    assert _schema_diff(engine) == []
+    engine.dispose()
