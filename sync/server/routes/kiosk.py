@@ -33,16 +33,17 @@ _EVENT_SCHEMA: dict[str, Any] = {
         "monotonic_ns",
     ],
     "properties": {
-        "uuid": {"type": "string", "format": "uuid"},
+        # Canonical only (lowercase, hyphenated): the answer carries the uuid as sent.
+        "uuid": {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
         "direction": {"type": "string", "enum": ["entry", "exit"]},
-        "credential": {"type": "string"},
-        "person_key": {"type": "string"},
-        "id_number": {"type": "string"},
-        "full_name": {"type": "string"},
+        **{
+            name: {"type": "string", "maxLength": protocol.FIELD_LIMITS[name]}
+            for name in ("credential", "person_key", "id_number", "full_name")
+        },
         "date_of_birth": {"type": ["string", "null"], "format": "date"},
         "wall_time": {"type": "string", "format": "date-time"},
         "monotonic_ns": {"type": "integer"},
-        "source": {"type": "string"},
+        "source": {"type": "string", "maxLength": protocol.FIELD_LIMITS["source"]},
         "flags": {"type": "array", "items": {"type": "string"}},
         "details": {"type": "object"},
     },
