@@ -18,6 +18,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -256,21 +257,26 @@ class SyncClient:
             self._clock_saved_at = now
 
     def _settle(self, batch: list[StoredEvent], results: Sequence[Any]) -> SyncReport:
-        """Acknowledge every event the server gave a final answer for; release the others."""
-        in_batch = {event.uuid for event in batch}
+        """Acknowledge every event the server gave a final answer for; release the others.
+
+        Answers are matched by the UUID's value, not its spelling (a server may answer in upper case or
+        without dashes), and each event counts once however often it is named. An event the answer leaves
+        out is released and the exchange is a protocol error, so the caller stops and backs off: a server
+        that keeps leaving events out costs a resend per back-off, never a tight loop."""
+        in_batch = {canonical_uuid(event.uuid): event.uuid for event in batch}
         counts = {"stored": 0, "duplicate": 0, "refused": 0}
-        done: list[str] = []
+        done: dict[str, None] = {}  # our spelling of each answered uuid, in answer order
         for result in results:
-            if result.uuid not in in_batch or result.status not in ACKNOWLEDGING:
+            ours = in_batch.get(canonical_uuid(result.uuid))
+            if ours is None or ours in done or result.status not in ACKNOWLEDGING:
                 continue
             counts[result.status] += 1
-            done.append(result.uuid)
+            done[ours] = None
             if result.status == "refused":  # the uuid and reason only: no personal data in logs
-                log.warning("sync: server refused event %s: %s", result.uuid, one_line(result.reason or "no reason"))
-        done_set = set(done)
+                log.warning("sync: server refused event %s: %s", ours, one_line(result.reason or "no reason"))
         if done:
-            self.store.acknowledge(done)
-        released = self._release(batch, done_set)
+            self.store.acknowledge(list(done))
+        released = self._release(batch, set(done))
         error = None
         if released:
             error = SyncError("protocol", f"send events: the server did not answer for {released} events")
@@ -290,6 +296,15 @@ class SyncClient:
             log.exception("sync: could not release a batch; will release before the next exchange")
             self._needs_release = True
         return len(uuids)
+
+
+def canonical_uuid(text: str) -> str:
+    """The canonical form of a UUID (lower case, dashed), so that answers match whatever their spelling;
+    text that is no UUID stays as it is (and matches nothing of ours)."""
+    try:
+        return str(uuid.UUID(text))
+    except (ValueError, TypeError, AttributeError):
+        return text
 
 
 # -- the background worker --------------------------------------------------------------------------------

@@ -5,7 +5,9 @@
 - `FaultProxy`: sits between the kiosk and any server (the imitation or the real one) and, on cue, answers
   500, 429/503 with Retry-After, hangs past the client's timeout, cuts the connection mid-answer, answers
   slowly, or resets the connection: the faults a venue's Wi-Fi and an overloaded server produce.
-- `RealServer`: the server engineer's app as a `kiosk-server serve` subprocess on 127.0.0.1.
+
+The real server (`kiosk-server serve`) is `conftest_pg.LiveServer`; the imitation is for what a test must
+control precisely (a server that leaves events out of its answer, answers in another spelling, a TLS listener).
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ import json
 import os
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import deque
@@ -110,6 +110,7 @@ class ImitationServer:
         self.issued_token = "issued-" + token
         self.refuse_uuids: set[str] = set()
         self.silent_uuids: set[str] = set()  # stored, but left out of the answer (a buggy server)
+        self.answer_spelling: Callable[[str], str] = str  # e.g. str.upper: how the answer spells each uuid
         self.server_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.documents: dict[str, Any] = {
             protocol.CONFIG_PATH: {"venue_id": "1", "venue_name": "Chợ Bến Thành", "kiosk_id": "7", "mode": "auto"},
@@ -175,7 +176,8 @@ class ImitationServer:
                     conn.execute("INSERT INTO events VALUES (?, ?, 1)",
                                  (event.uuid, json.dumps(protocol.event_to_json(event), ensure_ascii=False)))
                     results.append(protocol.EventResult(event.uuid, "stored"))
-        results = [result for result in results if result.uuid not in self.silent_uuids]
+        results = [protocol.EventResult(self.answer_spelling(result.uuid), result.status, result.reason)
+                   for result in results if result.uuid not in self.silent_uuids]
         return protocol.BatchResult(server_time=self.server_clock(), results=tuple(results))
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -417,60 +419,6 @@ class FaultProxy:
             do_POST = _handle_quietly
 
         return Handler
-
-
-# --- the real server --------------------------------------------------------------------------------------------
-
-
-class RealServer:
-    """`kiosk-server serve --db URL` as a subprocess on 127.0.0.1 (restartable on the same port and database)."""
-
-    def __init__(self, db_url: str, port: int | None = None, log_path: Path | None = None) -> None:
-        self.db_url = db_url
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def command(self, *args: str) -> str:
-        """Run a `kiosk-server` admin command against the same database; returns its stdout."""
-        done = subprocess.run([sys.executable, "-m", "sync.server.cli", *args, "--db", self.db_url],
-                              capture_output=True, text=True, timeout=60, cwd=ROOT, env=_env())
-        if done.returncode != 0:
-            raise RuntimeError(f"kiosk-server {' '.join(args)} failed: {done.stderr.strip()[-500:]}")
-        return done.stdout
-
-    def start(self, timeout: float = 30.0) -> RealServer:
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "sync.server.cli", "serve", "--db", self.db_url, "--host", "127.0.0.1",
-             "--port", str(self.port)], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=_env())
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"kiosk-server serve exited with {self.process.returncode}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-                conn.request("GET", protocol.TIME_PATH)
-                if conn.getresponse().status == 200:
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("kiosk-server serve did not start in time")
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
 
 
 def _env() -> dict[str, str]:

@@ -1,15 +1,22 @@
-"""The kiosk's sync client against a real HTTP server on 127.0.0.1 and a real SQLite store."""
+"""The kiosk's sync client against real HTTP servers on 127.0.0.1 and a real SQLite store.
+
+The happy paths (batches, duplicates after a resend, pull, `kiosk sync --once`) also run against the real
+central server (`kiosk-server serve` on SQLite, `conftest_pg.LiveServer`), so the imitation server, used where
+a test needs precise control of the answers, cannot drift from the real one unnoticed."""
 
 from __future__ import annotations
 
 import base64
 import logging
+import sqlite3
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from conftest_pg import LiveServer
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -18,7 +25,7 @@ from sync_support import TOKEN, Fault, FaultProxy, ImitationServer, free_port, m
 
 from kiosk.store import Store
 from sync import clock, protocol
-from sync.client import Backoff, SyncClient, SyncWorker, delay_after, read_status
+from sync.client import Backoff, SyncClient, SyncWorker, canonical_uuid, delay_after, read_status
 from sync.pull import age_seconds, cached, pull_all, trust_material
 from sync.transport import SyncError, Transport, parse_retry_after
 
@@ -33,6 +40,17 @@ def store(tmp_path: Path):
 def server(tmp_path: Path):
     with ImitationServer(tmp_path / "server.sqlite3") as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real central server on SQLite, one process for the module (each test enrols its own kiosk)."""
+    folder = tmp_path_factory.mktemp("real-server")
+    live = LiveServer(f"sqlite:///{folder / 'server.db'}", log_path=folder / "server.log").start()
+    try:
+        yield live
+    finally:
+        live.stop()
 
 
 def record(store: Store, count: int, prefix: str = "") -> list[str]:
@@ -516,8 +534,14 @@ def test_after_a_failure_no_new_batch_is_sent_but_those_on_the_wire_are_settled(
         report = client_for(store, proxy.url, batch_size=100, max_in_flight=2).drain()
         posts = proxy.entries()
     assert report.error is not None and report.error.status == 500
-    assert len(posts) == 2 and report.stored == 100 and report.released == 100
-    assert store.outbox_counts() == {"pending": 400, "sent": 0, "acknowledged": 100}
+    # The fault hits whichever batch reaches the proxy first. If that is the second one, the first succeeds
+    # and a third is claimed before the failure is known (it is answered only 0.5 s later): 2 or 3 posts.
+    failed = [post for post in posts if post.status == 500]
+    assert len(failed) == 1 and len(posts) in (2, 3), posts
+    assert all(post.at < failed[0].at + 0.45 for post in posts), "a batch was sent after the failure was known"
+    stored = 100 * (len(posts) - 1)  # every batch on the wire but the failed one is settled by its answer
+    assert report.stored == stored and report.released == 100
+    assert store.outbox_counts() == {"pending": 500 - stored, "sent": 0, "acknowledged": stored}
 
 
 def test_tls_is_verified_and_a_private_ca_can_be_trusted(tmp_path: Path, store: Store) -> None:
@@ -532,3 +556,127 @@ def test_tls_is_verified_and_a_private_ca_can_be_trusted(tmp_path: Path, store: 
         assert store.outbox_counts()["pending"] == 20
         report = client_for(store, https.url, ca_file=str(ca)).drain()
     assert report.ok and sorted(https.stored_uuids()) == sorted(uuids)
+
+
+# --- answers that do not match the batch ------------------------------------------------------------------------
+
+
+def test_answers_match_by_uuid_value_not_spelling(store: Store, server: ImitationServer) -> None:
+    """A server that answers with upper-case uuids: every event is acknowledged once, nothing resent."""
+    uuids = record(store, 120)
+    server.answer_spelling = str.upper
+    report = client_for(store, server.url, batch_size=50).drain()
+    assert report.ok, report.error
+    assert (report.stored, report.released, report.pending_left) == (120, 0, 0)
+    assert set(server.arrivals().values()) == {1}  # each event posted exactly once
+    assert store.outbox_counts() == {"pending": 0, "sent": 0, "acknowledged": 120}
+    assert sorted(server.stored_uuids()) == sorted(uuids)
+    assert canonical_uuid(uuids[0].upper()) == uuids[0] == canonical_uuid(uuids[0].replace("-", ""))
+    assert canonical_uuid("not a uuid") == "not a uuid"
+
+
+def test_an_answer_naming_an_event_twice_counts_it_once(store: Store, server: ImitationServer) -> None:
+    uuids = record(store, 10)
+    original = server.ingest
+
+    def doubled(body: bytes) -> protocol.BatchResult:
+        result = original(body)
+        return protocol.BatchResult(result.server_time, result.results + result.results[:3])
+
+    server.ingest = doubled  # type: ignore[method-assign]
+    report = client_for(store, server.url).drain()
+    assert (report.stored, report.acknowledged, report.pending_left) == (10, 10, 0)
+    assert sorted(server.stored_uuids()) == sorted(uuids)
+
+
+def test_a_server_that_keeps_leaving_events_out_is_backed_off_not_hammered(
+    tmp_path: Path, server: ImitationServer
+) -> None:
+    """A missing result is a protocol error: the batch is released, the drain stops, the worker backs off;
+    the events the server never answers for stay pending (never falsely acknowledged), the rest go through."""
+    db = tmp_path / "kiosk.sqlite3"
+    with Store.open(db) as scans:
+        uuids = record(scans, 40)
+        server.silent_uuids = set(uuids[:2])  # in the first batch, never answered
+        once = client_for(scans, server.url, batch_size=10, max_in_flight=1).drain()
+        assert once.batches == 1 and once.error is not None and "did not answer for 2" in once.error.message
+        assert scans.outbox_counts() == {"pending": 32, "sent": 0, "acknowledged": 8}
+        worker = SyncWorker(lambda: Store.open(db), server.url, TOKEN, batch_size=10, max_in_flight=1,
+                            interval_s=0.01, backoff_base_s=0.2, backoff_cap_s=0.4, rng=lambda: 1.0)
+        worker.start()
+        try:
+            time.sleep(1.5)
+            status = worker.status()
+        finally:
+            worker.stop()
+        posts = [r for r in server.requests if r[0] == "POST"]
+        # each round sends one batch (it fails at once): at most one per back-off (>= 0.2 s), not hundreds
+        assert len(posts) <= 1 + 1 + 1.5 / 0.2, len(posts)
+        assert status.last_error is not None and "did not answer" in status.last_error
+        assert (status.next_attempt_in_s or 0) >= 0.2
+        with sqlite3.connect(db) as conn:
+            states = dict(conn.execute("SELECT e.uuid, o.state FROM events e JOIN outbox o ON o.seq = e.seq"))
+        assert {states[uuid] for uuid in uuids[:2]} == {"pending"}  # never falsely acknowledged
+        assert "sent" not in states.values()  # every failed batch was released
+        assert list(states.values()).count("acknowledged") >= 16  # the others went through beside them
+        server.silent_uuids = set()
+        report = client_for(scans, server.url, batch_size=10).drain()
+        assert report.ok and report.pending_left == 0
+    assert sorted(server.stored_uuids()) == sorted(uuids)
+
+
+# --- the real server --------------------------------------------------------------------------------------------
+
+
+def test_drain_and_resend_against_the_real_server(store: Store, real_server: LiveServer) -> None:
+    venue = real_server.add_venue("Chợ Bến Thành")
+    token = real_server.enroll(venue)
+    uuids = record(store, 1203)
+    client = SyncClient(store, real_server.url, token, batch_size=500, timeout=(2.0, 30.0))
+    report = client.drain()
+    assert report.ok, report.error
+    assert (report.batches, report.stored, report.pending_left) == (3, 1203, 0)
+    assert sorted(real_server.stored_uuids(venue)) == sorted(uuids)
+    more = record(store, 30, prefix="later ")
+    with FaultProxy(real_server.url) as proxy:  # the server stores, then the answer is lost: resent, duplicate
+        proxy.add(Fault("status_after", status=500))
+        lost = SyncClient(store, proxy.url, token, batch_size=500).drain()
+        assert lost.error is not None and lost.error.status == 500 and lost.pending_left == 30
+        again = SyncClient(store, proxy.url, token, batch_size=500).drain()
+    assert (again.duplicate, again.stored, again.pending_left) == (30, 0, 0)
+    stored = real_server.stored_uuids(venue)
+    assert len(stored) == len(set(stored)) and sorted(stored) == sorted(uuids + more)
+    assert clock.load(store) is not None and abs(clock.load(store).offset_s) < 5  # type: ignore[union-attr]
+
+
+def test_pull_against_the_real_server(store: Store, real_server: LiveServer) -> None:
+    from sync.pull import remote_config
+
+    venue = real_server.add_venue("Nhà sách Fahasa")
+    client = SyncClient(store, real_server.url, real_server.enroll(venue))
+    first = client.pull()
+    assert first.outcomes.get("config") == "updated", first.outcomes
+    assert remote_config(store).venue_name == "Nhà sách Fahasa"  # type: ignore[union-attr]
+    second = client.pull(["config"])
+    assert second.outcomes == {"config": "unchanged"}  # the real server's ETag: 304
+    assert first.clock_offset_s is not None and abs(first.clock_offset_s) < 5
+
+
+def test_cli_enroll_and_sync_once_against_the_real_server(tmp_path: Path, real_server: LiveServer) -> None:
+    import subprocess
+
+    from sync_support import ROOT, _env
+
+    venue = real_server.add_venue("Quán cà phê")
+    config, db = tmp_path / "kiosk.toml", tmp_path / "kiosk.sqlite3"
+    enrolled = subprocess.run([*_sync_command()[:-1], "enroll", "--server", real_server.url, "--code",
+                               real_server.add_kiosk(venue), "--config", str(config)],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT, env=_env())
+    assert enrolled.returncode == 0, enrolled.stderr
+    with Store.open(db) as scans:
+        uuids = record(scans, 42)
+    done = subprocess.run(_sync_command("--once", "--config", str(config), "--db", str(db)), capture_output=True,
+                          text=True, timeout=60, cwd=ROOT, env=_env())
+    assert "sent 42, acknowledged 42 (stored 42, duplicate 0, refused 0), pending left 0" in done.stdout, done.stderr
+    assert "pull:" in done.stdout
+    assert sorted(real_server.stored_uuids(venue)) == sorted(uuids)
