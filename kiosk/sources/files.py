@@ -18,10 +18,36 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".
 DEFAULT_FPS = 15.0
 
 
-class VideoFileSource:
-    """Frames of a video file in order, as fast as they are read; `position` is the frame time in the video."""
+class _FileFrames:
+    """What both file sources share: the first frame is read at open (so a file with none fails there), then
+    `read()` hands out frames in order until `_next()` has none, and the source ends."""
 
     is_file = True
+    _state = SourceState.OK
+    _pending: Frame | None = None
+
+    @property
+    def state(self) -> SourceState:
+        return self._state
+
+    def read(self) -> Frame | None:
+        """The next frame; None and state ENDED at the end of the file."""
+        frame, self._pending = self._pending, None
+        if frame is None and self._state is SourceState.OK:
+            frame = self._next()
+        if frame is None:
+            self.close()
+        return frame
+
+    def _next(self) -> Frame | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class VideoFileSource(_FileFrames):
+    """Frames of a video file in order, as fast as they are read; `position` is the frame time in the video."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -40,20 +66,6 @@ class VideoFileSource:
         if self._pending is None:
             self.close()
             raise SourceError(f"{self.path.name} has no readable frames (corrupt or empty video)")
-
-    @property
-    def state(self) -> SourceState:
-        return self._state
-
-    def read(self) -> Frame | None:
-        """The next frame; None and state ENDED at the end of the file."""
-        frame, self._pending = self._pending, None
-        if frame is None and self._state is SourceState.OK:
-            frame = self._next()
-        if frame is None:
-            self._state = SourceState.ENDED
-            _release(self._cap)
-        return frame
 
     def _next(self) -> Frame | None:
         try:
@@ -80,12 +92,10 @@ class VideoFileSource:
         self._state = SourceState.ENDED
 
 
-class ImageFolderSource:
+class ImageFolderSource(_FileFrames):
     """The images of a folder in natural name order, one every `frame_interval_s` of source time.
 
     Unreadable images are skipped with a warning; `position` stays tied to the file's place in the order."""
-
-    is_file = True
 
     def __init__(self, folder: str | Path, *, frame_interval_s: float = 1 / DEFAULT_FPS) -> None:
         self.folder = Path(folder)
@@ -103,18 +113,6 @@ class ImageFolderSource:
         self._pending = self._next()
         if self._pending is None:
             raise SourceError(f"none of the {len(self.paths)} images in {self.folder} could be read")
-
-    @property
-    def state(self) -> SourceState:
-        return self._state
-
-    def read(self) -> Frame | None:
-        frame, self._pending = self._pending, None
-        if frame is None and self._state is SourceState.OK:
-            frame = self._next()
-        if frame is None:
-            self._state = SourceState.ENDED
-        return frame
 
     def _next(self) -> Frame | None:
         while self._cursor < len(self.paths):
