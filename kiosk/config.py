@@ -87,6 +87,7 @@ class UiSettings:
     scanner_port: str = ""  # serial scanner, e.g. /dev/ttyACM0
     sound: bool = True
     daily_health_update: bool = False  # quarantine sites: every scan asks the questionnaire with a temperature
+    guard_full_names: bool = False  # guard panel shows full names (evacuation roll-call); else masked like the screen
 
 
 @dataclass(frozen=True)
