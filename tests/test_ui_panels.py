@@ -12,6 +12,7 @@ from ui_support import make_settings, stations, wait_for_views
 
 from kiosk.config import load_settings
 from kiosk.demo import demo_people
+from kiosk.privacy import mask_name
 from kiosk.store import Store
 from ui.pin import hash_pin, verify_pin
 
@@ -209,3 +210,61 @@ def test_status_bar_shows_sync_state_and_warnings() -> None:
     assert bar.sync.text().startswith("Online, 0 pending, last sync")
     assert bar.trust.text() == "Keys: 2 h, trust list: 5 days"
     assert "Trust list out of date" in bar.warning.text() and "Clock looks wrong" in bar.warning.text()
+
+
+def guard_cells(table) -> list[str]:  # type: ignore[no-untyped-def]
+    return [table.item(row, column).text() for row in range(table.rowCount()) for column in range(table.columnCount())]
+
+
+def test_guard_panel_masks_names_and_search_still_matches_the_full_name(tmp_path: Path, station_factory) -> None:
+    settings = make_settings(tmp_path, station={"questionnaire": "never"})
+    assert not settings.ui.guard_full_names  # masked unless IT staff turn it on
+    station = station_factory(settings, source=idle_video(tmp_path))
+    station.submit_payload(PERSON.payload.encode("utf-8"))
+    assert wait_for_views(station.qtbot, station, 1)[0].outcome == "entry"
+    station.open_guard_panel()
+    panel = station.window.guard_panel
+    assert panel.inside_table.rowCount() == 1
+    assert panel.inside_table.item(0, 0).text() == mask_name(PERSON.full_name) != PERSON.full_name
+    assert not any(PERSON.full_name in cell for cell in guard_cells(panel.inside_table))
+    panel.search_field.setText(PERSON.full_name)  # masking is display only: the stored full name is searched
+    assert panel.search_table.rowCount() == 1
+    assert panel.search_table.item(0, 0).text() == mask_name(PERSON.full_name)
+    assert not any(PERSON.full_name in cell for cell in guard_cells(panel.search_table))
+    panel.search_field.setText(PERSON.full_name + " X")  # and a name that is not stored still finds nobody
+    assert panel.search_table.rowCount() == 0
+
+
+def test_guard_full_names_setting_shows_full_names(tmp_path: Path, station_factory) -> None:
+    settings = make_settings(tmp_path, station={"questionnaire": "never"}, ui={"guard_full_names": True})
+    station = station_factory(settings, source=idle_video(tmp_path))
+    station.submit_payload(PERSON.payload.encode("utf-8"))
+    view = wait_for_views(station.qtbot, station, 1)[0]
+    assert view.name == mask_name(PERSON.full_name)  # the visitor-facing screen stays masked
+    station.open_guard_panel()
+    panel = station.window.guard_panel
+    assert panel.inside_table.item(0, 0).text() == PERSON.full_name
+    assert panel.inside_table.item(0, 1).text().endswith(PERSON.id_number[-4:])
+    assert PERSON.id_number not in guard_cells(panel.inside_table)  # IDs stay masked
+
+
+def test_settings_page_switches_guard_full_names(tmp_path: Path, station_factory) -> None:
+    settings = make_settings(tmp_path, station={"questionnaire": "never"})
+    station = station_factory(settings, source=idle_video(tmp_path))
+    station.submit_payload(PERSON.payload.encode("utf-8"))
+    assert wait_for_views(station.qtbot, station, 1)[0].outcome == "entry"
+    station.open_settings()
+    page = station.window.settings_page
+    assert station.window.current_page() is page and not page.guard_full_names.isChecked()
+    page.guard_full_names.setChecked(True)
+    page.save_button.click()
+    assert load_settings(settings.path).ui.guard_full_names
+    station.open_guard_panel()
+    assert station.window.guard_panel.inside_table.item(0, 0).text() == PERSON.full_name
+    station.open_settings()
+    assert page.guard_full_names.isChecked()  # the page shows the value in force
+    page.guard_full_names.setChecked(False)
+    page.save_button.click()
+    assert not load_settings(settings.path).ui.guard_full_names
+    station.open_guard_panel()
+    assert station.window.guard_panel.inside_table.item(0, 0).text() == mask_name(PERSON.full_name)

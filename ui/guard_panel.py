@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.privacy import mask_id, sanitize_for_display
+from kiosk.privacy import mask_id, mask_name, sanitize_for_display
 from ui.qt_compat import emit
 
 
@@ -90,6 +90,9 @@ class GuardPanel(QWidget):
         self.store = store
         self.zone = ZoneInfo(timezone)
         self.capacity = 0
+        # Masked like the main screen unless IT staff turned on ui.guard_full_names (evacuation roll-call): the
+        # panel is one tap away without a PIN. Display only: search still matches the full stored name.
+        self.full_names = False
         self.title = QLabel()
         self.title.setObjectName("pageTitle")
         self.counts = QLabel()
@@ -165,7 +168,8 @@ class GuardPanel(QWidget):
             when = event.wall_time.astimezone(self.zone).strftime("%H:%M")
             direction = self.tr("inside") if event.direction == "entry" else self.tr("left")
             flags = " ⚑" if event.flags else ""
-            values = (sanitize_for_display(event.full_name, 60) + flags, mask_id(event.id_number), when, direction)
+            name = event.full_name if self.full_names else mask_name(event.full_name)
+            values = (sanitize_for_display(name, 60) + flags, mask_id(event.id_number), when, direction)
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, event.person_key)

@@ -67,6 +67,7 @@ class SettingsPage(QWidget):
         enroll_row.addWidget(self.enroll_code, 1)
         enroll_row.addWidget(self.enroll_button)
         self.kiosk_mode = QCheckBox()
+        self.guard_full_names = QCheckBox()
         self.new_pin = QLineEdit()
         self.new_pin.setEchoMode(QLineEdit.EchoMode.Password)
         self.message = QLabel()
@@ -82,7 +83,7 @@ class SettingsPage(QWidget):
         self._rows: list[tuple[QLabel, Any]] = []
         for item in (camera_row, self.test_view, self.mode, self.capacity, self.cooldown, credential_grid,
                      self.questionnaire, self.language, self.venue, self.server_url, enroll_row,
-                     self.kiosk_mode, self.new_pin):
+                     self.kiosk_mode, self.guard_full_names, self.new_pin):
             label = QLabel()
             label.setWordWrap(True)
             self._rows.append((label, item))
@@ -127,6 +128,7 @@ class SettingsPage(QWidget):
         self.server_url.setText(settings.server.url)
         self.enroll_code.clear()
         self.kiosk_mode.setChecked(settings.ui.kiosk_mode)
+        self.guard_full_names.setChecked(settings.ui.guard_full_names)
         self.new_pin.clear()
         self.message.clear()
 
@@ -144,7 +146,7 @@ class SettingsPage(QWidget):
                 "venue_name": self.venue.text().strip(),
             },
             "server": {"url": self.server_url.text().strip()},
-            "ui": {"kiosk_mode": self.kiosk_mode.isChecked()},
+            "ui": {"kiosk_mode": self.kiosk_mode.isChecked(), "guard_full_names": self.guard_full_names.isChecked()},
         }
         if self.new_pin.text():
             values["ui"]["pin_hash"] = hash_pin(self.new_pin.text())
@@ -173,7 +175,7 @@ class SettingsPage(QWidget):
                   self.tr("Repeat scan ignored for (seconds)"), self.tr("Accepted codes"),
                   self.tr("Health declaration"), self.tr("Language"), self.tr("Venue name"),
                   self.tr("Server address"), self.tr("Enrolment code"), self.tr("Kiosk mode (locked full screen)"),
-                  self.tr("New PIN (leave empty to keep)"))
+                  self.tr("Full names in the guard panel (roll-call)"), self.tr("New PIN (leave empty to keep)"))
         for (label, _item), text in zip(self._rows, labels, strict=True):
             label.setText(text)
         self._fill(self.mode, (("auto", self.tr("Entry and exit (automatic)")), ("entry", self.tr("Entry only")),
@@ -182,6 +184,7 @@ class SettingsPage(QWidget):
                                         ("always", self.tr("Every entry"))))
         self._fill(self.language, (("vi", "Tiếng Việt"), ("en", "English")))
         self.kiosk_mode.setText(self.tr("On"))
+        self.guard_full_names.setText(self.tr("On"))
         self.save_button.setText(self.tr("Save"))
         self.close_button.setText(self.tr("Close"))
         self.quit_button.setText(self.tr("Exit the station"))

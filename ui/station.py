@@ -167,6 +167,7 @@ class Station(QObject):
         self.window.kiosk_mode = settings.ui.kiosk_mode
         self.window.status.pin_missing = not settings.ui.pin_hash
         self.window.guard_panel.capacity = settings.station.capacity
+        self.window.guard_panel.full_names = settings.ui.guard_full_names  # shown from the next refresh
         self.sounds.enabled = settings.ui.sound
         if first or settings.station.language != previous.station.language:
             self.set_language(settings.station.language)  # else keep a language picked with the header button

@@ -31,78 +31,78 @@
 <context>
     <name>GuardPanel</name>
     <message>
-        <location filename="../../ui/guard_panel.py" line="166" />
+        <location filename="../../ui/guard_panel.py" line="169" />
         <source>inside</source>
         <translation>đang ở trong</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="166" />
+        <location filename="../../ui/guard_panel.py" line="169" />
         <source>left</source>
         <translation>đã ra</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="191" />
+        <location filename="../../ui/guard_panel.py" line="195" />
         <source>Today: %1 entries, %2 exits. Inside now: %3</source>
         <translation>Hôm nay: %1 lượt vào, %2 lượt ra. Đang ở trong: %3</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="200" />
+        <location filename="../../ui/guard_panel.py" line="204" />
         <source>Guard panel</source>
         <translation>Bảng bảo vệ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="201" />
+        <location filename="../../ui/guard_panel.py" line="205" />
         <source>Back</source>
         <translation>Quay lại</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="202" />
+        <location filename="../../ui/guard_panel.py" line="206" />
         <source>Daily health update</source>
         <translation>Khai báo y tế hằng ngày</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="203" />
-        <location filename="../../ui/guard_panel.py" line="204" />
+        <location filename="../../ui/guard_panel.py" line="207" />
+        <location filename="../../ui/guard_panel.py" line="208" />
         <source>Check out the selected person</source>
         <translation>Cho người đã chọn ra về</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="205" />
+        <location filename="../../ui/guard_panel.py" line="209" />
         <source>Name or last digits of the ID</source>
         <translation>Tên hoặc các số cuối của giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="206" />
+        <location filename="../../ui/guard_panel.py" line="210" />
         <source>Inside now</source>
         <translation>Đang ở trong</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="207" />
+        <location filename="../../ui/guard_panel.py" line="211" />
         <source>Search</source>
         <translation>Tìm kiếm</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="208" />
+        <location filename="../../ui/guard_panel.py" line="212" />
         <source>Assisted entry</source>
         <translation>Nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="209" />
+        <location filename="../../ui/guard_panel.py" line="213" />
         <source>Name</source>
         <translation>Họ tên</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="209" />
+        <location filename="../../ui/guard_panel.py" line="213" />
         <source>ID</source>
         <translation>Số giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="209" />
+        <location filename="../../ui/guard_panel.py" line="213" />
         <source>Time</source>
         <translation>Giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="209" />
+        <location filename="../../ui/guard_panel.py" line="213" />
         <source>Status</source>
         <translation>Trạng thái</translation>
     </message>
@@ -393,32 +393,32 @@
         <translation>Mức an toàn COVID: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="94" />
+        <location filename="../../ui/result_panel.py" line="95" />
         <source>assessed %1</source>
         <translation>đánh giá %1</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="115" />
+        <location filename="../../ui/result_panel.py" line="117" />
         <source>Show your personal QR code to the camera</source>
         <translation>Đưa mã QR cá nhân vào trước camera</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="116" />
+        <location filename="../../ui/result_panel.py" line="118" />
         <source>Hold still: the code is blurred</source>
         <translation>Giữ yên: mã đang bị mờ</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="117" />
+        <location filename="../../ui/result_panel.py" line="119" />
         <source>Hold the code about 20 cm from the camera</source>
         <translation>Giữ mã cách camera 20 cm</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="119" />
+        <location filename="../../ui/result_panel.py" line="121" />
         <source>Citizen ID (CCCD), PC-Covid or personal QR</source>
         <translation>Mã QR trên CCCD, PC-Covid hoặc QR cá nhân</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="142" />
+        <location filename="../../ui/result_panel.py" line="144" />
         <source>Inside: %1</source>
         <translation>Đang ở trong: %1</translation>
     </message>
@@ -426,137 +426,143 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../ui/settings_page.py" line="156" />
+        <location filename="../../ui/settings_page.py" line="158" />
         <source>The PIN must be at least 4 digits</source>
         <translation>Mã PIN phải có ít nhất 4 chữ số</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="169" />
+        <location filename="../../ui/settings_page.py" line="171" />
         <source>Station settings</source>
         <translation>Cài đặt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="170" />
+        <location filename="../../ui/settings_page.py" line="172" />
         <source>Test camera</source>
         <translation>Thử camera</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="171" />
+        <location filename="../../ui/settings_page.py" line="173" />
         <source>Enrol</source>
         <translation>Đăng ký</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="172" />
+        <location filename="../../ui/settings_page.py" line="174" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="172" />
+        <location filename="../../ui/settings_page.py" line="174" />
         <source>Test view</source>
         <translation>Hình thử</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="172" />
+        <location filename="../../ui/settings_page.py" line="174" />
         <source>Station mode</source>
         <translation>Chế độ trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="172" />
+        <location filename="../../ui/settings_page.py" line="174" />
         <source>Capacity (0: no limit)</source>
         <translation>Sức chứa (0: không giới hạn)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="173" />
+        <location filename="../../ui/settings_page.py" line="175" />
         <source>Repeat scan ignored for (seconds)</source>
         <translation>Bỏ qua quét lặp lại trong (giây)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="173" />
+        <location filename="../../ui/settings_page.py" line="175" />
         <source>Accepted codes</source>
         <translation>Loại mã được chấp nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="174" />
+        <location filename="../../ui/settings_page.py" line="176" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="174" />
+        <location filename="../../ui/settings_page.py" line="176" />
         <source>Language</source>
         <translation>Ngôn ngữ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="174" />
+        <location filename="../../ui/settings_page.py" line="176" />
         <source>Venue name</source>
         <translation>Tên địa điểm</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="175" />
+        <location filename="../../ui/settings_page.py" line="177" />
         <source>Server address</source>
         <translation>Địa chỉ máy chủ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="175" />
+        <location filename="../../ui/settings_page.py" line="177" />
         <source>Kiosk mode (locked full screen)</source>
         <translation>Chế độ kiosk (khóa toàn màn hình)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="175" />
+        <location filename="../../ui/settings_page.py" line="177" />
         <source>Enrolment code</source>
         <translation>Mã đăng ký máy</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="176" />
+        <location filename="../../ui/settings_page.py" line="178" />
         <source>New PIN (leave empty to keep)</source>
         <translation>Mã PIN mới (để trống nếu giữ nguyên)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="179" />
+        <location filename="../../ui/settings_page.py" line="178" />
+        <source>Full names in the guard panel (roll-call)</source>
+        <translation>Họ tên đầy đủ trong bảng bảo vệ (điểm danh)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_page.py" line="181" />
         <source>Entry and exit (automatic)</source>
         <translation>Vào và ra (tự động)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="179" />
+        <location filename="../../ui/settings_page.py" line="181" />
         <source>Entry only</source>
         <translation>Chỉ vào</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="180" />
+        <location filename="../../ui/settings_page.py" line="182" />
         <source>Exit only</source>
         <translation>Chỉ ra</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="181" />
+        <location filename="../../ui/settings_page.py" line="183" />
         <source>Never</source>
         <translation>Không bao giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="181" />
+        <location filename="../../ui/settings_page.py" line="183" />
         <source>Assisted entries only</source>
         <translation>Chỉ khi nhân viên nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="182" />
+        <location filename="../../ui/settings_page.py" line="184" />
         <source>Every entry</source>
         <translation>Mọi lượt vào</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="184" />
+        <location filename="../../ui/settings_page.py" line="186" />
+        <location filename="../../ui/settings_page.py" line="187" />
         <source>On</source>
         <translation>Bật</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="185" />
+        <location filename="../../ui/settings_page.py" line="188" />
         <source>Save</source>
         <translation>Lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="186" />
+        <location filename="../../ui/settings_page.py" line="189" />
         <source>Close</source>
         <translation>Đóng</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="187" />
+        <location filename="../../ui/settings_page.py" line="190" />
         <source>Exit the station</source>
         <translation>Tắt trạm</translation>
     </message>
@@ -564,33 +570,33 @@
 <context>
     <name>Station</name>
     <message>
-        <location filename="../../ui/station.py" line="229" />
+        <location filename="../../ui/station.py" line="230" />
         <source>Saved</source>
         <translation>Đã lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="251" />
+        <location filename="../../ui/station.py" line="252" />
         <source>Enrolling…</source>
         <translation>Đang đăng ký…</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="262" />
+        <location filename="../../ui/station.py" line="263" />
         <source>Enrolled as kiosk %1</source>
         <translation>Đã đăng ký, mã máy %1</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="464" />
         <location filename="../../ui/station.py" line="465" />
+        <location filename="../../ui/station.py" line="466" />
         <source>Camera disconnected. Reconnecting…</source>
         <translation>Mất kết nối camera. Đang kết nối lại…</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="465" />
+        <location filename="../../ui/station.py" line="466" />
         <source>Video ended</source>
         <translation>Hết video</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="466" />
+        <location filename="../../ui/station.py" line="467" />
         <source>Camera cannot be opened</source>
         <translation>Không mở được camera</translation>
     </message>

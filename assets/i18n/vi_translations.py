@@ -50,6 +50,7 @@ VI = {
     "Exit the station": "Tắt trạm",
     "Fever": "Sốt",
     "Full name": "Họ và tên",
+    "Full names in the guard panel (roll-call)": "Họ tên đầy đủ trong bảng bảo vệ (điểm danh)",
     "Goodbye, see you again": "Tạm biệt, hẹn gặp lại",
     "Green": "Xanh",
     "Guard": "Bảo vệ",
