@@ -295,6 +295,16 @@ class LiveServer:
             return list(conn.execute(query).scalars())
 
 
+def sqlite_server_for(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LiveServer]:
+    """A real server on a fresh SQLite file for a whole module (each test enrols its own kiosk)."""
+    folder = tmp_path_factory.mktemp(name)
+    live = LiveServer(f"sqlite:///{folder / 'server.db'}", log_path=folder / "server.log").start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     servers: list[LiveServer] = []

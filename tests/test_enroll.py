@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest_pg import LiveServer
+from conftest_pg import LiveServer, sqlite_server_for
 from sync_support import ROOT, ImitationServer, _env, free_port
 
 from kiosk.config import load_settings
@@ -22,12 +22,7 @@ from sync.enroll import EnrollError, enroll
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("enroll-server")
-    live = LiveServer(f"sqlite:///{folder / 'server.db'}", log_path=folder / "server.log").start()
-    try:
-        yield live
-    finally:
-        live.stop()
+    yield from sqlite_server_for(tmp_path_factory, "enroll-server")
 
 
 @pytest.fixture(scope="module")

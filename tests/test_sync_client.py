@@ -16,7 +16,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from conftest_pg import LiveServer
+from conftest_pg import LiveServer, sqlite_server_for
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -45,12 +45,7 @@ def server(tmp_path: Path):
 @pytest.fixture(scope="module")
 def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The real central server on SQLite, one process for the module (each test enrols its own kiosk)."""
-    folder = tmp_path_factory.mktemp("real-server")
-    live = LiveServer(f"sqlite:///{folder / 'server.db'}", log_path=folder / "server.log").start()
-    try:
-        yield live
-    finally:
-        live.stop()
+    yield from sqlite_server_for(tmp_path_factory, "real-server")
 
 
 def record(store: Store, count: int, prefix: str = "") -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from media import write_video
@@ -61,9 +62,8 @@ def type_into_window(window, text: str, pause_ms: int = 0) -> None:
     QTest.keyClick(handle, Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier)
 
 
-def test_scanner_burst_is_scanned_even_with_a_text_field_focused(tmp_path: Path, station_factory) -> None:
-    settings = make_settings(tmp_path, station={"accept_unknown": True})
-    station = station_factory(settings, source=str(write_video(tmp_path / "e.avi", [(None, 30.0)], fps=5)))
+def focus_search_field(station) -> tuple[Any, Any]:
+    """The guard panel's search box, focused: where a person would be typing when a scanner fires."""
     window = station.window
     station.open_guard_panel()
     window.guard_panel.tabs.setCurrentIndex(1)
@@ -71,6 +71,13 @@ def test_scanner_burst_is_scanned_even_with_a_text_field_focused(tmp_path: Path,
     window.activateWindow()
     field.setFocus()
     station.qtbot.waitUntil(field.hasFocus, timeout=3000)
+    return window, field
+
+
+def test_scanner_burst_is_scanned_even_with_a_text_field_focused(tmp_path: Path, station_factory) -> None:
+    settings = make_settings(tmp_path, station={"accept_unknown": True})
+    station = station_factory(settings, source=str(write_video(tmp_path / "e.avi", [(None, 30.0)], fps=5)))
+    window, field = focus_search_field(station)
     type_into_window(window, PERSON.payload)
     views = wait_for_views(station.qtbot, station, 1)
     assert views[0].outcome == "entry" and views[0].name.startswith(PERSON.full_name.split()[0])
@@ -80,13 +87,7 @@ def test_scanner_burst_is_scanned_even_with_a_text_field_focused(tmp_path: Path,
 def test_slow_typing_is_not_a_scan(tmp_path: Path, station_factory) -> None:
     settings = make_settings(tmp_path)
     station = station_factory(settings, source=str(write_video(tmp_path / "e.avi", [(None, 30.0)], fps=5)))
-    window = station.window
-    station.open_guard_panel()
-    window.guard_panel.tabs.setCurrentIndex(1)
-    field = window.guard_panel.search_field
-    window.activateWindow()
-    field.setFocus()
-    station.qtbot.waitUntil(field.hasFocus, timeout=3000)
+    window, field = focus_search_field(station)
     type_into_window(window, "Nguyen12", pause_ms=120)
     station.qtbot.wait(300)
     assert station.views == []

@@ -117,22 +117,8 @@ def _fast_constructor() -> Callable[[dict[str, Any]], StoredEvent] | None:
     return build
 
 
-_ROW_KEYS = (
-    "seq",
-    "uuid",
-    "direction",
-    "credential",
-    "person_key",
-    "id_number",
-    "full_name",
-    "date_of_birth",
-    "wall_time",
-    "monotonic_ns",
-    "source",
-    "flags",
-    "details",
-    "outbox_state",
-)
+# The StoredEvent fields, in EVENT_FIELDS order (the time decoded from its column) plus the outbox state.
+_ROW_KEYS = (*("wall_time" if name == "wall_time_us" else name for name in EVENT_FIELDS), "outbox_state")
 _FAST_BUILD = _fast_constructor()
 
 
