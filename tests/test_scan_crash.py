@@ -19,9 +19,20 @@ from tests.media import write_video
 KILLS = 20
 
 
+def wait_for_decisions(out, count: int, child: subprocess.Popen, errors, timeout: float = 60.0) -> None:
+    """Return once the child has printed `count` decisions; fail with its stderr if it ends first."""
+    deadline = time.monotonic() + timeout
+    while out.read_text().count("\n") < count:
+        if child.poll() is not None:
+            pytest.fail(f"kiosk scan ended (exit {child.returncode}) before {count} decisions: {errors.read_text()[-2000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"kiosk scan printed fewer than {count} decisions in {timeout} s")
+        time.sleep(0.01)
+
+
 @pytest.mark.slow
 def test_sigkill_at_random_moments(tmp_path):
-    people = demo_people(90, seed=11)  # a video long enough that every kill lands mid-scan
+    people = demo_people(90, seed=11)
     script = [(None, 0.3)]
     for person in people:
         script += [(person.payload, 0.6), (None, 0.4)]
@@ -33,7 +44,8 @@ def test_sigkill_at_random_moments(tmp_path):
     for run in range(KILLS):
         start = datetime(2026, 11, 1, 8, 0).astimezone() + timedelta(days=run)  # each run is another day
         out = tmp_path / f"run{run}.jsonl"
-        with out.open("w") as stdout:
+        errors = tmp_path / f"run{run}.err"
+        with out.open("w") as stdout, errors.open("w") as stderr:
             child = subprocess.Popen(
                 [
                     sys.executable,
@@ -49,9 +61,12 @@ def test_sigkill_at_random_moments(tmp_path):
                     "--json",
                 ],
                 stdout=stdout,
-                stderr=subprocess.DEVNULL,
+                stderr=stderr,
             )
-            time.sleep(rng.uniform(0.8, 3.0))
+            # Kill at a moment tied to the scan's progress, not to the clock: a fast machine
+            # finishes the whole video in about three seconds, so a timed kill could land after the end.
+            wait_for_decisions(out, rng.randint(1, len(people) // 2), child, errors)
+            time.sleep(rng.uniform(0.0, 0.15))  # then anywhere inside the next decisions
             still_running = child.poll() is None
             child.send_signal(signal.SIGKILL)
             killed += still_running and child.wait() == -signal.SIGKILL
