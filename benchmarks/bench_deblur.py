@@ -89,7 +89,12 @@ def streak_kernel(length: float, angle_deg: float) -> np.ndarray:
         x, y = centre + s * np.cos(theta), centre - s * np.sin(theta)
         x0, y0 = int(np.floor(x)), int(np.floor(y))
         fx, fy = x - x0, y - y0
-        for dx, dy, weight in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        for dx, dy, weight in (
+            (0, 0, (1 - fx) * (1 - fy)),
+            (1, 0, fx * (1 - fy)),
+            (0, 1, (1 - fx) * fy),
+            (1, 1, fx * fy),
+        ):
             if 0 <= x0 + dx < n and 0 <= y0 + dy < n:
                 kernel[y0 + dy, x0 + dx] += weight
     return kernel / kernel.sum()
@@ -111,7 +116,7 @@ def textured_crop(gray: np.ndarray) -> np.ndarray:
     _, _, _, (x, y) = cv2.minMaxLoc(cv2.boxFilter(energy, -1, (15, 15)))
     half = int(min(gray.shape) * 0.3)
     cx, cy = x * factor, y * factor
-    return np.ascontiguousarray(gray[max(cy - half, 0): cy + half, max(cx - half, 0): cx + half])
+    return np.ascontiguousarray(gray[max(cy - half, 0) : cy + half, max(cx - half, 0) : cx + half])
 
 
 def main() -> None:
@@ -140,12 +145,16 @@ def main() -> None:
             crop = textured_crop(gray)
             angle = blur_angle(crop)
             unit = size[1] / 720
-            local += any(reads(wiener(crop, streak_kernel(length * unit, angle), 0.01), sample.payload)
-                         for length in STREAK_LENGTHS_720P)
+            local += any(
+                reads(wiener(crop, streak_kernel(length * unit, angle), 0.01), sample.payload)
+                for length in STREAK_LENGTHS_720P
+            )
             costs.append((time.thread_time() - t0) * 1000)
         misses = len(frames) - base
-        print(f"{size[0]}x{size[1]:<5} {len(frames):>6}  {base:>5}  {base + oracle:>4} (+{oracle}/{misses})"
-              f"  {base + local:>5} (+{local}/{misses})  {np.median(costs):>10.1f} / {max(costs):.1f}")
+        print(
+            f"{size[0]}x{size[1]:<5} {len(frames):>6}  {base:>5}  {base + oracle:>4} (+{oracle}/{misses})"
+            f"  {base + local:>5} (+{local}/{misses})  {np.median(costs):>10.1f} / {max(costs):.1f}"
+        )
 
 
 if __name__ == "__main__":

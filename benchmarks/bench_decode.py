@@ -60,13 +60,17 @@ class Tally:
         t = np.array(self.times_ms) if self.times_ms else np.zeros(1)
         c = np.array(self.cpu_ms) if self.cpu_ms else np.zeros(1)
         rate = 100.0 * self.reads / self.positives if self.positives else float("nan")
-        return (f"{label:<28} {rate:6.1f}% {self.reads:4d}/{self.positives:<4d} {np.median(t):7.2f} "
-                f"{np.percentile(t, 95):7.2f} {np.percentile(t, 99):7.2f} {np.median(c):7.2f} {np.percentile(c, 95):7.2f} "
-                f"{self.false_reads:5d} {self.garbled:5d}")
+        return (
+            f"{label:<28} {rate:6.1f}% {self.reads:4d}/{self.positives:<4d} {np.median(t):7.2f} "
+            f"{np.percentile(t, 95):7.2f} {np.percentile(t, 99):7.2f} {np.median(c):7.2f} {np.percentile(c, 95):7.2f} "
+            f"{self.false_reads:5d} {self.garbled:5d}"
+        )
 
 
-HEADER = (f"{'decoder @ size':<28} {'read':>7} {'ok/total':>9} {'med ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-          f"{'cpu med':>7} {'cpu p95':>7} {'false':>5} {'garbl':>5}")
+HEADER = (
+    f"{'decoder @ size':<28} {'read':>7} {'ok/total':>9} {'med ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+    f"{'cpu med':>7} {'cpu p95':>7} {'false':>5} {'garbl':>5}"
+)
 
 
 def pin_to_one_core() -> None:
@@ -126,14 +130,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget", type=float, default=25.0, help="chain budget in ms per frame (default 25)")
     parser.add_argument("--by-condition", action="store_true", help="also break the figures down per condition")
-    parser.add_argument("--only", nargs="+", choices=["zxing", "zbar", "chain", "chain-thorough"], help="measure only these decoders")
+    parser.add_argument(
+        "--only", nargs="+", choices=["zxing", "zbar", "chain", "chain-thorough"], help="measure only these decoders"
+    )
     args = parser.parse_args()
     pin_to_one_core()
     t0 = time.perf_counter()
     samples = list(generate(args.n, args.seed))
     n_empty = sum(s.payload is None for s in samples)
-    print(f"entrance set: {len(samples)} frames ({n_empty} empty), seed {args.seed}, "
-          f"generated in {time.perf_counter() - t0:.1f} s; chain budget {args.budget} ms; 1 core")
+    print(
+        f"entrance set: {len(samples)} frames ({n_empty} empty), seed {args.seed}, "
+        f"generated in {time.perf_counter() - t0:.1f} s; chain budget {args.budget} ms; 1 core"
+    )
     print(HEADER)
     run(samples, args.budget, args.by_condition, args.only)
     print(f"total {time.perf_counter() - t0:.1f} s")

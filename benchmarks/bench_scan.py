@@ -39,9 +39,24 @@ def run_once(video: Path, db: Path) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak RSS MiB) of one `kiosk scan` child."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "kiosk", "scan", "--source", str(video), "--db", str(db),
-                    "--start-time", "2026-11-25T08:00:00+07:00", "--json"],
-                   check=True, stdout=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "scan",
+            "--source",
+            str(video),
+            "--db",
+            str(db),
+            "--start-time",
+            "2026-11-25T08:00:00+07:00",
+            "--json",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -60,9 +75,11 @@ def main() -> None:
     walls, cpus, rss = zip(*results, strict=True)
     wall = statistics.median(walls)
     print(f"video: {frames} frames of 1280x720 at 15 fps ({frames / 15:.0f} s)")
-    print(f"kiosk scan: median {frames / wall:.0f} frames/s (wall {wall:.2f} s, incl. start-up), "
-          f"CPU {statistics.median(cpus):.2f} s ({statistics.median(cpus) / wall * 100:.0f}% of one core), "
-          f"peak RSS {max(rss):.0f} MiB")
+    print(
+        f"kiosk scan: median {frames / wall:.0f} frames/s (wall {wall:.2f} s, incl. start-up), "
+        f"CPU {statistics.median(cpus):.2f} s ({statistics.median(cpus) / wall * 100:.0f}% of one core), "
+        f"peak RSS {max(rss):.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

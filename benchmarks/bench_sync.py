@@ -28,8 +28,9 @@ from sync.client import SyncClient  # noqa: E402
 from sync.enroll import enroll  # noqa: E402
 
 
-def drain_once(server: LiveServer, folder: Path, events: int, batch: int, in_flight: int = 2,
-               url: str | None = None) -> dict[str, float]:
+def drain_once(
+    server: LiveServer, folder: Path, events: int, batch: int, in_flight: int = 2, url: str | None = None
+) -> dict[str, float]:
     """Enrol a fresh kiosk, load `events` pending events, time the drain; check the server has them all."""
     venue = server.add_venue("Bench venue")
     enroll(server.url, server.add_kiosk(venue), folder / "kiosk.toml")
@@ -37,8 +38,7 @@ def drain_once(server: LiveServer, folder: Path, events: int, batch: int, in_fli
     backlog = make_events(events)
     with Store.open(folder / "kiosk.sqlite3") as store:
         store._bulk_load(backlog, outbox_state="pending")
-        client = SyncClient(store, url or server.url, token, batch_size=batch, timeout=(5, 60),
-                            max_in_flight=in_flight)
+        client = SyncClient(store, url or server.url, token, batch_size=batch, timeout=(5, 60), max_in_flight=in_flight)
         exchanges = _time_http(client)
         started = time.perf_counter()
         report = client.drain()  # what `kiosk sync --once` and the worker do
@@ -83,8 +83,12 @@ def main() -> int:
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default=None)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--in-flight", type=int, default=2, help="batches on the wire at once (1: no pipelining)")
-    parser.add_argument("--latency-ms", type=float, default=0.0,
-                        help="add this much latency per exchange (a proxy on 127.0.0.1), like a WAN link")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="add this much latency per exchange (a proxy on 127.0.0.1), like a WAN link",
+    )
     args = parser.parse_args()
     backend = args.backend or ("postgresql" if find_pg_bin() else "sqlite")
     folder = Path(tempfile.mkdtemp(prefix="bench-sync-"))
@@ -100,19 +104,24 @@ def main() -> int:
         proxy = FaultProxy(server.url).__enter__()
         proxy.delay_s = args.latency_ms / 1000
     try:
-        print(f"backend {backend}, {args.events} events, batch {args.batch}"
-              + f", {args.in_flight} in flight"
-              + (f", {args.latency_ms:g} ms added latency" if proxy else ""))
+        print(
+            f"backend {backend}, {args.events} events, batch {args.batch}"
+            + f", {args.in_flight} in flight"
+            + (f", {args.latency_ms:g} ms added latency" if proxy else "")
+        )
         runs = []
         for index in range(args.repeat):
             run_folder = folder / f"run{index}"
             run_folder.mkdir()
-            result = drain_once(server, run_folder, args.events, args.batch, args.in_flight,
-                                proxy.url if proxy else None)
+            result = drain_once(
+                server, run_folder, args.events, args.batch, args.in_flight, proxy.url if proxy else None
+            )
             runs.append(result)
-            print(f"run {index + 1}: drained in {result['seconds']:.2f} s ({result['events_per_s']:.0f} events/s), "
-                  f"{result['batches']} batches, exchange median {result['batch_median_ms']:.1f} ms, "
-                  f"p99 {result['batch_p99_ms']:.1f} ms; on average {result['http_share']:.2f} exchanges on the wire")
+            print(
+                f"run {index + 1}: drained in {result['seconds']:.2f} s ({result['events_per_s']:.0f} events/s), "
+                f"{result['batches']} batches, exchange median {result['batch_median_ms']:.1f} ms, "
+                f"p99 {result['batch_p99_ms']:.1f} ms; on average {result['http_share']:.2f} exchanges on the wire"
+            )
         best = min(run["seconds"] for run in runs)
         median = statistics.median(run["seconds"] for run in runs)
         verdict = "meets" if median <= 20 * args.events / 100_000 else "MISSES"

@@ -122,8 +122,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="qrc-bench-ui-"))
     people = demo_people(args.visitors, seed=3)
     first_frames = make_video(work / "visitors.avi", [person.payload for person in people])
-    settings = settings_from_mapping({"store": {"db_path": str(work / "events.sqlite3")},
-                                      "ui": {"sound": True, "result_hold_seconds": 1.0}})
+    settings = settings_from_mapping(
+        {"store": {"db_path": str(work / "events.sqlite3")}, "ui": {"sound": True, "result_hold_seconds": 1.0}}
+    )
     settings = dataclasses.replace(settings, path=str(work / "config.toml"))
     app = make_application(sys.argv[:1])
     station = build_station(settings, str(work / "visitors.avi"))
@@ -153,30 +154,47 @@ def main() -> int:
     station.store.close()
     del app
 
-    latencies = [(painted - read_times[frame]) * 1000 for frame, painted in zip(first_frames, watch.painted,
-                                                                               strict=False) if frame in read_times]
-    print(f"station benchmark: {args.visitors} visitors, 1280x720 @ {FPS} fps MJPG, window {args.size}, "
-          f"platform {os.environ['QT_QPA_PLATFORM']}, engines {','.join(settings.camera.engines)}, "
-          f"stable_frames {settings.camera.stable_frames}")
-    print(f"results shown: {len(views)} ({sum(v.outcome == 'entry' for v in views)} entries); "
-          f"frames decoded {frames_decoded}, preview frames painted {preview_frames}")
+    latencies = [
+        (painted - read_times[frame]) * 1000
+        for frame, painted in zip(first_frames, watch.painted, strict=False)
+        if frame in read_times
+    ]
+    print(
+        f"station benchmark: {args.visitors} visitors, 1280x720 @ {FPS} fps MJPG, window {args.size}, "
+        f"platform {os.environ['QT_QPA_PLATFORM']}, engines {','.join(settings.camera.engines)}, "
+        f"stable_frames {settings.camera.stable_frames}"
+    )
+    print(
+        f"results shown: {len(views)} ({sum(v.outcome == 'entry' for v in views)} entries); "
+        f"frames decoded {frames_decoded}, preview frames painted {preview_frames}"
+    )
     print(f"CPU: {cpu * 100:.1f} % of one core (target <= 25 %)")
     print("  by thread: " + ", ".join(f"{name} {share * 100:.1f} %" for name, share in sorted(per_thread.items())))
     print(f"peak RSS: {peak_rss_mb:.0f} MB (target <= 300 MB)")
-    to_shown = [(t - read_times[frame]) * 1000 for frame, t in zip(first_frames, shown, strict=False)
-                if frame in read_times]
+    to_shown = [
+        (t - read_times[frame]) * 1000 for frame, t in zip(first_frames, shown, strict=False) if frame in read_times
+    ]
     paint_gap = [(p - t) * 1000 for t, p in zip(shown, watch.painted, strict=False)]
     if to_shown:
-        print(f"  of which frame -> result handled on the GUI thread: median {statistics.median(to_shown):.0f} ms, "
-              f"p95 {percentile(to_shown, 0.95):.0f} ms; handled -> painted: median "
-              f"{statistics.median(paint_gap):.0f} ms, p95 {percentile(paint_gap, 0.95):.0f} ms")
+        print(
+            f"  of which frame -> result handled on the GUI thread: median {statistics.median(to_shown):.0f} ms, "
+            f"p95 {percentile(to_shown, 0.95):.0f} ms; handled -> painted: median "
+            f"{statistics.median(paint_gap):.0f} ms, p95 {percentile(paint_gap, 0.95):.0f} ms"
+        )
     if latencies:
-        print(f"frame with code -> result painted: median {statistics.median(latencies):.0f} ms, "
-              f"p95 {percentile(latencies, 0.95):.0f} ms, max {max(latencies):.0f} ms over {len(latencies)} "
-              f"(target p95 <= 150 ms; {settings.camera.stable_frames} matching frames are needed, "
-              f"{1000 / FPS:.0f} ms apart)")
-    ok = len(views) == args.visitors and latencies and percentile(latencies, 0.95) <= 150 and cpu <= 0.25 \
+        print(
+            f"frame with code -> result painted: median {statistics.median(latencies):.0f} ms, "
+            f"p95 {percentile(latencies, 0.95):.0f} ms, max {max(latencies):.0f} ms over {len(latencies)} "
+            f"(target p95 <= 150 ms; {settings.camera.stable_frames} matching frames are needed, "
+            f"{1000 / FPS:.0f} ms apart)"
+        )
+    ok = (
+        len(views) == args.visitors
+        and latencies
+        and percentile(latencies, 0.95) <= 150
+        and cpu <= 0.25
         and peak_rss_mb <= 300
+    )
     return 0 if ok else 1
 
 

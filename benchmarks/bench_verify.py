@@ -41,7 +41,11 @@ def _dcc_case(alg: int) -> tuple[bytes, ParseContext]:
             continue
         der = base64.b64decode(case["TESTCTX"]["CERTIFICATE"])
         cert = x509.load_der_x509_certificate(der)
-        if alg == -7 and getattr(cert.public_key(), "curve", None) is not None and cert.public_key().curve.name != "secp256r1":
+        if (
+            alg == -7
+            and getattr(cert.public_key(), "curve", None) is not None
+            and cert.public_key().curve.name != "secp256r1"
+        ):
             continue
         trust = TrustMaterial(dcc_certificates={hashlib.sha256(der).digest()[:8]: [cert]})
         clock = datetime.fromisoformat(case["TESTCTX"]["VALIDATIONCLOCK"][:19]).replace(tzinfo=UTC)
@@ -52,8 +56,9 @@ def _dcc_case(alg: int) -> tuple[bytes, ParseContext]:
 def _personal_case() -> tuple[bytes, ParseContext]:
     key = ed25519.Ed25519PrivateKey.generate()
     now = datetime.now(UTC)
-    text = issue_personal_qr(key, "k2026-11", "P7F3K9Q2M4X8", "Tôn Nữ Hoàng Ngọc Bảo Quỳnh", now + timedelta(days=30),
-                             now, False)
+    text = issue_personal_qr(
+        key, "k2026-11", "P7F3K9Q2M4X8", "Tôn Nữ Hoàng Ngọc Bảo Quỳnh", now + timedelta(days=30), now, False
+    )
     return text.encode(), ParseContext(now=now, trust=TrustMaterial(personal_keys={"k2026-11": key.public_key()}))
 
 

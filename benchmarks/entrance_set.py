@@ -94,8 +94,16 @@ def make_sample(condition: str, frame: np.ndarray, rng: random.Random, payload: 
     return Sample(_camera(frame, rng, quality), payload, condition, (width, height), tuple(corners))
 
 
-def _draw_phone(frame: np.ndarray, payload: bytes, code_px: float, rotate: float, tilt_x: float, tilt_y: float,
-                screen: int, rng: random.Random) -> list[tuple[float, float]]:
+def _draw_phone(
+    frame: np.ndarray,
+    payload: bytes,
+    code_px: float,
+    rotate: float,
+    tilt_x: float,
+    tilt_y: float,
+    screen: int,
+    rng: random.Random,
+) -> list[tuple[float, float]]:
     height, width = frame.shape[:2]
     module_px = 6
     qr = scene.qr_image(payload, module_px)
@@ -105,8 +113,10 @@ def _draw_phone(frame: np.ndarray, payload: bytes, code_px: float, rotate: float
     scale = code_px / (inner[1][0] - inner[0][0])
     sw, sh = sprite.shape[1] * scale, sprite.shape[0] * scale
     margin_x, margin_y = sw * 0.6, sh * 0.6
-    center = (rng.uniform(margin_x, max(margin_x + 1, width - margin_x)),
-              rng.uniform(margin_y, max(margin_y + 1, height - margin_y)))
+    center = (
+        rng.uniform(margin_x, max(margin_x + 1, width - margin_x)),
+        rng.uniform(margin_y, max(margin_y + 1, height - margin_y)),
+    )
     dst = scene.place_quad(center, sw, sh, rotate_deg=rotate, tilt_x_deg=tilt_x, tilt_y_deg=tilt_y)
     return scene.paste(frame, sprite, mask, dst, marks)
 
@@ -167,8 +177,16 @@ def _draw_decoys(frame: np.ndarray, rng: random.Random) -> None:
         if kind == "text":
             roi[:] = 235
             for i in range(6):
-                cv2.putText(roi, "".join(rng.choices("ABCDEFGH0123456789 ", k=10)), (4, 18 + i * w // 6),
-                            cv2.FONT_HERSHEY_SIMPLEX, w / 400, (20, 20, 20), 1, cv2.LINE_AA)
+                cv2.putText(
+                    roi,
+                    "".join(rng.choices("ABCDEFGH0123456789 ", k=10)),
+                    (4, 18 + i * w // 6),
+                    cv2.FONT_HERSHEY_SIMPLEX,
+                    w / 400,
+                    (20, 20, 20),
+                    1,
+                    cv2.LINE_AA,
+                )
         elif kind == "stripes":
             bars = np.repeat(np.array(rng.choices((0, 255), k=w // 2), np.uint8), 2)[:w]
             roi[:] = np.resize(bars, (w, w))[:, :, None]

@@ -35,10 +35,12 @@ class CommandError(Exception):
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     """--config and --db, on the main parser and on each subcommand (`kiosk --config X scan` = `kiosk scan
     --config X`). SUPPRESS: a subcommand that is not given them must not overwrite what the main parser read."""
-    parser.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
-                        help="configuration file (default: the user config dir)")
-    parser.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                        help="local event database (default: the user data dir)")
+    parser.add_argument(
+        "--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file (default: the user config dir)"
+    )
+    parser.add_argument(
+        "--db", metavar="PATH", default=argparse.SUPPRESS, help="local event database (default: the user data dir)"
+    )
 
 
 def load_settings_from_args(args: argparse.Namespace) -> Settings:
@@ -105,8 +107,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if wants_station and STATION_COMMAND in known_commands:
         argv.insert(0, STATION_COMMAND)  # `kiosk` and `kiosk --demo` start the station
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     _quiet_opencv(args.verbose)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:

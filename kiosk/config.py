@@ -107,10 +107,21 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "station.language": ("vi", "en"),
     "station.safety_level": ("", "green", "yellow", "orange", "red"),
 }
-_NON_NEGATIVE = {"station.cooldown_seconds", "station.capacity", "station.retention_days",
-                 "station.declaration_max_age_hours", "server.sync_interval_seconds"}
-_POSITIVE = {"camera.width", "camera.height", "camera.stable_frames", "camera.budget_ms", "server.batch_size",
-             "server.timeout_seconds"}
+_NON_NEGATIVE = {
+    "station.cooldown_seconds",
+    "station.capacity",
+    "station.retention_days",
+    "station.declaration_max_age_hours",
+    "server.sync_interval_seconds",
+}
+_POSITIVE = {
+    "camera.width",
+    "camera.height",
+    "camera.stable_frames",
+    "camera.budget_ms",
+    "server.batch_size",
+    "server.timeout_seconds",
+}
 
 
 def default_config_path() -> Path:
@@ -188,7 +199,7 @@ def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
     overrides = {}
     for name, value in env.items():
         if name.startswith(ENV_PREFIX) and "__" in name:
-            section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+            section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
             overrides[(section, key)] = value
     return overrides
 

@@ -23,12 +23,37 @@ PROVINCES: tuple[tuple[str, str], ...] = (
     ("092", "Cần Thơ"),
 )
 
-_SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý")
+_SURNAMES = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+)
 _MIDDLE_MALE = ("Văn", "Hữu", "Đức", "Minh", "Quốc", "Thành", "Công")
 _MIDDLE_FEMALE = ("Thị", "Ngọc", "Thu", "Thanh", "Bích", "Kim", "Mỹ")
 _GIVEN_MALE = ("Ánh", "Hùng", "Dũng", "Tuấn", "Khải", "Phúc", "Quang", "Sơn", "Đạt", "Hiếu", "Trọng", "Lộc")
 _GIVEN_FEMALE = ("Nhung", "Hạnh", "Hương", "Lan", "Thảo", "Trang", "Ngọc", "Yến", "Phượng", "Duyên", "Hà", "Vy")
-_STREETS = ("Lê Lợi", "Trần Hưng Đạo", "Nguyễn Huệ", "Hai Bà Trưng", "Lý Thường Kiệt", "Điện Biên Phủ", "Phan Đình Phùng")
+_STREETS = (
+    "Lê Lợi",
+    "Trần Hưng Đạo",
+    "Nguyễn Huệ",
+    "Hai Bà Trưng",
+    "Lý Thường Kiệt",
+    "Điện Biên Phủ",
+    "Phan Đình Phùng",
+)
 _WARDS = ("P. Điện Biên", "P. Bến Nghé", "P. Hàng Bạc", "P. Thạch Thang", "X. Quảng Thành", "P. Trường Thi")
 
 
@@ -73,7 +98,9 @@ def make_person(rng: random.Random) -> DemoPerson:
     female = rng.random() < 0.5
     dob = date(1940, 1, 1) + timedelta(days=rng.randrange((date(2008, 12, 31) - date(1940, 1, 1)).days))
     province_code, province_name = rng.choice(PROVINCES)
-    id_number = province_code + century_sex_digit(dob.year, female) + f"{dob.year % 100:02d}" + f"{rng.randrange(10**6):06d}"
+    id_number = (
+        province_code + century_sex_digit(dob.year, female) + f"{dob.year % 100:02d}" + f"{rng.randrange(10**6):06d}"
+    )
     middle = rng.choice(_MIDDLE_FEMALE if female else _MIDDLE_MALE)
     given = rng.choice(_GIVEN_FEMALE if female else _GIVEN_MALE)
     name = f"{rng.choice(_SURNAMES)} {middle} {given}"

@@ -80,8 +80,9 @@ class Pipeline:
 
     def process_frame(self, frame: Frame, now: datetime) -> list[ScanResult]:
         """Decode one frame; every code that has just become a steady presentation is decided and recorded."""
-        return [self.process_payload(code.data, now, source="scan", code=code)
-                for code in self.read_frame(frame).presented]
+        return [
+            self.process_payload(code.data, now, source="scan", code=code) for code in self.read_frame(frame).presented
+        ]
 
     def read_frame(self, frame: Frame) -> FrameReading:
         """Decode and stabilise one frame, deciding nothing (the station evaluates before asking questions)."""
@@ -89,19 +90,20 @@ class Pipeline:
         presented = self.stabilizer.update(codes, frame.position) if self.stabilizer else codes
         return FrameReading(codes, presented)
 
-    def process_payload(self, data: bytes, now: datetime, source: str = "scanner",
-                        code: DecodedCode | None = None) -> ScanResult:
+    def process_payload(
+        self, data: bytes, now: datetime, source: str = "scanner", code: DecodedCode | None = None
+    ) -> ScanResult:
         return self.commit(self.evaluate(data, now, source, code))
 
-    def evaluate(self, data: bytes, now: datetime, source: str = "scan",
-                 code: DecodedCode | None = None) -> Evaluation:
+    def evaluate(self, data: bytes, now: datetime, source: str = "scan", code: DecodedCode | None = None) -> Evaluation:
         """Parse and decide, without writing anything."""
         context = ParseContext(now=now, trust=self.trust())
         parsed = parse_payload(data, context, formats=self.formats, accept_opaque=self.policy.accept_unknown)
         return self._evaluate_parsed(parsed, now, source, code)
 
-    def commit(self, evaluation: Evaluation, flags: tuple[str, ...] = (),
-               details: dict[str, Any] | None = None) -> ScanResult:
+    def commit(
+        self, evaluation: Evaluation, flags: tuple[str, ...] = (), details: dict[str, Any] | None = None
+    ) -> ScanResult:
         """Write the evaluated decision's record (when it has one); durable before this returns."""
         parsed, decision = evaluation.parsed, evaluation.decision
         credential = parsed if isinstance(parsed, Credential) else None
@@ -111,13 +113,17 @@ class Pipeline:
                 event = self.store.record(self._new_event(credential, decision, evaluation, flags, details))
             except StoreError as error:
                 log.error("could not record an event: %s", error)
-                decision = Decision(Outcome.REJECTED, reason_code="store_error",
-                                    reason="Could not save the record: please call the staff")
+                decision = Decision(
+                    Outcome.REJECTED,
+                    reason_code="store_error",
+                    reason="Could not save the record: please call the staff",
+                )
         rejection = parsed if isinstance(parsed, Rejection) else None
         return ScanResult(decision, credential, rejection, event, evaluation.time, evaluation.code, evaluation.source)
 
-    def record_assisted(self, credential: Credential, now: datetime, flags: tuple[str, ...] = (),
-                        details: dict[str, Any] | None = None) -> ScanResult:
+    def record_assisted(
+        self, credential: Credential, now: datetime, flags: tuple[str, ...] = (), details: dict[str, Any] | None = None
+    ) -> ScanResult:
         """An entry the guard typed in for a visitor without a QR code (cooldown and capacity still apply)."""
         evaluation = self._evaluate_parsed(credential, now, "assisted", None, force=Direction.ENTRY)
         return self.commit(evaluation, flags, details)
@@ -127,8 +133,13 @@ class Pipeline:
         last = self.store.last_event(person_key)
         if last is None or last.direction != Direction.ENTRY:
             return None
-        credential = Credential(kind=last.credential, id_number=last.id_number, full_name=last.full_name,
-                                date_of_birth=last.date_of_birth, key=last.person_key)
+        credential = Credential(
+            kind=last.credential,
+            id_number=last.id_number,
+            full_name=last.full_name,
+            date_of_birth=last.date_of_birth,
+            key=last.person_key,
+        )
         evaluation = Evaluation(credential, Decision(Outcome.EXIT, Direction.EXIT), now, source)
         return self.commit(evaluation)
 
@@ -143,14 +154,18 @@ class Pipeline:
             self._auto_checkout_loaded = True
         if self._auto_checkout_done is not None and self._auto_checkout_done >= closing:
             return []
-        results = [self.manual_checkout(event.person_key, closing, source="auto_checkout")
-                   for event in self.store.inside() if event.wall_time < closing]
+        results = [
+            self.manual_checkout(event.person_key, closing, source="auto_checkout")
+            for event in self.store.inside()
+            if event.wall_time < closing
+        ]
         self.store.set_state(AUTO_CHECKOUT_STATE_KEY, closing.isoformat())
         self._auto_checkout_done = closing
         return [result for result in results if result is not None]
 
-    def _evaluate_parsed(self, parsed: ParseResult, now: datetime, source: str, code: DecodedCode | None,
-                         force: Direction | None = None) -> Evaluation:
+    def _evaluate_parsed(
+        self, parsed: ParseResult, now: datetime, source: str, code: DecodedCode | None, force: Direction | None = None
+    ) -> Evaluation:
         last = self.store.last_event(parsed.person_key) if isinstance(parsed, Credential) else None
         policy = self.policy
         if force is not None:  # the guard chose the direction and vouches for the identity
@@ -158,8 +173,14 @@ class Pipeline:
         decision = decide(parsed, last, policy, self.store.occupancy(), now)
         return Evaluation(parsed, decision, now, source, code)
 
-    def _new_event(self, credential: Credential, decision: Decision, evaluation: Evaluation,
-                   flags: tuple[str, ...], details: dict[str, Any] | None) -> NewEvent:
+    def _new_event(
+        self,
+        credential: Credential,
+        decision: Decision,
+        evaluation: Evaluation,
+        flags: tuple[str, ...],
+        details: dict[str, Any] | None,
+    ) -> NewEvent:
         assert decision.direction is not None
         return NewEvent(
             direction=decision.direction,

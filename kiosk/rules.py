@@ -88,9 +88,13 @@ def decide(parsed: ParseResult, last: StoredEvent | None, policy: Policy, occupa
     if refusal is not None:
         return refusal
     if last is not None and within_cooldown(last, now, policy.cooldown):
-        return Decision(Outcome.DUPLICATE, reason_code="duplicate", previous_time=last.wall_time,
-                        reason=f"Already recorded at {last.wall_time.astimezone(now.tzinfo):%H:%M:%S}",
-                        warnings=parsed.warnings)
+        return Decision(
+            Outcome.DUPLICATE,
+            reason_code="duplicate",
+            previous_time=last.wall_time,
+            reason=f"Already recorded at {last.wall_time.astimezone(now.tzinfo):%H:%M:%S}",
+            warnings=parsed.warnings,
+        )
     direction = next_direction(policy.mode, last)
     return _admit(direction, last, policy, occupancy, parsed.warnings)
 
@@ -132,15 +136,20 @@ def next_direction(mode: Mode, last: StoredEvent | None) -> Direction:
     return Direction.EXIT if inside else Direction.ENTRY
 
 
-def _admit(direction: Direction, last: StoredEvent | None, policy: Policy, occupancy: int,
-           warnings: tuple[str, ...]) -> Decision:
+def _admit(
+    direction: Direction, last: StoredEvent | None, policy: Policy, occupancy: int, warnings: tuple[str, ...]
+) -> Decision:
     if direction is Direction.EXIT:
         return Decision(Outcome.EXIT, Direction.EXIT, warnings=warnings)
     already_inside = last is not None and last.direction == Direction.ENTRY
     if policy.capacity and occupancy >= policy.capacity and not already_inside:
         if policy.block_when_full:
-            return Decision(Outcome.FULL, reason_code="full", warnings=warnings,
-                            reason=f"The venue is full ({occupancy} / {policy.capacity})")
+            return Decision(
+                Outcome.FULL,
+                reason_code="full",
+                warnings=warnings,
+                reason=f"The venue is full ({occupancy} / {policy.capacity})",
+            )
         warnings = (*warnings, "over_capacity")
     return Decision(Outcome.ENTRY, Direction.ENTRY, warnings=warnings)
 

@@ -19,10 +19,12 @@ from sync.pull import RESOURCES, PullResult
 def register_commands(subparsers: Any) -> None:
     """Add `enroll` and `sync` to the `kiosk` command's subparsers."""
     enroll_parser = subparsers.add_parser("enroll", help="enrol this kiosk with a central server")
-    enroll_parser.add_argument("--server", metavar="URL",
-                               help="the server, e.g. https://sync.example.vn (optional if the code's QR names it)")
-    enroll_parser.add_argument("--code", required=True,
-                               help="the one-time enrolment code from IT staff, or the text of its QR")
+    enroll_parser.add_argument(
+        "--server", metavar="URL", help="the server, e.g. https://sync.example.vn (optional if the code's QR names it)"
+    )
+    enroll_parser.add_argument(
+        "--code", required=True, help="the one-time enrolment code from IT staff, or the text of its QR"
+    )
     enroll_parser.add_argument("--ca-file", metavar="FILE", help="CA certificate(s) to trust for this server")
     add_common_options(enroll_parser)
     enroll_parser.set_defaults(func=run_enroll)
@@ -46,8 +48,10 @@ def run_enroll(args: argparse.Namespace) -> int:
         return 1
     print(f"enrolled as kiosk {result.kiosk_id} of venue {result.venue_id}; settings written to {result.config_path}")
     if result.clock_warning:
-        print(f"warning: this kiosk's clock is {_offset_text(result.clock_offset_s)}: set the date and time",
-              file=sys.stderr)
+        print(
+            f"warning: this kiosk's clock is {_offset_text(result.clock_offset_s)}: set the date and time",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -68,16 +72,23 @@ def run_sync(args: argparse.Namespace) -> int:
     server = settings.server
     if not server.url or not server.token:
         raise CommandError("this kiosk is not enrolled: run `kiosk enroll --server URL --code CODE` first")
-    client_options = dict(ca_file=server.ca_file or None, timeout=(5.0, max(1.0, server.timeout_seconds)),
-                          batch_size=server.batch_size)
+    client_options = dict(
+        ca_file=server.ca_file or None, timeout=(5.0, max(1.0, server.timeout_seconds)), batch_size=server.batch_size
+    )
     if args.once:
         store = open_store_from_args(args, settings)
         try:
             return sync_once(SyncClient(store, server.url, server.token, **client_options))
         finally:
             _close(store)
-    worker = SyncWorker(lambda: open_store_from_args(args, settings), server.url, server.token,
-                        interval_s=server.sync_interval_seconds, on_status=_print_change(), **client_options)
+    worker = SyncWorker(
+        lambda: open_store_from_args(args, settings),
+        server.url,
+        server.token,
+        interval_s=server.sync_interval_seconds,
+        on_status=_print_change(),
+        **client_options,
+    )
     return run_foreground(worker)
 
 
@@ -103,7 +114,9 @@ def _exit_code(report: SyncReport, pulled: PullResult | None) -> int:
     if report.error is not None:
         print(f"kiosk sync: {report.error.message}", file=sys.stderr)
         return 1
-    fatal = [e for e in (pulled.errors.values() if pulled else ()) if e.kind in ("unreachable", "timeout", "tls", "auth")]
+    fatal = [
+        e for e in (pulled.errors.values() if pulled else ()) if e.kind in ("unreachable", "timeout", "tls", "auth")
+    ]
     if fatal:
         print(f"kiosk sync: {fatal[0].message}", file=sys.stderr)
         return 1
@@ -190,7 +203,6 @@ def _close(store: Any) -> None:
     close = getattr(store, "close", None)
     if callable(close):
         close()
-
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,8 +91,10 @@ class SyncReport:
         )
 
     def summary(self) -> str:
-        return (f"sent {self.sent}, acknowledged {self.acknowledged} (stored {self.stored}, duplicate "
-                f"{self.duplicate}, refused {self.refused}), pending left {self.pending_left}")
+        return (
+            f"sent {self.sent}, acknowledged {self.acknowledged} (stored {self.stored}, duplicate "
+            f"{self.duplicate}, refused {self.refused}), pending left {self.pending_left}"
+        )
 
 
 class SyncClient:
@@ -196,8 +198,9 @@ class SyncClient:
     def _pool(self) -> ThreadPoolExecutor:
         """The helper threads of `drain()`, kept for the client's life (a worker drains every 30 s)."""
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="sync-post",
-                                                initializer=self._start_post_thread)
+            self._executor = ThreadPoolExecutor(
+                self.max_in_flight, thread_name_prefix="sync-post", initializer=self._start_post_thread
+            )
         return self._executor
 
     # -- one exchange -------------------------------------------------------------------------------------
@@ -232,8 +235,12 @@ class SyncClient:
         except Exception as exc:  # a bug or a store error must not leave the batch claimed
             log.exception("sync: unexpected failure while settling a batch")
             self._release(batch, set())
-            return SyncReport(sent=len(batch), released=len(batch), batches=1,
-                              error=SyncError("protocol", one_line(f"sync failed: {type(exc).__name__}")))
+            return SyncReport(
+                sent=len(batch),
+                released=len(batch),
+                batches=1,
+                error=SyncError("protocol", one_line(f"sync failed: {type(exc).__name__}")),
+            )
 
     def _judge(self, batch: list[StoredEvent], answer: Exchange | SyncError) -> SyncReport:
         if isinstance(answer, SyncError):
@@ -377,8 +384,9 @@ class SyncStatus:
         return self.age_s("trust-list")
 
 
-def read_status(store: OutboxStore, *, online: bool = False, last_success: datetime | None = None,
-                last_error: str | None = None) -> SyncStatus:
+def read_status(
+    store: OutboxStore, *, online: bool = False, last_success: datetime | None = None, last_error: str | None = None
+) -> SyncStatus:
     """A status from what the store knows (pending count, clock offset, pull ages): for `kiosk sync --status`."""
     reading = clock.load(store)
     return SyncStatus(
@@ -417,8 +425,9 @@ class SyncWorker(threading.Thread):
     ) -> None:
         super().__init__(name="sync-worker", daemon=True)
         self._open_store = open_store
-        self._client_args = dict(ca_file=ca_file, timeout=timeout, batch_size=batch_size, clock=clock,
-                                 max_in_flight=max_in_flight)
+        self._client_args = dict(
+            ca_file=ca_file, timeout=timeout, batch_size=batch_size, clock=clock, max_in_flight=max_in_flight
+        )
         self._server_url = server_url
         self._token = token
         self.interval_s = interval_s
@@ -500,7 +509,8 @@ class SyncWorker(threading.Thread):
         return replace(
             base,
             # online: the server answered, even if unhappy; a local store error says nothing about the network
-            online=previous.online if error is not None and error.kind == "store"
+            online=previous.online
+            if error is not None and error.kind == "store"
             else error is None or error.kind in ("http", "protocol", "auth"),
             last_success=self._clock() if error is None else previous.last_success,
             last_error=None if error is None else one_line(error.message),

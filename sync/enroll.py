@@ -75,8 +75,9 @@ def enroll(
     return EnrollResult(response.kiosk_id, response.venue_id, path, offset)
 
 
-def _post_code(server_url: str, code: str, ca_file: str | None,
-               timeout: Timeout) -> tuple[Exchange, protocol.EnrollResponse]:
+def _post_code(
+    server_url: str, code: str, ca_file: str | None, timeout: Timeout
+) -> tuple[Exchange, protocol.EnrollResponse]:
     """POST the code; the server's answer and what it says, or an EnrollError (refused, unreachable, ...)."""
     transport = Transport(server_url, ca_file=ca_file, timeout=timeout)
     try:

@@ -171,7 +171,12 @@ class Transport:
         start = time.monotonic()
         try:
             response = self.session.request(
-                method, url, data=data, headers=all_headers, timeout=self.timeout, allow_redirects=False,
+                method,
+                url,
+                data=data,
+                headers=all_headers,
+                timeout=self.timeout,
+                allow_redirects=False,
                 verify=self.verify,
             )
             body = response.content  # read fully inside the try: a connection closed mid-body raises here

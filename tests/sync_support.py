@@ -49,18 +49,20 @@ def make_events(count: int, start: datetime | None = None, prefix: str = "") -> 
     out = []
     for i in range(count):
         id_number = f"0790{(95 + i) % 100:02d}{i:06d}"
-        out.append(NewEvent(
-            direction=Direction.ENTRY if i % 2 == 0 else Direction.EXIT,
-            credential="cccd",
-            person_key=id_number,
-            id_number=id_number,
-            full_name=prefix + names[i % len(names)],
-            date_of_birth=None,
-            wall_time=start + timedelta(seconds=i),
-            monotonic_ns=1_000_000 * i,
-            flags=("id_mismatch",) if i % 7 == 0 else (),
-            details={"n": i},
-        ))
+        out.append(
+            NewEvent(
+                direction=Direction.ENTRY if i % 2 == 0 else Direction.EXIT,
+                credential="cccd",
+                person_key=id_number,
+                id_number=id_number,
+                full_name=prefix + names[i % len(names)],
+                date_of_birth=None,
+                wall_time=start + timedelta(seconds=i),
+                monotonic_ns=1_000_000 * i,
+                flags=("id_mismatch",) if i % 7 == 0 else (),
+                details={"n": i},
+            )
+        )
     return out
 
 
@@ -76,23 +78,35 @@ def make_tls_files(folder: Path) -> tuple[Path, Path, Path]:
     now = datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "QR Checkpoint test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(hours=1))
-          .not_valid_after(now + timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     paths = (folder / "ca.pem", folder / "server.pem", folder / "server.key")
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return paths
 
 
@@ -102,8 +116,9 @@ def make_tls_files(folder: Path) -> tuple[Path, Path, Path]:
 class ImitationServer:
     """A protocol-v1 server on 127.0.0.1 with its events in a real SQLite file (`db_path`)."""
 
-    def __init__(self, db_path: Path, token: str = TOKEN, enroll_code: str = "ABCD1234",
-                 tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(
+        self, db_path: Path, token: str = TOKEN, enroll_code: str = "ABCD1234", tls: tuple[Path, Path] | None = None
+    ) -> None:
         self.db_path = db_path
         self.token = token
         self.enroll_code = enroll_code
@@ -121,8 +136,10 @@ class ImitationServer:
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status)
         self._lock = threading.Lock()
         with self._connect() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS events (uuid TEXT PRIMARY KEY, body TEXT NOT NULL,"
-                         " arrivals INTEGER NOT NULL)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS events (uuid TEXT PRIMARY KEY, body TEXT NOT NULL,"
+                " arrivals INTEGER NOT NULL)"
+            )
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.httpd.daemon_threads = True
         scheme = "http"
@@ -173,11 +190,16 @@ class ImitationServer:
                 if cur.rowcount:
                     results.append(protocol.EventResult(event.uuid, "duplicate"))
                 else:
-                    conn.execute("INSERT INTO events VALUES (?, ?, 1)",
-                                 (event.uuid, json.dumps(protocol.event_to_json(event), ensure_ascii=False)))
+                    conn.execute(
+                        "INSERT INTO events VALUES (?, ?, 1)",
+                        (event.uuid, json.dumps(protocol.event_to_json(event), ensure_ascii=False)),
+                    )
                     results.append(protocol.EventResult(event.uuid, "stored"))
-        results = [protocol.EventResult(self.answer_spelling(result.uuid), result.status, result.reason)
-                   for result in results if result.uuid not in self.silent_uuids]
+        results = [
+            protocol.EventResult(self.answer_spelling(result.uuid), result.status, result.reason)
+            for result in results
+            if result.uuid not in self.silent_uuids
+        ]
         return protocol.BatchResult(server_time=self.server_clock(), results=tuple(results))
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -354,8 +376,11 @@ class FaultProxy:
                     extra = [("Retry-After", fault.retry_after)] if fault.retry_after is not None else []
                     self._record(kind, fault.status)
                     time.sleep(fault.seconds)  # a slow failure: lets a test have more on the wire meanwhile
-                    return self._answer(fault.status, [("Content-Type", "application/json"), *extra],
-                                        json.dumps({"detail": "injected fault"}).encode())
+                    return self._answer(
+                        fault.status,
+                        [("Content-Type", "application/json"), *extra],
+                        json.dumps({"detail": "injected fault"}).encode(),
+                    )
                 if fault and fault.kind == "before" and fault.action:
                     fault.action()
                 runner = None
@@ -403,7 +428,7 @@ class FaultProxy:
                     step = max(1, len(up_body) // 10)
                     for i in range(0, len(up_body), step):  # trickle: each read gap stays under the read timeout
                         time.sleep(fault.seconds / 10)
-                        self.wfile.write(up_body[i:i + step])
+                        self.wfile.write(up_body[i : i + step])
                         self.wfile.flush()
                     return
                 self._record(kind, status)

@@ -49,10 +49,10 @@ def test_config_path_from_environment(tmp_path):
         ("", {"QRC_UI__KIOSK_MODE": "maybe"}, "ui.kiosk_mode: expected true or false"),
         ("[station]\nclosing_time = '25:00'\n", {}, "station.closing_time: expected HH:MM"),
         ("[station\n", {}, "not valid TOML"),
-    ("[station]\ntimezone = 'Mars/Base'\n", {}, "station.timezone: unknown time zone"),
-    ("[camera]\nbudget_ms = 0\n", {}, "camera.budget_ms: 0.0 is out of range"),
-    ("[station]\ncapacity = 1e400\n", {}, "station.capacity: expected a whole number"),
-    ("[camera]\nengines = []\n", {}, "camera.engines: name at least one"),
+        ("[station]\ntimezone = 'Mars/Base'\n", {}, "station.timezone: unknown time zone"),
+        ("[camera]\nbudget_ms = 0\n", {}, "camera.budget_ms: 0.0 is out of range"),
+        ("[station]\ncapacity = 1e400\n", {}, "station.capacity: expected a whole number"),
+        ("[camera]\nengines = []\n", {}, "camera.engines: name at least one"),
     ],
 )
 def test_mistakes_are_one_line_naming_the_key(tmp_path, text, env, message):

@@ -67,7 +67,7 @@ def _clock(case: dict[str, Any]) -> datetime:
     head, sep, tail = text.partition(".")
     if sep:  # some issuers write 7 fractional digits; Python reads at most 6
         digits = "".join(ch for ch in tail if ch.isdigit())
-        tail = digits[:6] + tail[len(digits):]
+        tail = digits[:6] + tail[len(digits) :]
         text = head + "." + tail
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -124,7 +124,9 @@ def step_base45(case: dict[str, Any]) -> bool:
 
 
 def step_decompression(case: dict[str, Any]) -> bool:
-    compressed = bytes.fromhex(case["COMPRESSED"]) if "COMPRESSED" in case else dcc.decode_chain(case["PREFIX"]).compressed
+    compressed = (
+        bytes.fromhex(case["COMPRESSED"]) if "COMPRESSED" in case else dcc.decode_chain(case["PREFIX"]).compressed
+    )
     ok, cose = _succeeds(lambda: dcc.decompress(compressed))
     if ok and "COSE" in case:
         assert cose.hex() == case["COSE"].lower(), "decompressed bytes differ from the case's COSE"

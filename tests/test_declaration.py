@@ -28,8 +28,15 @@ from sync.server.db import open_database
 from sync.server.keys import NoSigningKey, generate_key, list_keys, retire_key, rotate_key
 from sync.server.settings import ServerSettings
 
-ANSWERS_NO = {"fever": False, "cough": False, "breath": False, "throat": False, "taste_smell": False,
-              "contact": False, "travel": False}
+ANSWERS_NO = {
+    "fever": False,
+    "cough": False,
+    "breath": False,
+    "throat": False,
+    "taste_smell": False,
+    "contact": False,
+    "travel": False,
+}
 POLICY = Policy(declaration_max_age=timedelta(hours=24))
 
 
@@ -57,8 +64,10 @@ def _kiosk_trust(client: TestClient, headers: dict[str, str]) -> TrustMaterial:
     revocations = client.get("/api/v1/revocations", headers=headers)
     assert keys.status_code == 200 and revocations.status_code == 200
     people, kids = trust.parse_revocations(revocations.json())
-    return trust.merge(TrustMaterial(personal_keys=trust.parse_personal_keys(keys.json())),
-                       TrustMaterial(revoked_personal_ids=people, revoked_personal_kids=kids))
+    return trust.merge(
+        TrustMaterial(personal_keys=trust.parse_personal_keys(keys.json())),
+        TrustMaterial(revoked_personal_ids=people, revoked_personal_kids=kids),
+    )
 
 
 def _station(qr: str | bytes, material: TrustMaterial, now: datetime | None = None) -> tuple[Credential, Outcome, str]:
@@ -71,8 +80,13 @@ def _station(qr: str | bytes, material: TrustMaterial, now: datetime | None = No
 
 
 def _declare(client: TestClient, **changes: object) -> dict:
-    body = {"full_name": "Nguyễn Thị Phương Thảo", "id_number": "079195001234", "phone": "0901 234 567",
-            "date_of_birth": "1995-03-12", "answers": dict(ANSWERS_NO)}
+    body = {
+        "full_name": "Nguyễn Thị Phương Thảo",
+        "id_number": "079195001234",
+        "phone": "0901 234 567",
+        "date_of_birth": "1995-03-12",
+        "answers": dict(ANSWERS_NO),
+    }
     body.update(changes)
     response = client.post("/api/v1/declarations", json=body)
     assert response.status_code == 201, response.text
@@ -124,14 +138,18 @@ def test_old_declaration_needs_a_new_one(client: TestClient, engine: Engine) -> 
     assert (outcome, reason) == (Outcome.REJECTED, "needs_declaration")
 
 
-@pytest.mark.parametrize(("changes", "fragment"), [
-    ({"id_number": "12345"}, "ID number"),
-    ({"phone": "abc"}, "phone"),
-    ({"full_name": "X"}, "full name"),
-    ({"answers": {"fever": False}}, "cough"),
-])
-def test_bad_declarations_are_refused_with_a_reason(client: TestClient, engine: Engine, changes: dict,
-                                                    fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"id_number": "12345"}, "ID number"),
+        ({"phone": "abc"}, "phone"),
+        ({"full_name": "X"}, "full name"),
+        ({"answers": {"fever": False}}, "cough"),
+    ],
+)
+def test_bad_declarations_are_refused_with_a_reason(
+    client: TestClient, engine: Engine, changes: dict, fragment: str
+) -> None:
     generate_key(engine)
     body = {"full_name": "Lê Văn Tám", "phone": "0901234567", "answers": ANSWERS_NO, **changes}
     response = client.post("/api/v1/declarations", json=body)
@@ -171,7 +189,11 @@ def test_private_keys_are_not_served(client: TestClient, engine: Engine) -> None
     body = client.get("/api/v1/keys", headers=_kiosk_headers(engine)).text
     assert "PRIVATE" not in body and "private" not in body
     assert set(client.get("/api/v1/keys", headers=_kiosk_headers(engine)).json()["keys"][0]) == {
-        "kid", "alg", "public_key", "status"}
+        "kid",
+        "alg",
+        "public_key",
+        "status",
+    }
 
 
 def test_the_form_page(client: TestClient, engine: Engine) -> None:
@@ -199,8 +221,12 @@ def test_cli_keys_and_printed_card(tmp_path: Path, capsys: pytest.CaptureFixture
     assert server_main(["keys", "generate", "--db", db]) == 1
     assert "keys rotate" in capsys.readouterr().err
     card = tmp_path / "card.png"
-    assert server_main(["person", "card", "--db", db, "--name", "Đặng Thị Lụa", "--id-number", "001160004321",
-                        "--out", str(card)]) == 0
+    assert (
+        server_main(
+            ["person", "card", "--db", db, "--name", "Đặng Thị Lụa", "--id-number", "001160004321", "--out", str(card)]
+        )
+        == 0
+    )
     person_id = capsys.readouterr().out.strip().splitlines()[-1]
     assert server_main(["keys", "list", "--db", db]) == 0
     assert kid in capsys.readouterr().out
@@ -209,13 +235,29 @@ def test_cli_keys_and_printed_card(tmp_path: Path, capsys: pytest.CaptureFixture
     codes = make_chain().decode(image)
     assert len(codes) == 1
     keys = list_keys(open_database(db))
-    material = TrustMaterial(personal_keys={
-        k.kid: trust.parse_public_key(k.alg, _public(open_database(db), k.kid)) for k in keys})
+    material = TrustMaterial(
+        personal_keys={k.kid: trust.parse_public_key(k.alg, _public(open_database(db), k.kid)) for k in keys}
+    )
     parsed = parse_payload(codes[0].data, ParseContext(now=datetime.now(UTC), trust=material))
     assert isinstance(parsed, Credential) and parsed.id_number == person_id and parsed.full_name == "Đặng Thị Lụa"
     assert decide(parsed, None, Policy(), 0, datetime.now(UTC)).outcome is Outcome.ENTRY
-    assert server_main(["person", "card", "--db", db, "--name", "Đặng Thị Lụa", "--id-number", "001160004321",
-                        "--out", str(tmp_path / "card.pdf")]) == 0
+    assert (
+        server_main(
+            [
+                "person",
+                "card",
+                "--db",
+                db,
+                "--name",
+                "Đặng Thị Lụa",
+                "--id-number",
+                "001160004321",
+                "--out",
+                str(tmp_path / "card.pdf"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "card.pdf").read_bytes().startswith(b"%PDF")
     assert capsys.readouterr().out.strip() == person_id  # same ID number, same person
 

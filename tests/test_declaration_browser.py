@@ -34,12 +34,22 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
-                       reason="needs Debian's chromium and chromium-driver (scripts/setup.sh installs them)"),
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="needs Debian's chromium and chromium-driver (scripts/setup.sh installs them)",
+    ),
 ]
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                  "--window-size=390,1400")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--window-size=390,1400",
+)
 
 
 def _free_port() -> int:
@@ -60,8 +70,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     enrolled = admin.enroll(engine, code, datetime.now(UTC))
     assert enrolled is not None
     port = _free_port()
-    config = uvicorn.Config(create_app(ServerSettings(db_url=db_url), engine), host="127.0.0.1", port=port,
-                            log_level="warning")
+    config = uvicorn.Config(
+        create_app(ServerSettings(db_url=db_url), engine), host="127.0.0.1", port=port, log_level="warning"
+    )
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -98,8 +109,9 @@ def _kiosk_trust(base: str, headers: dict[str, str]) -> TrustMaterial:
     keys.raise_for_status()
     revocations.raise_for_status()
     people, kids = trust.parse_revocations(revocations.json())
-    return TrustMaterial(personal_keys=trust.parse_personal_keys(keys.json()), revoked_personal_ids=people,
-                         revoked_personal_kids=kids)
+    return TrustMaterial(
+        personal_keys=trust.parse_personal_keys(keys.json()), revoked_personal_ids=people, revoked_personal_kids=kids
+    )
 
 
 def test_declare_in_chromium_and_get_admitted(server: tuple[str, dict[str, str]], browser: object) -> None:

@@ -20,8 +20,11 @@ from tests.test_dcc import DATA_DIR, _clock, _load
 def _cases() -> list[Any]:
     if not DATA_DIR.is_dir():
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"test data not found at {DATA_DIR}"))]
-    return [pytest.param(path, id=str(path.relative_to(DATA_DIR).with_suffix("")))
-            for path in sorted(DATA_DIR.rglob("*.json")) if (_load(path).get("2DCODE") or "")]
+    return [
+        pytest.param(path, id=str(path.relative_to(DATA_DIR).with_suffix("")))
+        for path in sorted(DATA_DIR.rglob("*.json"))
+        if (_load(path).get("2DCODE") or "")
+    ]
 
 
 def _decode(tmp_path: Path, case: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict]]:
@@ -29,8 +32,18 @@ def _decode(tmp_path: Path, case: dict[str, Any], capsys: pytest.CaptureFixture[
     image.write_bytes(base64.b64decode(case["2DCODE"]))
     der = base64.b64decode(case["TESTCTX"]["CERTIFICATE"])
     trust = tmp_path / "trust.json"
-    trust.write_text(json.dumps({"certificates": [{"kid": base64.b64encode(hashlib.sha256(der).digest()[:8]).decode(),
-                                                   "certificate": base64.b64encode(der).decode()}]}))
+    trust.write_text(
+        json.dumps(
+            {
+                "certificates": [
+                    {
+                        "kid": base64.b64encode(hashlib.sha256(der).digest()[:8]).decode(),
+                        "certificate": base64.b64encode(der).decode(),
+                    }
+                ]
+            }
+        )
+    )
     capsys.readouterr()
     code = main(["decode", "--trust-list", str(trust), "--at", _clock(case).isoformat(), str(image)])
     return code, [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
@@ -49,8 +62,10 @@ def test_kiosk_decode_meets_the_official_expectations(path: Path, tmp_path: Path
         return
     record = ours[0]
     if record["credential"] != "dcc":  # the structure itself does not decode: nothing to verify
-        assert not all(expected.get(flag, True) for flag in ("EXPECTEDDECODE", "EXPECTEDB45DECODE",
-                                                                 "EXPECTEDCOMPRESSION", "EXPECTEDUNPREFIX"))
+        assert not all(
+            expected.get(flag, True)
+            for flag in ("EXPECTEDDECODE", "EXPECTEDB45DECODE", "EXPECTEDCOMPRESSION", "EXPECTEDUNPREFIX")
+        )
         return
     if "EXPECTEDVERIFY" in expected:
         assert (record["signature"] == "valid") is bool(expected["EXPECTEDVERIFY"])

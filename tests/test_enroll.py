@@ -40,8 +40,9 @@ def token_works(server: LiveServer, token: str) -> bool:
 
 
 def run_kiosk(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT, env=_env())
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", *args], capture_output=True, text=True, timeout=60, cwd=ROOT, env=_env()
+    )
 
 
 def test_enroll_writes_url_and_token_with_mode_0600(tmp_path: Path, server: LiveServer, venue: int) -> None:
@@ -75,15 +76,17 @@ def test_used_code_is_refused_and_nothing_is_written(tmp_path: Path, server: Liv
 
 
 @pytest.mark.parametrize("where", ["under-a-file", "a-folder", "unreadable-toml"])
-def test_unwritable_config_keeps_the_code_unused(tmp_path: Path, server: LiveServer, venue: int,
-                                                 where: str) -> None:
+def test_unwritable_config_keeps_the_code_unused(tmp_path: Path, server: LiveServer, venue: int, where: str) -> None:
     """The code is single-use: a config path that cannot be written is found BEFORE the code is posted, so
     the same code then enrols with a good path. (A path under a regular file: root can write anywhere else.)"""
     (tmp_path / "plain-file").write_text("not a folder", encoding="utf-8")
     (tmp_path / "broken.toml").write_text("[server\nurl = ", encoding="utf-8")
     (tmp_path / "folder.toml").mkdir()
-    bad = {"under-a-file": tmp_path / "plain-file" / "kiosk.toml", "a-folder": tmp_path / "folder.toml",
-           "unreadable-toml": tmp_path / "broken.toml"}[where]
+    bad = {
+        "under-a-file": tmp_path / "plain-file" / "kiosk.toml",
+        "a-folder": tmp_path / "folder.toml",
+        "unreadable-toml": tmp_path / "broken.toml",
+    }[where]
     code = new_code(server, venue)
     with pytest.raises(EnrollError, match="cannot write the configuration") as info:
         enroll(server.url, code, bad)
@@ -124,8 +127,9 @@ def test_cli_enroll_then_unreachable_and_bad_code(tmp_path: Path, server: LiveSe
     assert again.returncode != 0 and len(again.stderr.strip().splitlines()) == 1
     assert "refused" in again.stderr and "Traceback" not in again.stderr
 
-    down = run_kiosk("enroll", "--server", f"http://127.0.0.1:{free_port()}", "--code", "X1", "--config",
-                     str(tmp_path / "y"))
+    down = run_kiosk(
+        "enroll", "--server", f"http://127.0.0.1:{free_port()}", "--code", "X1", "--config", str(tmp_path / "y")
+    )
     assert down.returncode != 0 and len(down.stderr.strip().splitlines()) == 1
     assert "unreachable" in down.stderr
 

@@ -36,8 +36,14 @@ def _trust(*pairs: tuple[str, ed25519.Ed25519PrivateKey], revoked: frozenset[str
     return TrustMaterial(personal_keys={kid: k.public_key() for kid, k in pairs}, revoked_personal_ids=revoked)
 
 
-def _issue(key: ed25519.Ed25519PrivateKey, kid: str = "k1", person: str = "P7F3K9Q2M4X8", name: str = "Lê Thị Hạnh",
-           days: int = 30, symptoms: bool | None = False) -> str:
+def _issue(
+    key: ed25519.Ed25519PrivateKey,
+    kid: str = "k1",
+    person: str = "P7F3K9Q2M4X8",
+    name: str = "Lê Thị Hạnh",
+    days: int = 30,
+    symptoms: bool | None = False,
+) -> str:
     declared = NOW - timedelta(hours=2) if symptoms is not None else None
     return issue_personal_qr(key, kid, person, name, NOW + timedelta(days=days), declared, symptoms)
 
@@ -64,7 +70,10 @@ def test_round_trip(key: ed25519.Ed25519PrivateKey) -> None:
     assert result.declaration.declared_at == NOW - timedelta(hours=2)
     assert result.verification is not None
     assert (result.verification.signature, result.verification.expired, result.verification.revoked) == (
-        "valid", False, False)
+        "valid",
+        False,
+        False,
+    )
     assert _code(result) is None
 
 
@@ -178,7 +187,9 @@ def test_key_rotation_through_the_published_files(tmp_path: Path) -> None:
     assert _code(_parse(old_code, before)) is None
     assert _code(_parse(new_code, before)) == "unknown_key"
     # Rotated: k2 signs, k1 still published for verification only -> both codes valid.
-    rotated = trust.load_personal_keys(_keys_file(tmp_path, [_entry("k1", old, "retired"), _entry("k2", new, "active")]))
+    rotated = trust.load_personal_keys(
+        _keys_file(tmp_path, [_entry("k1", old, "retired"), _entry("k2", new, "active")])
+    )
     assert _code(_parse(old_code, rotated)) is None
     assert _code(_parse(new_code, rotated)) is None
     # k1 withdrawn: no longer published, or revoked as a key -> its codes stop verifying.
@@ -210,10 +221,14 @@ def test_ecdsa_p256_keys_work_too(tmp_path: Path) -> None:
     assert _code(_parse(text, material)) is None
 
 
-def test_bad_key_entries_are_skipped_with_a_warning(tmp_path: Path, key: ed25519.Ed25519PrivateKey,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
-    entries = [{"kid": "bad", "alg": "Ed25519", "public_key": "!!notbase64"}, {"alg": "Ed25519"},
-               _entry("k1", key, "active")]
+def test_bad_key_entries_are_skipped_with_a_warning(
+    tmp_path: Path, key: ed25519.Ed25519PrivateKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    entries = [
+        {"kid": "bad", "alg": "Ed25519", "public_key": "!!notbase64"},
+        {"alg": "Ed25519"},
+        _entry("k1", key, "active"),
+    ]
     with caplog.at_level(logging.WARNING):
         material = trust.load_personal_keys(_keys_file(tmp_path, entries))
     assert list(material.personal_keys) == ["k1"]
@@ -225,9 +240,16 @@ def test_the_registry_routes_qc1_codes_here(key: ed25519.Ed25519PrivateKey) -> N
     assert isinstance(result, Credential) and result.kind == "personal"
 
 
-@pytest.mark.parametrize("text", ["QC1:", "QC1:%%%", "QC1:0", "QC1:" + b45encode(cbor2.dumps([b"", b""])),
-                                  "QC1:" + b45encode(cbor2.dumps([cbor2.dumps([2, "k", "p", "n", 1, None, None]),
-                                                                  bytes(64)]))])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "QC1:",
+        "QC1:%%%",
+        "QC1:0",
+        "QC1:" + b45encode(cbor2.dumps([b"", b""])),
+        "QC1:" + b45encode(cbor2.dumps([cbor2.dumps([2, "k", "p", "n", 1, None, None]), bytes(64)])),
+    ],
+)
 def test_malformed_codes_are_rejected_with_a_reason(text: str) -> None:
     result = _parse(text, TrustMaterial())
     assert isinstance(result, Rejection) and result.code == "malformed" and result.reason

@@ -163,8 +163,20 @@ def test_config_typo_is_one_line(tmp_path, visitors_video):
 def test_config_and_db_may_come_before_the_subcommand(tmp_path, visitors_video):
     db, config = tmp_path / "events.sqlite3", tmp_path / "kiosk.toml"
     config.write_text('[station]\nmode = "exit"\n')
-    got = decisions(kiosk("--config", str(config), "--db", str(db), "scan", "--source", str(visitors_video),
-                          "--start-time", START, "--json").stdout)
+    got = decisions(
+        kiosk(
+            "--config",
+            str(config),
+            "--db",
+            str(db),
+            "scan",
+            "--source",
+            str(visitors_video),
+            "--start-time",
+            START,
+            "--json",
+        ).stdout
+    )
     assert got[0]["decision"] == "exit"
     assert db.exists()
 
@@ -178,8 +190,11 @@ def test_a_folder_of_stills_records_each_visitor(tmp_path, people):
     folder.mkdir()
     for index, person in enumerate(people):
         cv2.imwrite(str(folder / f"{index:02d}.png"), frame_with_code(person.payload))
-    got = decisions(kiosk("scan", "--source", str(folder), "--db", str(tmp_path / "e.sqlite3"), "--start-time", START,
-                          "--json").stdout)
+    got = decisions(
+        kiosk(
+            "scan", "--source", str(folder), "--db", str(tmp_path / "e.sqlite3"), "--start-time", START, "--json"
+        ).stdout
+    )
     assert [(d["decision"], d["id_number"]) for d in got] == [("entry", p.id_number) for p in people]
 
 
@@ -216,6 +231,16 @@ def test_decode_says_which_file_is_not_an_image_and_goes_on(tmp_path, people):
 
 
 def test_times_without_an_offset_are_the_venues_local_time(tmp_path, visitors_video):
-    got = decisions(kiosk("scan", "--source", str(visitors_video), "--db", str(tmp_path / "e.sqlite3"),
-                          "--start-time", "2026-11-25T08:00:00", "--json").stdout)
+    got = decisions(
+        kiosk(
+            "scan",
+            "--source",
+            str(visitors_video),
+            "--db",
+            str(tmp_path / "e.sqlite3"),
+            "--start-time",
+            "2026-11-25T08:00:00",
+            "--json",
+        ).stdout
+    )
     assert got[0]["time"].startswith("2026-11-25T08:00:0") and got[0]["time"].endswith("+07:00")

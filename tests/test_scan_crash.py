@@ -24,7 +24,9 @@ def wait_for_decisions(out, count: int, child: subprocess.Popen, errors, timeout
     deadline = time.monotonic() + timeout
     while out.read_text().count("\n") < count:
         if child.poll() is not None:
-            pytest.fail(f"kiosk scan ended (exit {child.returncode}) before {count} decisions: {errors.read_text()[-2000:]}")
+            pytest.fail(
+                f"kiosk scan ended (exit {child.returncode}) before {count} decisions: {errors.read_text()[-2000:]}"
+            )
         if time.monotonic() > deadline:
             pytest.fail(f"kiosk scan printed fewer than {count} decisions in {timeout} s")
         time.sleep(0.01)

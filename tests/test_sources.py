@@ -120,8 +120,12 @@ def test_open_source_dispatch_and_errors(tmp_path: Path) -> None:
     assert isinstance(open_source("demo"), DemoSource)
     assert open_source("demo").is_file is False
     assert open_source("demo", demo_realtime=False).is_file is True
-    for spec, message in (("7", "camera 7 could not be opened"), ("/dev/video9", "does not exist"),
-                          ("", "no video source"), (str(tmp_path / "nothing.mp4"), "no such camera, file or folder")):
+    for spec, message in (
+        ("7", "camera 7 could not be opened"),
+        ("/dev/video9", "does not exist"),
+        ("", "no video source"),
+        (str(tmp_path / "nothing.mp4"), "no such camera, file or folder"),
+    ):
         with pytest.raises(SourceError, match=message):
             open_source(spec)
 
@@ -264,8 +268,9 @@ def test_demo_schedule_has_returns_duplicates_and_malformed_codes() -> None:
     assert kinds == {"new", "return", "again", "malformed"}
     new_payloads = {v.payload for v in visits if v.kind == "new"}
     assert all(v.payload in new_payloads for v in visits if v.kind in ("return", "again"))
-    assert [v.payload for v in DemoSource(seed=0, realtime=False).visits_until(10 * VISIT_S)] == \
-        [v.payload for v in visits[:10]]
+    assert [v.payload for v in DemoSource(seed=0, realtime=False).visits_until(10 * VISIT_S)] == [
+        v.payload for v in visits[:10]
+    ]
     assert visits[1].start == pytest.approx(VISIT_S) and visits[1].hold[0] == pytest.approx(VISIT_S + ENTER_S)
 
 
@@ -300,7 +305,9 @@ def test_cccd_payloads_are_consistent_with_birth_year_and_sex() -> None:
         _check_cccd(person)
     assert any(p.date_of_birth.year >= 2000 for p in people) and any(p.date_of_birth.year < 2000 for p in people)
     assert {p.sex for p in people} == {"Nam", "Nữ"}
-    assert any(ch in "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ" for p in people for ch in p.full_name.lower())
+    assert any(
+        ch in "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ" for p in people for ch in p.full_name.lower()
+    )
 
 
 def test_demo_helpers_are_deterministic() -> None:

@@ -275,34 +275,44 @@ def test_unusable_document_is_not_cached(store: Store, server: ImitationServer) 
 def _self_signed(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "DSC test")])
     now = datetime.now(UTC)
-    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + timedelta(days=30))
-            .sign(key, hashes.SHA256()))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
 
 
 def test_trust_material_from_the_cache(store: Store, server: ImitationServer) -> None:
     ed_key = ed25519.Ed25519PrivateKey.generate().public_key()
     raw = ed_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     ec_key = ec.generate_private_key(ec.SECP256R1())
-    spki = ec_key.public_key().public_bytes(serialization.Encoding.DER,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    spki = ec_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     certificate = _self_signed(ec_key)
     der = certificate.public_bytes(serialization.Encoding.DER)
     import hashlib
 
     kid = hashlib.sha256(der).digest()[:8]
     b64 = base64.b64encode
-    server.documents[protocol.KEYS_PATH] = {"keys": [
-        {"kid": "k1", "alg": "Ed25519", "public_key": b64(raw).decode()},
-        {"kid": "k2", "alg": "ES256", "public_key": b64(spki).decode(), "status": "retired"},
-        {"kid": "k3", "alg": "Ed25519", "public_key": b64(raw).decode(), "status": "revoked"},
-        {"kid": "k4", "alg": "ES256", "public_key": b64(spki).decode(), "status": "retired"},
-        {"kid": "bad", "alg": "Ed25519", "public_key": "not base64!"},
-    ]}
-    server.documents[protocol.REVOCATIONS_PATH] = {"revocations": [
-        {"kind": "person", "value": "P-123", "revoked_at": None}, {"kind": "key", "value": "k2"}]}
-    server.documents[protocol.TRUST_LIST_PATH] = {"certificates": [
-        {"kid": b64(kid).decode(), "certificate": b64(der).decode()}]}
+    server.documents[protocol.KEYS_PATH] = {
+        "keys": [
+            {"kid": "k1", "alg": "Ed25519", "public_key": b64(raw).decode()},
+            {"kid": "k2", "alg": "ES256", "public_key": b64(spki).decode(), "status": "retired"},
+            {"kid": "k3", "alg": "Ed25519", "public_key": b64(raw).decode(), "status": "revoked"},
+            {"kid": "k4", "alg": "ES256", "public_key": b64(spki).decode(), "status": "retired"},
+            {"kid": "bad", "alg": "Ed25519", "public_key": "not base64!"},
+        ]
+    }
+    server.documents[protocol.REVOCATIONS_PATH] = {
+        "revocations": [{"kind": "person", "value": "P-123", "revoked_at": None}, {"kind": "key", "value": "k2"}]
+    }
+    server.documents[protocol.TRUST_LIST_PATH] = {
+        "certificates": [{"kid": b64(kid).decode(), "certificate": b64(der).decode()}]
+    }
     assert trust_material(store).fetched_at is None  # nothing cached: nothing trusted, and it says so
     assert pull_all(store, Transport(server.url, TOKEN)).ok
     trust = trust_material(store)
@@ -350,8 +360,17 @@ def test_worker_starts_with_server_down_then_drains_and_reports(tmp_path: Path, 
         with FaultProxy(server.url) as proxy:
             proxy.add(Fault("reset"), path="/", times=3)  # down for the first three requests
             statuses = []
-            worker = SyncWorker(lambda: Store.open(db), proxy.url, TOKEN, timeout=(1.0, 2.0), batch_size=25,
-                                interval_s=60, backoff_base_s=0.05, backoff_cap_s=0.2, on_status=statuses.append)
+            worker = SyncWorker(
+                lambda: Store.open(db),
+                proxy.url,
+                TOKEN,
+                timeout=(1.0, 2.0),
+                batch_size=25,
+                interval_s=60,
+                backoff_base_s=0.05,
+                backoff_cap_s=0.2,
+                on_status=statuses.append,
+            )
             worker.start()
             try:
                 deadline = time.monotonic() + 20
@@ -446,14 +465,26 @@ def test_cli_sync_once_and_status(tmp_path: Path, server: ImitationServer) -> No
     config, db = _enrolled_config(tmp_path, server.url), tmp_path / "kiosk.sqlite3"
     with Store.open(db) as scans:
         uuids = record(scans, 42)
-    done = subprocess.run(_sync_command("--once", "--config", str(config), "--db", str(db)), capture_output=True,
-                          text=True, timeout=60, cwd=ROOT, env=_env())
+    done = subprocess.run(
+        _sync_command("--once", "--config", str(config), "--db", str(db)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env=_env(),
+    )
     assert done.returncode == 0, done.stderr
     assert "sent 42, acknowledged 42 (stored 42, duplicate 0, refused 0), pending left 0" in done.stdout
     assert "config updated" in done.stdout
     assert sorted(server.stored_uuids()) == sorted(uuids)
-    status = subprocess.run(_sync_command("--status", "--config", str(config), "--db", str(db)),
-                            capture_output=True, text=True, timeout=60, cwd=ROOT, env=_env())
+    status = subprocess.run(
+        _sync_command("--status", "--config", str(config), "--db", str(db)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env=_env(),
+    )
     assert "pending events: 0" in status.stdout and "trust-list: fetched" in status.stdout
 
 
@@ -466,8 +497,14 @@ def test_cli_sync_in_the_foreground_stops_cleanly_on_sigterm(tmp_path: Path, ser
     config, db = _enrolled_config(tmp_path, server.url), tmp_path / "kiosk.sqlite3"
     with Store.open(db) as scans:
         record(scans, 10)
-        child = subprocess.Popen(_sync_command("--config", str(config), "--db", str(db)), stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, cwd=ROOT, env=_env())
+        child = subprocess.Popen(
+            _sync_command("--config", str(config), "--db", str(db)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=_env(),
+        )
         try:
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and len(server.stored_uuids()) < 10:
@@ -489,8 +526,14 @@ def test_pulled_config_becomes_station_settings(store: Store, server: ImitationS
 
     assert station_overrides(store) == {} and remote_config(store) is None
     server.documents[protocol.CONFIG_PATH] = {
-        "venue_id": "1", "venue_name": "Nhà sách Fahasa", "kiosk_id": "7", "mode": "entry", "capacity": 120,
-        "cooldown_seconds": 30, "accepted_credentials": ["cccd", "dcc"], "questionnaire_policy": "require",
+        "venue_id": "1",
+        "venue_name": "Nhà sách Fahasa",
+        "kiosk_id": "7",
+        "mode": "entry",
+        "capacity": 120,
+        "cooldown_seconds": 30,
+        "accepted_credentials": ["cccd", "dcc"],
+        "questionnaire_policy": "require",
         "safety": {"level": "yellow", "assessed_on": "2026-11-20"},
         "extra": {"closing_time": "22:00", "not_a_station_setting": 1},
     }
@@ -596,8 +639,17 @@ def test_a_server_that_keeps_leaving_events_out_is_backed_off_not_hammered(
         once = client_for(scans, server.url, batch_size=10, max_in_flight=1).drain()
         assert once.batches == 1 and once.error is not None and "did not answer for 2" in once.error.message
         assert scans.outbox_counts() == {"pending": 32, "sent": 0, "acknowledged": 8}
-        worker = SyncWorker(lambda: Store.open(db), server.url, TOKEN, batch_size=10, max_in_flight=1,
-                            interval_s=0.01, backoff_base_s=0.2, backoff_cap_s=0.4, rng=lambda: 1.0)
+        worker = SyncWorker(
+            lambda: Store.open(db),
+            server.url,
+            TOKEN,
+            batch_size=10,
+            max_in_flight=1,
+            interval_s=0.01,
+            backoff_base_s=0.2,
+            backoff_cap_s=0.4,
+            rng=lambda: 1.0,
+        )
         worker.start()
         try:
             time.sleep(1.5)
@@ -664,14 +716,34 @@ def test_cli_enroll_and_sync_once_against_the_real_server(tmp_path: Path, real_s
 
     venue = real_server.add_venue("Quán cà phê")
     config, db = tmp_path / "kiosk.toml", tmp_path / "kiosk.sqlite3"
-    enrolled = subprocess.run([*_sync_command()[:-1], "enroll", "--server", real_server.url, "--code",
-                               real_server.add_kiosk(venue), "--config", str(config)],
-                              capture_output=True, text=True, timeout=60, cwd=ROOT, env=_env())
+    enrolled = subprocess.run(
+        [
+            *_sync_command()[:-1],
+            "enroll",
+            "--server",
+            real_server.url,
+            "--code",
+            real_server.add_kiosk(venue),
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env=_env(),
+    )
     assert enrolled.returncode == 0, enrolled.stderr
     with Store.open(db) as scans:
         uuids = record(scans, 42)
-    done = subprocess.run(_sync_command("--once", "--config", str(config), "--db", str(db)), capture_output=True,
-                          text=True, timeout=60, cwd=ROOT, env=_env())
+    done = subprocess.run(
+        _sync_command("--once", "--config", str(config), "--db", str(db)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env=_env(),
+    )
     assert "sent 42, acknowledged 42 (stored 42, duplicate 0, refused 0), pending left 0" in done.stdout, done.stderr
     assert "pull:" in done.stdout
     assert sorted(real_server.stored_uuids(venue)) == sorted(uuids)

@@ -95,7 +95,8 @@ class Kiosk:
         stored = self.server.stored_uuids(self.venue_id)
         assert len(stored) == len(set(stored)), "an event is stored twice"
         assert sorted(stored) == sorted(self.recorded), (
-            f"lost {len(set(self.recorded) - set(stored))}, unexpected {len(set(stored) - set(self.recorded))}")
+            f"lost {len(set(self.recorded) - set(stored))}, unexpected {len(set(stored) - set(self.recorded))}"
+        )
         assert set(self.outbox().values()) == {"acknowledged"}
 
     def assert_no_false_acknowledgement(self) -> None:
@@ -135,8 +136,16 @@ def test_server_down_when_the_kiosk_starts(kiosk: Kiosk) -> None:
     kiosk.record(300)
     kiosk.server.kill()
     try:
-        worker = SyncWorker(lambda: Store.open(kiosk.db), kiosk.server.url, kiosk.token, timeout=(1.0, 10.0),
-                            batch_size=100, interval_s=60, backoff_base_s=0.1, backoff_cap_s=0.5)
+        worker = SyncWorker(
+            lambda: Store.open(kiosk.db),
+            kiosk.server.url,
+            kiosk.token,
+            timeout=(1.0, 10.0),
+            batch_size=100,
+            interval_s=60,
+            backoff_base_s=0.1,
+            backoff_cap_s=0.5,
+        )
         worker.start()
         time.sleep(1.0)
         down = worker.status()
@@ -185,9 +194,17 @@ def test_killed_through_the_proxy_while_a_batch_is_inside(kiosk: Kiosk) -> None:
     kiosk.assert_exactly_once()
 
 
-@pytest.mark.parametrize("fault", [Fault("status", status=500), Fault("status_after", status=500),
-                                   Fault("status", status=503), Fault("cut"), Fault("reset")],
-                         ids=["500-before", "500-after-storing", "503", "cut-mid-response", "reset"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("status", status=500),
+        Fault("status_after", status=500),
+        Fault("status", status=503),
+        Fault("cut"),
+        Fault("reset"),
+    ],
+    ids=["500-before", "500-after-storing", "503", "cut-mid-response", "reset"],
+)
 def test_error_answers_and_broken_connections(kiosk: Kiosk, fault: Fault) -> None:
     kiosk.record(600)
     with FaultProxy(kiosk.server.url) as proxy:
@@ -203,8 +220,9 @@ def test_429_retry_after_is_honoured_by_the_worker(kiosk: Kiosk) -> None:
     kiosk.record(200)
     with FaultProxy(kiosk.server.url) as proxy:
         proxy.add(Fault("retry_after", status=429, retry_after="2"))
-        worker = SyncWorker(lambda: Store.open(kiosk.db), proxy.url, kiosk.token, interval_s=60,
-                            backoff_base_s=0.01, batch_size=100)
+        worker = SyncWorker(
+            lambda: Store.open(kiosk.db), proxy.url, kiosk.token, interval_s=60, backoff_base_s=0.01, batch_size=100
+        )
         worker.start()
         try:
             deadline = time.monotonic() + 20
@@ -244,9 +262,14 @@ def test_timeouts_and_a_slow_server(kiosk: Kiosk) -> None:
 
 def run_sync_once(kiosk: Kiosk) -> subprocess.Popen[str]:
     """`kiosk sync --once` as a separate process (the real command, through the entry-point plugin)."""
-    return subprocess.Popen([sys.executable, "-m", "kiosk.cli", "sync", "--once", "--config", str(kiosk.config),
-                             "--db", str(kiosk.db)], cwd=ROOT, env=_env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kiosk.cli", "sync", "--once", "--config", str(kiosk.config), "--db", str(kiosk.db)],
+        cwd=ROOT,
+        env=_env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 class Scanner(threading.Thread):

@@ -26,8 +26,9 @@ FORMATS = (dcc.FORMAT, personal.FORMAT)
 base45_text = st.text(alphabet=ALPHABET, max_size=300)
 cbor_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**64), 2**64) | st.text(max_size=20) | st.binary(max_size=40),
-    lambda inner: st.lists(inner, max_size=8) | st.dictionaries(st.integers(-300, 10) | st.text(max_size=5), inner,
-                                                                max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=8) | st.dictionaries(st.integers(-300, 10) | st.text(max_size=5), inner, max_size=6)
+    ),
     max_leaves=30,
 )
 
@@ -87,9 +88,13 @@ def test_base45_rfc_examples() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+        max_leaves=20,
+    )
+)
 def test_trust_parsers_never_raise_on_any_json(obj: object) -> None:
     assert isinstance(trust.parse_trust_list(obj), dict)
     assert isinstance(trust.parse_personal_keys(obj), dict)
@@ -102,16 +107,21 @@ def test_trust_list_file_skips_bad_entries(tmp_path: Path, caplog: pytest.LogCap
     case = json.loads((DATA_DIR / "common/2DCode/raw/CO1.json").read_text(encoding="utf-8-sig"))
     der = base64.b64decode(case["TESTCTX"]["CERTIFICATE"])
     kid = base64.b64encode(trust.certificate_kid(der)).decode()
-    entries = [{"kid": kid, "certificate": case["TESTCTX"]["CERTIFICATE"]}, {"kid": "AAAA", "certificate": "bm90IGEgY2VydA=="},
-               {"kid": kid}, "junk"]
+    entries = [
+        {"kid": kid, "certificate": case["TESTCTX"]["CERTIFICATE"]},
+        {"kid": "AAAA", "certificate": "bm90IGEgY2VydA=="},
+        {"kid": kid},
+        "junk",
+    ]
     path = tmp_path / "trust.json"
     path.write_text(json.dumps({"certificates": entries}))
     with caplog.at_level(logging.WARNING):
         material = trust.load_trust_list(path)
     assert list(material.dcc_certificates) == [trust.certificate_kid(der)]
     assert caplog.text.count("skipped") == 3
-    result = dcc.FORMAT.parse(case["PREFIX"].encode(), ParseContext(now=datetime(2021, 5, 3, 18, tzinfo=UTC),
-                                                                    trust=material))
+    result = dcc.FORMAT.parse(
+        case["PREFIX"].encode(), ParseContext(now=datetime(2021, 5, 3, 18, tzinfo=UTC), trust=material)
+    )
     assert isinstance(result, Credential) and result.verification is not None
     assert result.verification.signature == "valid"
 
@@ -139,8 +149,9 @@ def test_any_name_issues_a_code_that_fits_and_verifies(name: str, person: str) -
     now = CONTEXT.now
     text = issue_personal_qr(key, "K261125ABCD", person, name, now + timedelta(days=1), now, False)
     assert len(text) <= MAX_QR_CHARS
-    result = personal.FORMAT.parse(text.encode(), ParseContext(now=now, trust=TrustMaterial(
-        personal_keys={"K261125ABCD": key.public_key()})))
+    result = personal.FORMAT.parse(
+        text.encode(), ParseContext(now=now, trust=TrustMaterial(personal_keys={"K261125ABCD": key.public_key()}))
+    )
     assert isinstance(result, Credential) and result.verification is not None
     assert result.verification.signature == "valid" and result.id_number == person
     # What the kiosk shows: the (possibly shortened) signed name, without unsafe characters.
@@ -157,8 +168,9 @@ def test_bidi_override_in_a_signed_name_never_reaches_the_screen() -> None:
 
     key = ed25519.Ed25519PrivateKey.generate()
     text = issue_personal_qr(key, "K1", "P1", "An\u202eB\u200bình", CONTEXT.now + timedelta(days=1))
-    result = personal.FORMAT.parse(text.encode(), ParseContext(now=CONTEXT.now, trust=TrustMaterial(
-        personal_keys={"K1": key.public_key()})))
+    result = personal.FORMAT.parse(
+        text.encode(), ParseContext(now=CONTEXT.now, trust=TrustMaterial(personal_keys={"K1": key.public_key()}))
+    )
     assert isinstance(result, Credential)
     assert result.full_name == "AnBình" and "unsafe_text" in result.warnings
     assert result.verification is not None and result.verification.signature == "valid"

@@ -23,8 +23,13 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def test_without_a_display_one_line_and_non_zero(tmp_path: Path) -> None:
-    done = subprocess.run([*KIOSK, "--demo", "--db", str(tmp_path / "e.sqlite3")], env=clean_env(),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*KIOSK, "--demo", "--db", str(tmp_path / "e.sqlite3")],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 3
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "no display" in lines[0]
@@ -35,9 +40,13 @@ def test_without_a_display_one_line_and_non_zero(tmp_path: Path) -> None:
 def test_demo_runs_and_logs_masked_decisions(tmp_path: Path) -> None:
     log_file = tmp_path / "station.log"
     db = tmp_path / "events.sqlite3"
-    process = subprocess.Popen([*KIOSK, "--demo", "--db", str(db), "--config", str(tmp_path / "c.toml"),
-                                "--log-file", str(log_file)], env=clean_env(QT_QPA_PLATFORM="offscreen"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*KIOSK, "--demo", "--db", str(db), "--config", str(tmp_path / "c.toml"), "--log-file", str(log_file)],
+        env=clean_env(QT_QPA_PLATFORM="offscreen"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (log_file.exists() and "entry" in log_file.read_text()):
         time.sleep(0.2)
@@ -58,8 +67,13 @@ def test_demo_runs_and_logs_masked_decisions(tmp_path: Path) -> None:
 @pytest.mark.parametrize("size", ["abc", "1024", "0x600", "-5x600", "1024x", "x600", "1024x600x2"])
 def test_bad_window_size_is_refused_before_any_window(tmp_path: Path, size: str) -> None:
     """Checked by argparse: exit 2 and one error line, even with a display at hand (offscreen)."""
-    done = subprocess.run([*KIOSK, "station", "--demo", f"--size={size}", "--db", str(tmp_path / "e.sqlite3")],
-                          env=clean_env(QT_QPA_PLATFORM="offscreen"), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*KIOSK, "station", "--demo", f"--size={size}", "--db", str(tmp_path / "e.sqlite3")],
+        env=clean_env(QT_QPA_PLATFORM="offscreen"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2, done.stderr
     errors = [line for line in done.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and "--size" in errors[0] and "WIDTHxHEIGHT" in errors[0]
@@ -74,18 +88,21 @@ def test_window_size_parses_width_and_height() -> None:
     assert window_size(" 800X480 ") == (800, 480)
 
 
-@pytest.mark.parametrize(("env", "expected"), [
-    ({}, False),
-    ({"QT_QPA_PLATFORM": "xcb"}, False),  # xcb needs an X display: Qt would abort
-    ({"QT_QPA_PLATFORM": "wayland"}, False),
-    ({"QT_QPA_PLATFORM": "offscreen"}, True),
-    ({"QT_QPA_PLATFORM": "vnc:size=800x600"}, True),
-    ({"QT_QPA_PLATFORM": "xcb;offscreen"}, True),
-    ({"QT_QPA_PLATFORM": "minimal"}, True),
-    ({"DISPLAY": ":0"}, True),
-    ({"DISPLAY": ":0", "QT_QPA_PLATFORM": "xcb"}, True),
-    ({"WAYLAND_DISPLAY": "wayland-0"}, True),
-])
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, False),
+        ({"QT_QPA_PLATFORM": "xcb"}, False),  # xcb needs an X display: Qt would abort
+        ({"QT_QPA_PLATFORM": "wayland"}, False),
+        ({"QT_QPA_PLATFORM": "offscreen"}, True),
+        ({"QT_QPA_PLATFORM": "vnc:size=800x600"}, True),
+        ({"QT_QPA_PLATFORM": "xcb;offscreen"}, True),
+        ({"QT_QPA_PLATFORM": "minimal"}, True),
+        ({"DISPLAY": ":0"}, True),
+        ({"DISPLAY": ":0", "QT_QPA_PLATFORM": "xcb"}, True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, True),
+    ],
+)
 def test_has_display_counts_only_platforms_that_need_no_display(env: dict[str, str], expected: bool) -> None:
     from ui.app import has_display
 
@@ -93,8 +110,13 @@ def test_has_display_counts_only_platforms_that_need_no_display(env: dict[str, s
 
 
 def test_xcb_without_an_x_display_is_the_one_line_no_display_message(tmp_path: Path) -> None:
-    done = subprocess.run([*KIOSK, "--demo", "--db", str(tmp_path / "e.sqlite3")],
-                          env=clean_env(QT_QPA_PLATFORM="xcb"), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*KIOSK, "--demo", "--db", str(tmp_path / "e.sqlite3")],
+        env=clean_env(QT_QPA_PLATFORM="xcb"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 3, done.stderr[-2000:]
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "no display" in lines[0]
@@ -108,4 +130,5 @@ def test_station_reads_config_and_db_through_the_shared_loader() -> None:
 
     source = inspect.getsource(ui.cli.run_station)
     assert "load_settings_from_args(args)" in source and "load_settings(" not in source.replace(
-        "load_settings_from_args(", "")
+        "load_settings_from_args(", ""
+    )

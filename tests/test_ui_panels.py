@@ -205,8 +205,9 @@ def test_status_bar_shows_sync_state_and_warnings() -> None:
     assert bar.sync.text() == "Offline, 7 pending" and bar.warning.text() == ""
     now = datetime.now(UTC)
     fresh = {"keys": now - timedelta(hours=2), "trust-list": now - timedelta(days=5)}
-    bar.set_sync_status(SyncStatus(online=True, pending=0, last_success=now, fetched_at=fresh, offset_warning=True),
-                        configured=True)
+    bar.set_sync_status(
+        SyncStatus(online=True, pending=0, last_success=now, fetched_at=fresh, offset_warning=True), configured=True
+    )
     assert bar.sync.text().startswith("Online, 0 pending, last sync")
     assert bar.trust.text() == "Keys: 2 h, trust list: 5 days"
     assert "Trust list out of date" in bar.warning.text() and "Clock looks wrong" in bar.warning.text()

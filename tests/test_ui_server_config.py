@@ -61,17 +61,31 @@ def test_no_safety_level_when_not_assessed_and_fits_at_1080p(tmp_path: Path, sta
     assert panel.safety.text() == "Mức an toàn COVID: Đỏ"
 
 
-def test_a_pulled_config_change_reaches_the_running_station(tmp_path: Path, station_factory,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pulled_config_change_reaches_the_running_station(
+    tmp_path: Path, station_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ui.station, "STATUS_INTERVAL_MS", 100)  # the GUI looks at the sync status often
     settings = make_settings(tmp_path, station={"mode": "entry", "venue_name": "Local name", "capacity": 0})
     with ImitationServer(tmp_path / "server.sqlite3") as server:
         server.documents[protocol.CONFIG_PATH] = {
-            "venue_id": "1", "venue_name": "Chợ Bến Thành", "kiosk_id": "7", "mode": "entry", "capacity": 50,
-            "cooldown_seconds": 0, "safety": {"level": "green", "assessed_on": "2026-11-20"}}
+            "venue_id": "1",
+            "venue_name": "Chợ Bến Thành",
+            "kiosk_id": "7",
+            "mode": "entry",
+            "capacity": 50,
+            "cooldown_seconds": 0,
+            "safety": {"level": "green", "assessed_on": "2026-11-20"},
+        }
         station = station_factory(settings, source=idle_video(tmp_path), start=False)
-        worker = SyncWorker(lambda: Store.open(settings.store.db_path), server.url, TOKEN, interval_s=0.2,
-                            pull_interval_s=0.2, backoff_base_s=0.05, backoff_cap_s=0.2)
+        worker = SyncWorker(
+            lambda: Store.open(settings.store.db_path),
+            server.url,
+            TOKEN,
+            interval_s=0.2,
+            pull_interval_s=0.2,
+            backoff_base_s=0.05,
+            backoff_cap_s=0.2,
+        )
         station.sync_worker = worker
         station.start()
         worker.start()
@@ -85,8 +99,12 @@ def test_a_pulled_config_change_reaches_the_running_station(tmp_path: Path, stat
 
             # The venue manager switches this kiosk to the exit door and reassesses the venue.
             server.documents[protocol.CONFIG_PATH] = {
-                **server.documents[protocol.CONFIG_PATH], "venue_name": "Chợ Bình Tây", "mode": "exit",
-                "capacity": 80, "safety": {"level": "orange", "assessed_on": "2026-11-24"}}
+                **server.documents[protocol.CONFIG_PATH],
+                "venue_name": "Chợ Bình Tây",
+                "mode": "exit",
+                "capacity": 80,
+                "safety": {"level": "orange", "assessed_on": "2026-11-24"},
+            }
             station.qtbot.waitUntil(lambda: window.venue.text() == "Chợ Bình Tây", timeout=10000)
             assert station.settings.station.mode == "exit"
             assert station.base_settings.station.mode == "entry"  # the config file's value stays the base
@@ -104,8 +122,10 @@ def test_settings_saved_locally_keep_the_servers_values(tmp_path: Path, station_
     settings = make_settings(tmp_path, station={"mode": "entry", "venue_name": "Local name"})
     station = station_factory(settings, source=idle_video(tmp_path))
     with Store.open(settings.store.db_path) as store:  # what sync.pull caches (a validated server document)
-        store.set_state("pull.config.body", '{"venue_id":"1","venue_name":"Chợ Bến Thành","kiosk_id":"7",'
-                                            '"mode":"exit","cooldown_seconds":0}')
+        store.set_state(
+            "pull.config.body",
+            '{"venue_id":"1","venue_name":"Chợ Bến Thành","kiosk_id":"7","mode":"exit","cooldown_seconds":0}',
+        )
     assert station.reload_server_config()
     assert station.window.venue.text() == "Chợ Bến Thành" and station.settings.station.mode == "exit"
     assert not station.reload_server_config()  # nothing new: nothing re-applied

@@ -26,8 +26,9 @@ PEOPLE = demo_people(3, seed=7)
 def test_video_entry_then_same_code_is_duplicate(tmp_path: Path, station_factory, capsys) -> None:
     person = PEOPLE[0]
     # The code leaves the picture for longer than the stabiliser's 2 s memory, then comes back within cooldown.
-    video = write_video(tmp_path / "visitors.avi", [(None, 0.3), (person.payload, 0.7), (None, 2.4),
-                                                    (person.payload, 0.7), (None, 0.3)])
+    video = write_video(
+        tmp_path / "visitors.avi", [(None, 0.3), (person.payload, 0.7), (None, 2.4), (person.payload, 0.7), (None, 0.3)]
+    )
     settings = make_settings(tmp_path, station={"capacity": 100, "cooldown_seconds": 600})
     station = station_factory(settings, source=str(video))
     views = wait_for_views(station.qtbot, station, 2)
@@ -47,8 +48,9 @@ def test_video_entry_then_same_code_is_duplicate(tmp_path: Path, station_factory
 
 def test_capacity_reached_is_full(tmp_path: Path, station_factory) -> None:
     first, second = PEOPLE[0], PEOPLE[1]
-    video = write_video(tmp_path / "two.avi", [(None, 0.2), (first.payload, 0.6), (None, 0.3),
-                                               (second.payload, 0.6), (None, 0.2)])
+    video = write_video(
+        tmp_path / "two.avi", [(None, 0.2), (first.payload, 0.6), (None, 0.3), (second.payload, 0.6), (None, 0.2)]
+    )
     settings = make_settings(tmp_path, station={"capacity": 1})
     station = station_factory(settings, source=str(video))
     views = wait_for_views(station.qtbot, station, 2)
@@ -78,8 +80,9 @@ def test_gui_keeps_running_while_decoding_is_held(tmp_path: Path, station_factor
     video = write_video(tmp_path / "idle.avi", [(None, 3.0), (PEOPLE[2].payload, 0.8)])
     settings = make_settings(tmp_path)
     slow: list[SlowOnce] = []
-    station = station_factory(settings, source=str(video),
-                              decoder_wrapper=lambda inner: slow.append(SlowOnce(inner, 1.0)) or slow[0])
+    station = station_factory(
+        settings, source=str(video), decoder_wrapper=lambda inner: slow.append(SlowOnce(inner, 1.0)) or slow[0]
+    )
     station.qtbot.waitUntil(slow[0].holding.is_set, timeout=5000)
     ticks: list[float] = []
     timer = QTimer()
@@ -105,12 +108,17 @@ def test_camera_lost_and_back(tmp_path: Path, station_factory) -> None:
         return cv2.VideoCapture(str(video))  # at its end reads fail: the camera is "unplugged", then reopened
 
     settings = make_settings(tmp_path)
-    station = station_factory(settings, source="usb",
-                              open_source_fn=lambda spec: CameraSource(opener, description="test camera",
-                                                                       backoff_initial_s=0.2, backoff_max_s=0.2))
+    station = station_factory(
+        settings,
+        source="usb",
+        open_source_fn=lambda spec: CameraSource(
+            opener, description="test camera", backoff_initial_s=0.2, backoff_max_s=0.2
+        ),
+    )
     states = station.camera_states
-    station.qtbot.waitUntil(lambda: "ok" in states[states.index("lost") + 1:] if "lost" in states else False,
-                            timeout=10000)
+    station.qtbot.waitUntil(
+        lambda: "ok" in states[states.index("lost") + 1 :] if "lost" in states else False, timeout=10000
+    )
     assert len(opened) >= 2
     assert station.window.status.camera_state == "ok"
     assert station.window.preview.message == ""

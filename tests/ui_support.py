@@ -24,9 +24,14 @@ def make_settings(tmp_path: Path, **sections: dict[str, Any]) -> Settings:
     return dataclasses.replace(settings_from_mapping(raw), path=str(tmp_path / "config.toml"))
 
 
-def make_station(qtbot: Any, settings: Settings, source: str = "",
-                 open_source_fn: Callable[[str], Any] | None = None, decoder_wrapper: Callable[[Any], Any] | None = None,
-                 start: bool = True) -> Any:
+def make_station(
+    qtbot: Any,
+    settings: Settings,
+    source: str = "",
+    open_source_fn: Callable[[str], Any] | None = None,
+    decoder_wrapper: Callable[[Any], Any] | None = None,
+    start: bool = True,
+) -> Any:
     """A started Station on `source` (a video path); closed and its threads joined at teardown."""
     from kiosk.pipeline import build_pipeline
     from ui.app import make_application

@@ -90,10 +90,15 @@ def make_sync(settings: Settings, db_path: Path, store: Store) -> tuple[Any, Cal
     except ImportError:
         return None, None
     if settings.server.url and settings.server.token:
-        worker = SyncWorker(lambda: Store.open(db_path), settings.server.url, settings.server.token,
-                            ca_file=settings.server.ca_file or None, batch_size=settings.server.batch_size,
-                            timeout=(5.0, max(1.0, settings.server.timeout_seconds)),
-                            interval_s=settings.server.sync_interval_seconds)
+        worker = SyncWorker(
+            lambda: Store.open(db_path),
+            settings.server.url,
+            settings.server.token,
+            ca_file=settings.server.ca_file or None,
+            batch_size=settings.server.batch_size,
+            timeout=(5.0, max(1.0, settings.server.timeout_seconds)),
+            interval_s=settings.server.sync_interval_seconds,
+        )
         return worker, None
     return None, lambda: read_status(store)
 
@@ -109,6 +114,14 @@ def build_station(settings: Settings, source: str, store: Store | None = None, w
     settings, trust = station_context(settings, store)  # what sync pulled: server settings, keys, trust list
     pipeline = build_pipeline(settings, store, trust=trust)
     worker, read_status = make_sync(settings, db_path, store) if with_sync else (None, None)
-    station = Station(settings, store, pipeline, lambda spec: open_source(spec), sync_worker=worker,
-                      read_sync_status=read_status, source=source, base_settings=base)
+    station = Station(
+        settings,
+        store,
+        pipeline,
+        lambda spec: open_source(spec),
+        sync_worker=worker,
+        read_sync_status=read_status,
+        source=source,
+        base_settings=base,
+    )
     return station

@@ -31,11 +31,18 @@ def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
     add_common_options(parser)
     parser.add_argument("--source", metavar="SPEC", help="camera index, device, URL or video file (overrides config)")
     parser.add_argument("--log-file", metavar="PATH", help="decision log (default: the user log dir/station.log)")
-    parser.add_argument("--windowed", action="store_true", help="a normal window instead of full screen (not in kiosk mode)")
-    parser.add_argument("--size", metavar="WxH", type=window_size, help="window size instead of full screen, e.g. 1024x600")
-    parser.add_argument("--daily-health-update", action="store_true",
-                        help="start in daily health update mode: every scan asks the questionnaire with a "
-                             "temperature (config: ui.daily_health_update; the guard panel's switch)")
+    parser.add_argument(
+        "--windowed", action="store_true", help="a normal window instead of full screen (not in kiosk mode)"
+    )
+    parser.add_argument(
+        "--size", metavar="WxH", type=window_size, help="window size instead of full screen, e.g. 1024x600"
+    )
+    parser.add_argument(
+        "--daily-health-update",
+        action="store_true",
+        help="start in daily health update mode: every scan asks the questionnaire with a "
+        "temperature (config: ui.daily_health_update; the guard panel's switch)",
+    )
     parser.set_defaults(func=run_station)
 
 
@@ -44,8 +51,11 @@ def run_station(args: argparse.Namespace) -> int:
     from ui.app import has_display
 
     if not has_display():
-        print("kiosk: no display (DISPLAY / WAYLAND_DISPLAY unset): the station needs a screen; "
-              "use `kiosk scan` for headless scanning", file=sys.stderr)
+        print(
+            "kiosk: no display (DISPLAY / WAYLAND_DISPLAY unset): the station needs a screen; "
+            "use `kiosk scan` for headless scanning",
+            file=sys.stderr,
+        )
         return 3
     from PySide6.QtCore import QTimer
 

@@ -73,8 +73,9 @@ class AssistedForm(QWidget):
         self.message.clear()
 
     def retranslate(self) -> None:
-        for label, text in zip(self._labels, (self.tr("Full name"), self.tr("Phone"), self.tr("ID number")),
-                               strict=True):
+        for label, text in zip(
+            self._labels, (self.tr("Full name"), self.tr("Phone"), self.tr("ID number")), strict=True
+        ):
             label.setText(text)
         self.submit_button.setText(self.tr("Continue"))
 
@@ -192,8 +193,12 @@ class GuardPanel(QWidget):
     def _update_counts(self) -> None:
         entries, exits, inside = getattr(self, "counts_values", (0, 0, 0))
         inside_text = f"{inside} / {self.capacity}" if self.capacity else str(inside)
-        self.counts.setText(self.tr("Today: %1 entries, %2 exits. Inside now: %3")
-                            .replace("%1", str(entries)).replace("%2", str(exits)).replace("%3", inside_text))
+        self.counts.setText(
+            self.tr("Today: %1 entries, %2 exits. Inside now: %3")
+            .replace("%1", str(entries))
+            .replace("%2", str(exits))
+            .replace("%3", inside_text)
+        )
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.Type.LanguageChange:

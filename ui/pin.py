@@ -22,8 +22,9 @@ def verify_pin(pin: str, stored: str) -> bool:
         scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
         if scheme != "scrypt":
             return False
-        digest = hashlib.scrypt(pin.encode("utf-8"), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p),
-                                dklen=len(digest_hex) // 2)
+        digest = hashlib.scrypt(
+            pin.encode("utf-8"), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=len(digest_hex) // 2
+        )
     except (ValueError, MemoryError):
         return False
     return hmac.compare_digest(digest.hex(), digest_hex)

@@ -88,8 +88,9 @@ class PinPage(QWidget):
         super().changeEvent(event)
 
     def retranslate(self) -> None:
-        self.title.setText(self.tr("Enter the PIN to close the station") if self.purpose == "exit"
-                           else self.tr("Enter the staff PIN"))
+        self.title.setText(
+            self.tr("Enter the PIN to close the station") if self.purpose == "exit" else self.tr("Enter the staff PIN")
+        )
         self.clear_button.setText(self.tr("Clear"))
         self.ok_button.setText(self.tr("OK"))
         self.cancel_button.setText(self.tr("Cancel"))

@@ -49,7 +49,9 @@ def reason_text(reason_code: str, fallback: str = "") -> str:
     reasons = {
         "duplicate": QCoreApplication.translate("Result", "You were already recorded a moment ago"),
         "full": QCoreApplication.translate("Result", "The venue is full. Please wait outside"),
-        "malformed": QCoreApplication.translate("Result", "This code cannot be read. Please show your personal QR code"),
+        "malformed": QCoreApplication.translate(
+            "Result", "This code cannot be read. Please show your personal QR code"
+        ),
         "unknown_format": QCoreApplication.translate("Result", "This is not a personal QR code"),
         "too_large": QCoreApplication.translate("Result", "This is not a personal QR code"),
         "not_accepted": QCoreApplication.translate("Result", "This kind of code is not accepted here"),
@@ -121,10 +123,22 @@ def present(result: object, occupancy: int, capacity: int, timezone: str, flags:
         reason = reason_text(decision.reason_code, decision.reason)
     if outcome == "duplicate" and decision.previous_time is not None:
         reason = QCoreApplication.translate("Result", "Already recorded at %1").replace(
-            "%1", local_time_text(decision.previous_time, timezone))
-    return ResultView(style_key, headline(style_key), reason, name, id_tail,
-                      local_time_text(result.time, timezone),  # type: ignore[attr-defined]
-                      occupancy_text(occupancy, capacity), background, foreground, icon, sound, flagged)
+            "%1", local_time_text(decision.previous_time, timezone)
+        )
+    return ResultView(
+        style_key,
+        headline(style_key),
+        reason,
+        name,
+        id_tail,
+        local_time_text(result.time, timezone),  # type: ignore[attr-defined]
+        occupancy_text(occupancy, capacity),
+        background,
+        foreground,
+        icon,
+        sound,
+        flagged,
+    )
 
 
 def log_line(result: object, occupancy: int, capacity: int) -> str:
@@ -135,6 +149,8 @@ def log_line(result: object, occupancy: int, capacity: int) -> str:
     id_tail = mask_id(getattr(person, "id_number", "") or "") if person is not None else "-"
     event = getattr(result, "event", None)
     flags = ",".join(getattr(event, "flags", ()) or ()) or "-"
-    return (f"{result.time.isoformat(timespec='seconds')} {decision.outcome} reason={decision.reason_code or '-'} "  # type: ignore[attr-defined]
-            f"name={name or '-'} id={id_tail or '-'} source={getattr(result, 'source', '-')} flags={flags} "
-            f"occupancy={occupancy_text(occupancy, capacity)}")
+    return (
+        f"{result.time.isoformat(timespec='seconds')} {decision.outcome} reason={decision.reason_code or '-'} "  # type: ignore[attr-defined]
+        f"name={name or '-'} id={id_tail or '-'} source={getattr(result, 'source', '-')} flags={flags} "
+        f"occupancy={occupancy_text(occupancy, capacity)}"
+    )

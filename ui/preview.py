@@ -56,8 +56,11 @@ class PreviewView(QWidget):
             font = painter.font()
             font.setPointSizeF(max(12.0, self.height() / 18))
             painter.setFont(font)
-            painter.drawText(self.rect().adjusted(20, 20, -20, -20),
-                             int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.message)
+            painter.drawText(
+                self.rect().adjusted(20, 20, -20, -20),
+                int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                self.message,
+            )
         painter.end()
 
     def _target_rect(self, image: QImage) -> QRectF:

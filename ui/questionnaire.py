@@ -181,4 +181,3 @@ class QuestionnairePage(QWidget):
         self.done_button.setText(self.tr("Confirm"))
         self.cancel_button.setText(self.tr("Cancel"))
         self._update_done()
-

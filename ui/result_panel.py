@@ -50,8 +50,14 @@ class ResultPanel(QWidget):
         self.safety = _label()  # the venue's COVID safety level chip (idle screen only)
         self.safety_level = ""
         self.safety_assessed_on = ""
-        for label, name in ((self.safety, "safety"), (self.title, "title"), (self.reason, "reason"), (self.name, "name"),
-                            (self.details, "details"), (self.occupancy, "occupancy")):
+        for label, name in (
+            (self.safety, "safety"),
+            (self.title, "title"),
+            (self.reason, "reason"),
+            (self.name, "name"),
+            (self.details, "details"),
+            (self.occupancy, "occupancy"),
+        ):
             label.setObjectName(name)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
@@ -82,8 +88,12 @@ class ResultPanel(QWidget):
 
     def safety_text(self) -> str:
         """E.g. "COVID safety level: Yellow · assessed 20/11/2026"; "" when the venue has not assessed it."""
-        names = {"green": self.tr("Green"), "yellow": self.tr("Yellow"), "orange": self.tr("Orange"),
-                 "red": self.tr("Red")}
+        names = {
+            "green": self.tr("Green"),
+            "yellow": self.tr("Yellow"),
+            "orange": self.tr("Orange"),
+            "red": self.tr("Red"),
+        }
         if not self.safety_level:
             return ""
         text = self.tr("COVID safety level: %1").replace("%1", names[self.safety_level])
@@ -115,8 +125,11 @@ class ResultPanel(QWidget):
         if view is None:
             self._colours(IDLE_BG, IDLE_FG)
             self.title.setText(self.tr("Show your personal QR code to the camera"))
-            self.reason.setText(self.tr("Hold still: the code is blurred") if self.hint
-                                else self.tr("Hold the code about 20 cm from the camera"))
+            self.reason.setText(
+                self.tr("Hold still: the code is blurred")
+                if self.hint
+                else self.tr("Hold the code about 20 cm from the camera")
+            )
             self.name.setText("")
             self.details.setText(self.tr("Citizen ID (CCCD), PC-Covid or personal QR"))
         else:
@@ -136,8 +149,9 @@ class ResultPanel(QWidget):
         if text:
             background, foreground = SAFETY_COLOURS[self.safety_level]
             # The label's own sheet wins over the panel's "#resultPanel QLabel" rule (transparent background).
-            self.safety.setStyleSheet(f"QLabel {{ background: {background}; color: {foreground};"
-                                      f" border-radius: 10px; padding: 6px 10px; }}")
+            self.safety.setStyleSheet(
+                f"QLabel {{ background: {background}; color: {foreground}; border-radius: 10px; padding: 6px 10px; }}"
+            )
 
     def _refresh_occupancy(self) -> None:
         text = self.occupancy_value
@@ -149,13 +163,21 @@ class ResultPanel(QWidget):
         self.icon.setPixmap(QIcon(str(ICONS_DIR / name)).pixmap(QSize(side, side)))
 
     def _colours(self, background: str, foreground: str) -> None:
-        self.setStyleSheet(f"#resultPanel {{ background: {background}; border-radius: 12px; }}"
-                           f"#resultPanel QLabel {{ color: {foreground}; background: transparent; }}")
+        self.setStyleSheet(
+            f"#resultPanel {{ background: {background}; border-radius: 12px; }}"
+            f"#resultPanel QLabel {{ color: {foreground}; background: transparent; }}"
+        )
 
     def _apply_fonts(self) -> None:
         base = max(10.0, min(self.height() / 22, self.width() / 16))
-        for label, factor, bold in ((self.safety, 0.8, True), (self.title, 1.7, True), (self.reason, 1.0, False), (self.name, 1.4, True),
-                                    (self.details, 0.85, False), (self.occupancy, 1.0, True)):
+        for label, factor, bold in (
+            (self.safety, 0.8, True),
+            (self.title, 1.7, True),
+            (self.reason, 1.0, False),
+            (self.name, 1.4, True),
+            (self.details, 0.85, False),
+            (self.occupancy, 1.0, True),
+        ):
             font = QFont(label.font())
             font.setPixelSize(int(base * factor))
             font.setBold(bold)

@@ -23,8 +23,9 @@ MIN_LENGTH = 6  # shorter runs are keyboard chords or autorepeat, not codes
 class BurstDetector:
     """Feed it characters and Enter; `enter()` returns the burst text when what came before was a scanner."""
 
-    def __init__(self, max_gap_s: float = MAX_GAP_S, min_length: int = MIN_LENGTH,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_gap_s: float = MAX_GAP_S, min_length: int = MIN_LENGTH, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_gap_s = max_gap_s
         self.min_length = min_length
         self._clock = clock

@@ -56,13 +56,21 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     width, height = (int(part) for part in args.size.split("x"))
     work = Path(tempfile.mkdtemp(prefix="qrc-shots-"))
-    settings = settings_from_mapping({
-        "station": {"capacity": 100, "venue_name": "Nhà văn hóa Phường Bến Nghé", "questionnaire": "assisted",
-                    "cooldown_seconds": 300, "safety_level": "yellow", "safety_assessed_on": "2026-11-20"},
-        "camera": {"engines": ["zxing", "zbar"], "stable_frames": 2},
-        "store": {"db_path": str(work / "events.sqlite3")},
-        "ui": {"pin_hash": hash_pin("1234"), "result_hold_seconds": 30.0, "sound": False},
-    })
+    settings = settings_from_mapping(
+        {
+            "station": {
+                "capacity": 100,
+                "venue_name": "Nhà văn hóa Phường Bến Nghé",
+                "questionnaire": "assisted",
+                "cooldown_seconds": 300,
+                "safety_level": "yellow",
+                "safety_assessed_on": "2026-11-20",
+            },
+            "camera": {"engines": ["zxing", "zbar"], "stable_frames": 2},
+            "store": {"db_path": str(work / "events.sqlite3")},
+            "ui": {"pin_hash": hash_pin("1234"), "result_hold_seconds": 30.0, "sound": False},
+        }
+    )
     settings = dataclasses.replace(settings, path=str(work / "config.toml"))
     app = make_application(sys.argv[:1])
     station = build_station(settings, "demo")

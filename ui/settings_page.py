@@ -62,7 +62,8 @@ class SettingsPage(QWidget):
         self.enroll_code = QLineEdit()
         self.enroll_button = QPushButton()
         self.enroll_button.clicked.connect(
-            lambda: emit(self.enroll_requested, self.server_url.text().strip(), self.enroll_code.text().strip()))
+            lambda: emit(self.enroll_requested, self.server_url.text().strip(), self.enroll_code.text().strip())
+        )
         enroll_row = QHBoxLayout()
         enroll_row.addWidget(self.enroll_code, 1)
         enroll_row.addWidget(self.enroll_button)
@@ -81,9 +82,22 @@ class SettingsPage(QWidget):
         for i, box in enumerate(self.credentials.values()):
             credential_grid.addWidget(box, i // 2, i % 2)
         self._rows: list[tuple[QLabel, Any]] = []
-        for item in (camera_row, self.test_view, self.mode, self.capacity, self.cooldown, credential_grid,
-                     self.questionnaire, self.language, self.venue, self.server_url, enroll_row,
-                     self.kiosk_mode, self.guard_full_names, self.new_pin):
+        for item in (
+            camera_row,
+            self.test_view,
+            self.mode,
+            self.capacity,
+            self.cooldown,
+            credential_grid,
+            self.questionnaire,
+            self.language,
+            self.venue,
+            self.server_url,
+            enroll_row,
+            self.kiosk_mode,
+            self.guard_full_names,
+            self.new_pin,
+        ):
             label = QLabel()
             label.setWordWrap(True)
             self._rows.append((label, item))
@@ -171,17 +185,40 @@ class SettingsPage(QWidget):
         self.title.setText(self.tr("Station settings"))
         self.test_button.setText(self.tr("Test camera"))
         self.enroll_button.setText(self.tr("Enrol"))
-        labels = (self.tr("Camera"), self.tr("Test view"), self.tr("Station mode"), self.tr("Capacity (0: no limit)"),
-                  self.tr("Repeat scan ignored for (seconds)"), self.tr("Accepted codes"),
-                  self.tr("Health declaration"), self.tr("Language"), self.tr("Venue name"),
-                  self.tr("Server address"), self.tr("Enrolment code"), self.tr("Kiosk mode (locked full screen)"),
-                  self.tr("Full names in the guard panel (roll-call)"), self.tr("New PIN (leave empty to keep)"))
+        labels = (
+            self.tr("Camera"),
+            self.tr("Test view"),
+            self.tr("Station mode"),
+            self.tr("Capacity (0: no limit)"),
+            self.tr("Repeat scan ignored for (seconds)"),
+            self.tr("Accepted codes"),
+            self.tr("Health declaration"),
+            self.tr("Language"),
+            self.tr("Venue name"),
+            self.tr("Server address"),
+            self.tr("Enrolment code"),
+            self.tr("Kiosk mode (locked full screen)"),
+            self.tr("Full names in the guard panel (roll-call)"),
+            self.tr("New PIN (leave empty to keep)"),
+        )
         for (label, _item), text in zip(self._rows, labels, strict=True):
             label.setText(text)
-        self._fill(self.mode, (("auto", self.tr("Entry and exit (automatic)")), ("entry", self.tr("Entry only")),
-                               ("exit", self.tr("Exit only"))))
-        self._fill(self.questionnaire, (("never", self.tr("Never")), ("assisted", self.tr("Assisted entries only")),
-                                        ("always", self.tr("Every entry"))))
+        self._fill(
+            self.mode,
+            (
+                ("auto", self.tr("Entry and exit (automatic)")),
+                ("entry", self.tr("Entry only")),
+                ("exit", self.tr("Exit only")),
+            ),
+        )
+        self._fill(
+            self.questionnaire,
+            (
+                ("never", self.tr("Never")),
+                ("assisted", self.tr("Assisted entries only")),
+                ("always", self.tr("Every entry")),
+            ),
+        )
         self._fill(self.language, (("vi", "Tiếng Việt"), ("en", "English")))
         self.kiosk_mode.setText(self.tr("On"))
         self.guard_full_names.setText(self.tr("On"))

@@ -46,11 +46,19 @@ class Station(QObject):
 
     shown = Signal(object)  # ResultView, after it is on screen (tests and benchmarks wait on it)
 
-    def __init__(self, settings: Settings, store: Any, pipeline: Any, open_source: Callable[[str], FrameSource],
-                 sync_worker: Any = None, read_sync_status: Callable[[], Any] | None = None,
-                 clock: Callable[[], datetime] | None = None, source: str = "",
-                 base_settings: Settings | None = None,
-                 server_config: Callable[[Settings], Settings] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Any,
+        pipeline: Any,
+        open_source: Callable[[str], FrameSource],
+        sync_worker: Any = None,
+        read_sync_status: Callable[[], Any] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        source: str = "",
+        base_settings: Settings | None = None,
+        server_config: Callable[[Settings], Settings] | None = None,
+    ) -> None:
         super().__init__()
         self.source_spec = source or settings.camera.source
         self.settings = settings  # in force: the config file's values with the server's over them
@@ -365,8 +373,9 @@ class Station(QObject):
             return  # one visitor at a time; the next one scans again
         self._pending_evaluation = evaluation
         parsed = evaluation.parsed
-        self.window.questionnaire.start(with_temperature=self.health_mode,
-                                        who=mask_name(getattr(parsed, "full_name", "")))
+        self.window.questionnaire.start(
+            with_temperature=self.health_mode, who=mask_name(getattr(parsed, "full_name", ""))
+        )
         self.window.show_page(self.window.questionnaire)
 
     def _declaration_done(self, answers: Answers) -> None:
@@ -376,12 +385,16 @@ class Station(QObject):
         details = {**self._pending_details, **answers.details}
         if evaluation is not None:
             self.window.show_page(self.window.station_page)
-            self.submit(lambda p: p.commit(evaluation, answers.flags, details),
-                        lambda result: self.show_result(result, answers.flags))
+            self.submit(
+                lambda p: p.commit(evaluation, answers.flags, details),
+                lambda result: self.show_result(result, answers.flags),
+            )
         elif credential is not None:
             self.window.show_page(self.window.guard_panel)
-            self.submit(lambda p: p.record_assisted(credential, now, answers.flags, details),
-                        lambda result: self._assisted_done(result, answers.flags))
+            self.submit(
+                lambda p: p.record_assisted(credential, now, answers.flags, details),
+                lambda result: self._assisted_done(result, answers.flags),
+            )
 
     def _declaration_cancelled(self) -> None:
         was_assisted = self._pending_assisted is not None
@@ -391,8 +404,22 @@ class Station(QObject):
             return
         self.window.show_page(self.window.station_page)
         background, foreground, icon, sound = STYLES["rejected"]
-        self._show_view(ResultView("rejected", headline("rejected"), reason_text("cancelled"), "", "",
-                                   datetime.now().strftime("%H:%M:%S"), "", background, foreground, icon, sound, False))
+        self._show_view(
+            ResultView(
+                "rejected",
+                headline("rejected"),
+                reason_text("cancelled"),
+                "",
+                "",
+                datetime.now().strftime("%H:%M:%S"),
+                "",
+                background,
+                foreground,
+                icon,
+                sound,
+                False,
+            )
+        )
 
     # -- guard panel -----------------------------------------------------------------------------------------
     def open_guard_panel(self) -> None:
@@ -400,13 +427,19 @@ class Station(QObject):
         self.window.show_page(self.window.guard_panel)
 
     def assisted_entry(self, form: dict[str, str]) -> None:
-        credential = Credential(kind="manual", id_number=form["id_number"], full_name=form["full_name"],
-                                fields={"phone": form.get("phone", "")})
+        credential = Credential(
+            kind="manual",
+            id_number=form["id_number"],
+            full_name=form["full_name"],
+            fields={"phone": form.get("phone", "")},
+        )
         self._pending_details = {"phone": form["phone"]} if form.get("phone") else {}
         if self.settings.station.questionnaire == "never":
             details = dict(self._pending_details)
-            self.submit(lambda p: p.record_assisted(credential, self.clock(), (), details),
-                        lambda result: self._assisted_done(result, ()))
+            self.submit(
+                lambda p: p.record_assisted(credential, self.clock(), (), details),
+                lambda result: self._assisted_done(result, ()),
+            )
             return
         self._pending_assisted = credential
         self.window.questionnaire.start(with_temperature=self.health_mode, who=mask_name(form["full_name"]))
@@ -462,8 +495,11 @@ class Station(QObject):
         self.camera_state = state
         self.camera_states.append(state)
         self.window.status.set_camera_state(state)
-        messages = {"lost": self.tr("Camera disconnected. Reconnecting…"),
-                    "reconnecting": self.tr("Camera disconnected. Reconnecting…"), "ended": self.tr("Video ended")}
+        messages = {
+            "lost": self.tr("Camera disconnected. Reconnecting…"),
+            "reconnecting": self.tr("Camera disconnected. Reconnecting…"),
+            "ended": self.tr("Video ended"),
+        }
         text = messages.get(state, "" if state == "ok" else self.tr("Camera cannot be opened"))
         self.window.preview.set_message(text)
 
@@ -529,4 +565,3 @@ def _with_db(settings: Settings, db_path: str) -> Settings:
     from kiosk.config import with_overrides
 
     return with_overrides(settings, "store", {"db_path": db_path})
-

@@ -52,8 +52,12 @@ class StationStatusBar(QStatusBar):
         super().changeEvent(event)
 
     def refresh(self) -> None:
-        states = {"ok": self.tr("Camera: OK"), "lost": self.tr("Camera: LOST"),
-                  "reconnecting": self.tr("Camera: reconnecting…"), "ended": self.tr("Camera: video ended")}
+        states = {
+            "ok": self.tr("Camera: OK"),
+            "lost": self.tr("Camera: LOST"),
+            "reconnecting": self.tr("Camera: reconnecting…"),
+            "ended": self.tr("Camera: video ended"),
+        }
         camera = states.get(self.camera_state, self.tr("Camera: cannot open"))
         self.camera.setText(camera)
         self.camera.setObjectName("okText" if self.camera_state == "ok" else "warningText")
@@ -68,13 +72,17 @@ class StationStatusBar(QStatusBar):
             if self.sync_configured and getattr(status, "online", False):
                 last = getattr(status, "last_success", None)
                 when = last.astimezone().strftime("%H:%M") if isinstance(last, datetime) else "-"
-                self.sync.setText(self.tr("Online, %1 pending, last sync %2").replace("%1", str(pending))
-                                  .replace("%2", when))
+                self.sync.setText(
+                    self.tr("Online, %1 pending, last sync %2").replace("%1", str(pending)).replace("%2", when)
+                )
             else:
                 self.sync.setText(self.tr("Offline, %1 pending").replace("%1", str(pending)))
             ages = [getattr(status, "keys_age_s", None), getattr(status, "trust_list_age_s", None)]
-            self.trust.setText(self.tr("Keys: %1, trust list: %2").replace("%1", age_text(ages[0]))
-                               .replace("%2", age_text(ages[1])) if self.sync_configured else "")
+            self.trust.setText(
+                self.tr("Keys: %1, trust list: %2").replace("%1", age_text(ages[0])).replace("%2", age_text(ages[1]))
+                if self.sync_configured
+                else ""
+            )
             if self.sync_configured and any(age is None or age > STALE_TRUST_S for age in ages):
                 warnings.append(self.tr("Trust list out of date"))
             if getattr(status, "offset_warning", False):

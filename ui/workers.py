@@ -71,8 +71,13 @@ class CameraThread(QThread):
     preview = Signal(object)  # PreviewFrame
     state_changed = Signal(str)  # SourceState value, or "error: ..." when the source cannot be opened
 
-    def __init__(self, open_source: Callable[[], FrameSource], slot: LatestFrameSlot,
-                 preview_fps: float = 15.0, parent: Any = None) -> None:
+    def __init__(
+        self,
+        open_source: Callable[[], FrameSource],
+        slot: LatestFrameSlot,
+        preview_fps: float = 15.0,
+        parent: Any = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("qrc-camera")  # the OS thread name: per-thread CPU in top -H and the benchmark
         self._open_source = open_source
@@ -161,8 +166,9 @@ class Mailbox(QObject):
 class PipelineThread(QThread):
     """Runs the pipeline on the newest frame, and the GUI's requests (scanner input, assisted entry, ...)."""
 
-    def __init__(self, pipeline: Any, slot: LatestFrameSlot, clock: Callable[[], datetime] | None = None,
-                 parent: Any = None) -> None:
+    def __init__(
+        self, pipeline: Any, slot: LatestFrameSlot, clock: Callable[[], datetime] | None = None, parent: Any = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("qrc-pipeline")
         self.mailbox = Mailbox()

@@ -61,8 +61,9 @@ def describe(name: str, code: DecodedCode, context: ParseContext, accept_unknown
     if isinstance(parsed, Credential):
         record.update(_credential_fields(parsed))
     else:
-        record.update(id_number=parsed.id_number, full_name=parsed.full_name,
-                      rejected=parsed.code, reason=parsed.reason)
+        record.update(
+            id_number=parsed.id_number, full_name=parsed.full_name, rejected=parsed.code, reason=parsed.reason
+        )
     return record
 
 

@@ -21,15 +21,21 @@ EARLIEST_PLAUSIBLE_CLOCK = datetime(2026, 1, 1, tzinfo=UTC)  # before this relea
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("doctor", help="check cameras, decoders, database, server and clock")
     add_common_options(parser)
-    parser.add_argument("--probe-cameras", type=int, default=4, metavar="N",
-                        help="also list which of the first N webcam indexes work")
+    parser.add_argument(
+        "--probe-cameras", type=int, default=4, metavar="N", help="also list which of the first N webcam indexes work"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings_from_args(args)
-    checks = [*check_cameras(settings, args.probe_cameras), *check_decoders(settings), check_database(args, settings),
-              check_clock(), *plugin_checks(settings)]
+    checks = [
+        *check_cameras(settings, args.probe_cameras),
+        *check_decoders(settings),
+        check_database(args, settings),
+        check_clock(),
+        *plugin_checks(settings),
+    ]
     for name, ok, detail in checks:
         print(f"[{'ok' if ok else 'FAIL'}] {name}: {detail}")
     failed = [name for name, ok, _ in checks if not ok]

@@ -29,7 +29,8 @@ def result_record(result: ScanResult) -> dict[str, Any]:
         record["warnings"] = list(decision.warnings)
     if decision.previous_time is not None:
         record["previous_time"] = decision.previous_time.astimezone(result.time.tzinfo).isoformat(
-            timespec="milliseconds")
+            timespec="milliseconds"
+        )
     if result.event is not None:
         record["uuid"] = result.event.uuid
     return record
@@ -38,8 +39,13 @@ def result_record(result: ScanResult) -> dict[str, Any]:
 def masked_line(result: ScanResult) -> str:
     """One line safe for a screen or a log: the name masked, at most the last 4 digits of the ID."""
     record = result_record(result)
-    parts = [record["time"], record["decision"].upper(), record["credential"],
-             mask_name(record["full_name"]), mask_id(record["id_number"])]
+    parts = [
+        record["time"],
+        record["decision"].upper(),
+        record["credential"],
+        mask_name(record["full_name"]),
+        mask_id(record["id_number"]),
+    ]
     if result.decision.reason:
         parts.append(result.decision.reason)
     if result.decision.warnings:

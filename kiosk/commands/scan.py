@@ -27,12 +27,14 @@ from kiosk.sources.slot import FrameGrabber, LatestFrameSlot
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("scan", help="run the check-in pipeline without a window")
-    parser.add_argument("--source", required=True,
-                        help="camera index or device, RTSP/HTTP URL, video file, image folder, or 'demo'")
+    parser.add_argument(
+        "--source", required=True, help="camera index or device, RTSP/HTTP URL, video file, image folder, or 'demo'"
+    )
     add_common_options(parser)
     parser.add_argument("--mode", choices=("entry", "exit", "auto"), help="station mode (default: from config)")
-    parser.add_argument("--start-time", type=parse_time, metavar="ISO8601",
-                        help="clock of a file source's first frame (default: now)")
+    parser.add_argument(
+        "--start-time", type=parse_time, metavar="ISO8601", help="clock of a file source's first frame (default: now)"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per decision")
     parser.add_argument("--max-frames", type=int, default=0, help="stop after this many frames (0: no limit)")
     parser.set_defaults(func=run)
@@ -61,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scan(source: FrameSource, pipeline: Pipeline, args: argparse.Namespace, start: datetime | None,
-          zone: ZoneInfo) -> None:
+def _scan(
+    source: FrameSource, pipeline: Pipeline, args: argparse.Namespace, start: datetime | None, zone: ZoneInfo
+) -> None:
     start = start or datetime.now(zone)
     frames = _file_frames(source) if source.is_file else _newest_frames(source)
     for count, frame in enumerate(frames, start=1):

@@ -62,7 +62,7 @@ def unprefix(text: str) -> str:
     """Remove the `HC1:` context identifier; anything else (HC2:, none) is not a DCC we read."""
     if not text.startswith(PREFIX):
         raise DccError("unprefix", f"does not start with {PREFIX}")
-    return text[len(PREFIX):]
+    return text[len(PREFIX) :]
 
 
 def decode_base45(text: str) -> bytes:
@@ -152,7 +152,7 @@ def decode_chain(data: bytes | str) -> DecodedDcc:
 
 
 def certificate_type(dgc: Mapping[str, Any]) -> str | None:
-    """"v", "t" or "r": the first kind of entry the certificate carries (a valid one carries exactly one)."""
+    """ "v", "t" or "r": the first kind of entry the certificate carries (a valid one carries exactly one)."""
     for kind in CERT_TYPES:
         entries = dgc.get(kind)
         if isinstance(entries, (list, tuple)) and entries:
@@ -161,7 +161,7 @@ def certificate_type(dgc: Mapping[str, Any]) -> str | None:
 
 
 def key_usage(signer: x509.Certificate, cert_type: str | None) -> str:
-    """"not_restricted" (no extended key usage), "ok" (its DCC OIDs name this type) or "mismatch".
+    """ "not_restricted" (no extended key usage), "ok" (its DCC OIDs name this type) or "mismatch".
 
     An extended key usage with no DCC OID allows no type (RFC 5280: the extension restricts the key).
     """
@@ -186,7 +186,7 @@ def _eku_is_empty(signer: x509.Certificate) -> bool:
     at = tbs.find(_EKU_OID_DER)
     if at < 0:
         return False
-    rest = tbs[at + len(_EKU_OID_DER):]
+    rest = tbs[at + len(_EKU_OID_DER) :]
     if rest[:2] == b"\x01\x01":  # the optional "critical" BOOLEAN
         rest = rest[3:]
     return rest[:4] == b"\x04\x02\x30\x00"  # OCTET STRING { SEQUENCE {} }
@@ -260,7 +260,7 @@ def _text(value: Any) -> str:
 
 
 def holder_name(dgc: Mapping[str, Any]) -> str:
-    """"Given Family" as printed; the transliterated fields (gnt/fnt, `<` for spaces) only as a fallback."""
+    """ "Given Family" as printed; the transliterated fields (gnt/fnt, `<` for spaces) only as a fallback."""
     nam = dgc.get("nam")
     if not isinstance(nam, Mapping):
         return ""
@@ -346,11 +346,15 @@ class DccFormat:
         try:
             decoded = decode_chain(data)
         except DccError as exc:
-            return Rejection(kind=KIND, code="malformed", reason=f"Not a readable vaccine certificate ({exc.step}: {exc})")
+            return Rejection(
+                kind=KIND, code="malformed", reason=f"Not a readable vaccine certificate ({exc.step}: {exc})"
+            )
         try:
             return to_credential(decoded, context)
         except Exception as exc:  # noqa: BLE001 - odd issuer data must become a rejection, not a crash
-            return Rejection(kind=KIND, code="malformed", reason=f"Unreadable certificate content ({type(exc).__name__})")
+            return Rejection(
+                kind=KIND, code="malformed", reason=f"Unreadable certificate content ({type(exc).__name__})"
+            )
 
 
 FORMAT = DccFormat()

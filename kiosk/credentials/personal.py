@@ -51,7 +51,7 @@ def _unwrap(data: bytes) -> tuple[bytes, bytes]:
     if len(text) > MAX_TEXT_CHARS:
         raise PersonalQrError("too long for a personal QR")
     try:
-        outer = cbor2.loads(b45decode(text[len(PREFIX):]))
+        outer = cbor2.loads(b45decode(text[len(PREFIX) :]))
     except Base45Error as exc:
         raise PersonalQrError(f"invalid base45: {exc}") from None
     except Exception:  # cbor2 raises several types on bad input
@@ -107,16 +107,18 @@ def signature_valid(public_key: Any, body: bytes, signature: bytes) -> bool:
     return False
 
 
-def verify(kid: str, person_id: str, expires_at: datetime, body: bytes, signature: bytes, trust: TrustMaterial,
-           now: datetime) -> Verification:
+def verify(
+    kid: str, person_id: str, expires_at: datetime, body: bytes, signature: bytes, trust: TrustMaterial, now: datetime
+) -> Verification:
     key = None if kid in trust.revoked_personal_kids else trust.personal_keys.get(kid)
     if key is None:
         status = "unknown_key"
     else:
         status = "valid" if signature_valid(key, body, signature) else "invalid"
     now = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-    return Verification(signature=status, expired=now >= expires_at, revoked=person_id in trust.revoked_personal_ids,
-                        signer=kid)
+    return Verification(
+        signature=status, expired=now >= expires_at, revoked=person_id in trust.revoked_personal_ids, signer=kid
+    )
 
 
 def parse_personal(data: bytes, context: ParseContext) -> ParseResult:

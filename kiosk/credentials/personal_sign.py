@@ -63,15 +63,17 @@ def encode_body(
         raise ValueError(f"person id must be 1..{MAX_ID_CHARS} characters")
     if (declared_at is None) != (symptoms is None):
         raise ValueError("declared_at and symptoms go together")
-    return cbor2.dumps([
-        VERSION,
-        kid,
-        person_id,
-        fit_name(display_name),
-        _epoch(expires_at),
-        _epoch(declared_at) if declared_at is not None else None,
-        bool(symptoms) if symptoms is not None else None,
-    ])
+    return cbor2.dumps(
+        [
+            VERSION,
+            kid,
+            person_id,
+            fit_name(display_name),
+            _epoch(expires_at),
+            _epoch(declared_at) if declared_at is not None else None,
+            bool(symptoms) if symptoms is not None else None,
+        ]
+    )
 
 
 def sign_body(private_key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey, body: bytes) -> bytes:

@@ -33,5 +33,6 @@ def verification_rejection(credential: Credential) -> Rejection | None:
     if problem is None:
         return None
     code, reason = problem
-    return Rejection(kind=credential.kind, code=code, reason=reason, id_number=credential.id_number,
-                     full_name=credential.full_name)
+    return Rejection(
+        kind=credential.kind, code=code, reason=reason, id_number=credential.id_number, full_name=credential.full_name
+    )

@@ -60,8 +60,9 @@ def available_engines() -> dict[str, str | None]:
     return status
 
 
-def make_chain(engine_names: Sequence[str] = ("zxing", "zbar"), budget_ms: float = 25.0, *,
-               strict: bool = False) -> DecoderChain:
+def make_chain(
+    engine_names: Sequence[str] = ("zxing", "zbar"), budget_ms: float = 25.0, *, strict: bool = False
+) -> DecoderChain:
     """A chain over the named engines, in that order (the first is the fast path).
 
     An engine whose library is missing is left out with a warning (or raises when `strict`); the chain's

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 Transform = Callable[[np.ndarray], tuple[np.ndarray, float]]  # gray -> (image, scale from original to image)
 
+
 def _identity(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return gray, 1.0
 
@@ -184,8 +185,9 @@ class DecoderChain:
                 return _dedupe(codes)
         return []
 
-    def _run(self, step: Step, gray: np.ndarray,
-             cache: dict[str, tuple[np.ndarray, float]]) -> tuple[list[DecodedCode], bool]:
+    def _run(
+        self, step: Step, gray: np.ndarray, cache: dict[str, tuple[np.ndarray, float]]
+    ) -> tuple[list[DecodedCode], bool]:
         """(codes, whether the engine located anything QR-like; True when it cannot tell)."""
         t0 = self._clock()
         if step.transform not in cache:

@@ -19,7 +19,9 @@ ZBAR_CFG_ENABLE = 0
 ZBAR_CFG_BINARY = 4  # zbar.h ≥ 0.23: ENABLE, ADD_CHECK, EMIT_CHECK, ASCII, BINARY
 _FOURCC_Y800 = 808466521  # 'Y800': 8-bit grayscale
 
-MISSING_LIB = "zbar engine unavailable: the zbar library is missing (Debian: apt-get install --no-install-recommends libzbar0)"
+MISSING_LIB = (
+    "zbar engine unavailable: the zbar library is missing (Debian: apt-get install --no-install-recommends libzbar0)"
+)
 
 
 def _load_wrapper():  # type: ignore[no-untyped-def]

@@ -31,7 +31,7 @@ _NETWORK_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
 
 
 def open_source(spec: str, *, demo_seed: int = 0, demo_realtime: bool = True) -> FrameSource:
-    """"0" / "/dev/video0" -> webcam at 1280x720 MJPG; rtsp:// or http(s):// -> IP camera; a video file;
+    """ "0" / "/dev/video0" -> webcam at 1280x720 MJPG; rtsp:// or http(s):// -> IP camera; a video file;
     a folder of images; "demo" -> the built-in demo scene."""
     spec = spec.strip()
     if not spec:

@@ -55,7 +55,12 @@ def webcam_opener(device: int | str, *, width: int = 1280, height: int = 720, fo
 
 def network_opener(url: str, *, timeout_s: float = 5.0) -> Opener:
     """Opens an RTSP/HTTP camera stream through FFmpeg with open and read timeouts (a dead camera must not hang)."""
-    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(timeout_s * 1000), cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(timeout_s * 1000)]
+    params = [
+        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+        int(timeout_s * 1000),
+        cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+        int(timeout_s * 1000),
+    ]
 
     def open_capture() -> CaptureLike:
         return cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)

@@ -124,7 +124,9 @@ class DemoSource:
             y = rest_y + (height + sprite.shape[0] * 0.6 - rest_y) * ((t - ENTER_S - HOLD_S) / LEAVE_S)
         shake = np.sin(position * 7.0) * 3.0  # a hand is never quite still
         center = (width * 0.5 + shake + (visit.start % 7 - 3) * width * 0.02, y + shake * 0.5)
-        quad = scene.place_quad(center, sprite.shape[1], sprite.shape[0], rotate_deg=shake, tilt_x_deg=8 * np.sin(visit.start))
+        quad = scene.place_quad(
+            center, sprite.shape[1], sprite.shape[0], rotate_deg=shake, tilt_x_deg=8 * np.sin(visit.start)
+        )
         scene.paste(frame, sprite, mask, quad)
         return frame
 

@@ -101,8 +101,9 @@ class ImageFolderSource(_FileFrames):
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise SourceError(f"image folder not found: {self.folder}")
-        self.paths = sorted((p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
-                            key=_natural_key)
+        self.paths = sorted(
+            (p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()), key=_natural_key
+        )
         if not self.paths:
             raise SourceError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {self.folder}")
         self.frame_interval_s = frame_interval_s

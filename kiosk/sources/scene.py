@@ -58,14 +58,26 @@ def phone_sprite(qr_gray: np.ndarray, *, screen_brightness: int = 255) -> tuple[
     radius = max(4, w // 10)
     cv2.rectangle(mask, (radius, 0), (w - radius, h - 1), 255, -1)
     cv2.rectangle(mask, (0, radius), (w - 1, h - radius), 255, -1)
-    for cx, cy in ((radius, radius), (w - radius - 1, radius), (radius, h - radius - 1), (w - radius - 1, h - radius - 1)):
+    for cx, cy in (
+        (radius, radius),
+        (w - radius - 1, radius),
+        (radius, h - radius - 1),
+        (w - radius - 1, h - radius - 1),
+    ):
         cv2.circle(mask, (cx, cy), radius, 255, -1)
     ox, oy = float(bezel + pad_x), float(bezel + pad_top)
     return sprite, mask, ((ox, oy), (ox + qw, oy), (ox + qw, oy + qh), (ox, oy + qh))
 
 
-def place_quad(center: tuple[float, float], width: float, height: float, *, rotate_deg: float = 0.0,
-               tilt_x_deg: float = 0.0, tilt_y_deg: float = 0.0) -> Quad:
+def place_quad(
+    center: tuple[float, float],
+    width: float,
+    height: float,
+    *,
+    rotate_deg: float = 0.0,
+    tilt_x_deg: float = 0.0,
+    tilt_y_deg: float = 0.0,
+) -> Quad:
     """Where a w×h card centred at `center` lands after an in-plane rotation and an out-of-plane tilt.
 
     The tilt is a simple perspective: the far edge shrinks by cos(tilt) and the near edge grows a little."""
@@ -89,8 +101,9 @@ def place_quad(center: tuple[float, float], width: float, height: float, *, rota
     return tuple((float(x), float(y)) for x, y in pts)  # type: ignore[return-value]
 
 
-def paste(frame: np.ndarray, sprite: np.ndarray, mask: np.ndarray, dst: Quad,
-          marks: Sequence[tuple[float, float]] = ()) -> list[tuple[float, float]]:
+def paste(
+    frame: np.ndarray, sprite: np.ndarray, mask: np.ndarray, dst: Quad, marks: Sequence[tuple[float, float]] = ()
+) -> list[tuple[float, float]]:
     """Warps `sprite` onto `frame` (in place) so its corners land on `dst`; returns `marks` mapped the same way.
 
     Only the bounding box of `dst` is touched, so pasting a phone into a 720p frame costs well under a ms."""
@@ -130,6 +143,14 @@ def background(width: int, height: int, seed: int = 0) -> np.ndarray:
     cv2.rectangle(frame, (px, py), (px + width // 5, py + height // 4), (235, 235, 230), -1)
     scale = width / 1280
     for i, text in enumerate(("CHECK-IN", "Quet ma QR", "Scan your QR")):
-        cv2.putText(frame, text, (px + int(10 * scale), py + int((40 + 40 * i) * scale)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.9 * scale, (40, 40, 40), max(1, int(2 * scale)), cv2.LINE_AA)
+        cv2.putText(
+            frame,
+            text,
+            (px + int(10 * scale), py + int((40 + 40 * i) * scale)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.9 * scale,
+            (40, 40, 40),
+            max(1, int(2 * scale)),
+            cv2.LINE_AA,
+        )
     return frame

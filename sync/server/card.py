@@ -43,7 +43,9 @@ def _mm(value: float) -> int:
     return round(value / 25.4 * DPI)
 
 
-def _fit_text(draw: ImageDraw.ImageDraw, text: str, width: int, size: int, bold: bool) -> tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]:
+def _fit_text(
+    draw: ImageDraw.ImageDraw, text: str, width: int, size: int, bold: bool
+) -> tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]:
     """The largest font (down to half `size`) at which `text` fits in `width` pixels."""
     for candidate in range(size, size // 2, -2):
         font = _font(candidate, bold)

@@ -29,8 +29,11 @@ QUESTIONS: tuple[tuple[str, str, str], ...] = (
     ("breath", "Khó thở", "Shortness of breath"),
     ("throat", "Đau họng", "Sore throat"),
     ("taste_smell", "Mất vị giác hoặc khứu giác", "Loss of taste or smell"),
-    ("contact", "Tiếp xúc gần với người mắc hoặc nghi mắc COVID-19 trong 14 ngày qua",
-     "Close contact with a confirmed or suspected COVID-19 case in the last 14 days"),
+    (
+        "contact",
+        "Tiếp xúc gần với người mắc hoặc nghi mắc COVID-19 trong 14 ngày qua",
+        "Close contact with a confirmed or suspected COVID-19 case in the last 14 days",
+    ),
     ("travel", "Đi về từ vùng có dịch trong 14 ngày qua", "Returned from an outbreak area in the last 14 days"),
 )
 QUESTION_KEYS = tuple(key for key, _, _ in QUESTIONS)
@@ -104,8 +107,11 @@ def find_or_create_person(engine: Engine, person: PersonInput) -> str:
     with engine.begin() as conn:
         if person.id_number:
             return _by_id_number(conn, person)
-        query = select(persons.c.id).where(persons.c.id_number.is_(None), persons.c.full_name == person.full_name,
-                                           persons.c.phone == (person.phone or None))
+        query = select(persons.c.id).where(
+            persons.c.id_number.is_(None),
+            persons.c.full_name == person.full_name,
+            persons.c.phone == (person.phone or None),
+        )
         existing = conn.scalars(query.limit(1)).first()
         if existing:
             return existing
@@ -118,8 +124,11 @@ def _by_id_number(conn: Connection, person: PersonInput) -> str:
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     statement = dialect_insert(persons).values(_person_row(_new_person_id(), person))
     conn.execute(statement.on_conflict_do_nothing(index_elements=["id_number"]))
-    row = conn.execute(select(persons.c.id, persons.c.full_name, persons.c.date_of_birth)
-                       .where(persons.c.id_number == person.id_number)).one()
+    row = conn.execute(
+        select(persons.c.id, persons.c.full_name, persons.c.date_of_birth).where(
+            persons.c.id_number == person.id_number
+        )
+    ).one()
     if not same_name(row.full_name, person.full_name) or (
         row.date_of_birth is not None and row.date_of_birth != person.date_of_birth
     ):
@@ -132,8 +141,14 @@ def _new_person_id() -> str:
 
 
 def _person_row(person_id: str, person: PersonInput) -> dict[str, object]:
-    return {"id": person_id, "full_name": person.full_name, "id_number": person.id_number or None,
-            "date_of_birth": person.date_of_birth, "phone": person.phone or None, "created_at": _now()}
+    return {
+        "id": person_id,
+        "full_name": person.full_name,
+        "id_number": person.id_number or None,
+        "date_of_birth": person.date_of_birth,
+        "phone": person.phone or None,
+        "created_at": _now(),
+    }
 
 
 def parse_answers(raw: Mapping[str, object]) -> dict[str, bool]:
@@ -142,16 +157,25 @@ def parse_answers(raw: Mapping[str, object]) -> dict[str, bool]:
     for key in QUESTION_KEYS:
         value = raw.get(key)
         if isinstance(value, str):
-            value = {"yes": True, "co": True, "có": True, "true": True, "no": False, "khong": False,
-                     "không": False, "false": False}.get(value.strip().lower(), value)
+            value = {
+                "yes": True,
+                "co": True,
+                "có": True,
+                "true": True,
+                "no": False,
+                "khong": False,
+                "không": False,
+                "false": False,
+            }.get(value.strip().lower(), value)
         if not isinstance(value, bool):
             raise admin.Invalid(f"question {key!r}: answer yes or no")
         answers[key] = value
     return answers
 
 
-def declare(engine: Engine, person: PersonInput, answers: Mapping[str, object],
-            validity: timedelta = DECLARATION_QR_VALIDITY) -> IssuedQr:
+def declare(
+    engine: Engine, person: PersonInput, answers: Mapping[str, object], validity: timedelta = DECLARATION_QR_VALIDITY
+) -> IssuedQr:
     """Record a declaration and sign a personal QR carrying its time and outcome."""
     person = clean_person(person)
     checked = parse_answers(answers)
@@ -162,9 +186,16 @@ def declare(engine: Engine, person: PersonInput, answers: Mapping[str, object],
     expires_at = declared_at + validity
     qr = issue_personal_qr(key, kid, person_id, person.full_name, expires_at, declared_at, symptoms)
     with engine.begin() as conn:
-        conn.execute(insert(declarations).values(person_id=person_id, declared_at=declared_at,
-                                                 answers=json.dumps(checked), symptoms=symptoms, kid=kid,
-                                                 qr_expires_at=expires_at))
+        conn.execute(
+            insert(declarations).values(
+                person_id=person_id,
+                declared_at=declared_at,
+                answers=json.dumps(checked),
+                symptoms=symptoms,
+                kid=kid,
+                qr_expires_at=expires_at,
+            )
+        )
     return IssuedQr(person_id, person.full_name, qr, expires_at, declared_at, symptoms)
 
 
@@ -174,5 +205,6 @@ def issue_card(engine: Engine, person: PersonInput, validity: timedelta = CARD_V
     kid, key = active_signer(engine)
     person_id = find_or_create_person(engine, person)
     expires_at = _now() + validity
-    return IssuedQr(person_id, person.full_name, issue_personal_qr(key, kid, person_id, person.full_name, expires_at),
-                    expires_at)
+    return IssuedQr(
+        person_id, person.full_name, issue_personal_qr(key, kid, person_id, person.full_name, expires_at), expires_at
+    )

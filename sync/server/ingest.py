@@ -164,8 +164,9 @@ def ingest(engine: Engine, batch: Batch, principal: Principal, received_at: date
         log.warning("refused event %s from kiosk %s: %s", uuid, principal.kiosk_id, reason)  # no personal data
     suspect = sum(1 for row in rows if row["clock_suspect"] and row["uuid"] in stored)
     if suspect:
-        log.warning("kiosk %s: %d events stored with a suspect clock (before 2020 or > 24 h ahead)",
-                    principal.kiosk_id, suspect)
+        log.warning(
+            "kiosk %s: %d events stored with a suspect clock (before 2020 or > 24 h ahead)", principal.kiosk_id, suspect
+        )
     results = []
     for event in batch.events:
         if event.uuid in refused:

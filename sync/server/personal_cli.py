@@ -23,8 +23,11 @@ def _warn_if_unencrypted() -> None:
     from sync.server.keys import PASSPHRASE_ENV
 
     if not os.environ.get(PASSPHRASE_ENV):
-        print(f"kiosk-server: warning: {PASSPHRASE_ENV} is not set: the private key is stored unencrypted "
-              "in the database", file=sys.stderr)
+        print(
+            f"kiosk-server: warning: {PASSPHRASE_ENV} is not set: the private key is stored unencrypted "
+            "in the database",
+            file=sys.stderr,
+        )
 
 
 def cmd_keys_generate(args: argparse.Namespace) -> None:

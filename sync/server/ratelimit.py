@@ -16,8 +16,9 @@ class TokenBucket:
     """`rate` requests per `per` seconds per key, bursts up to `rate`. `take(key)` -> 0 when allowed, else the
     seconds to wait (for Retry-After)."""
 
-    def __init__(self, rate: int, per: float = 60.0, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 100_000) -> None:
+    def __init__(
+        self, rate: int, per: float = 60.0, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+    ) -> None:
         self.rate = rate
         self.per = per
         self.clock = clock

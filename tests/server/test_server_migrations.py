@@ -245,8 +245,11 @@ def test_upgrade_to_0003_keeps_one_person_per_id_number(server_db_url: str) -> N
     _upgrade(engine, "0002")
     with engine.begin() as conn:
         for person_id, created in (("PLATERXXXXXX", NOW + timedelta(seconds=1)), ("POLDERXXXXXX", NOW)):
-            conn.execute(persons.insert().values(id=person_id, full_name="Nguyễn Văn An", id_number="079095001234",
-                                                 created_at=created))
+            conn.execute(
+                persons.insert().values(
+                    id=person_id, full_name="Nguyễn Văn An", id_number="079095001234", created_at=created
+                )
+            )
         conn.execute(persons.insert().values(id="PNONUMBERXXX", full_name="Bé An", id_number=None, created_at=NOW))
     _upgrade(engine, "head")
     assert _revision(engine) == "0003"

@@ -41,8 +41,9 @@ def at(hour: float) -> datetime:
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sync.server.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "sync.server.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=120, env=env
+    )
 
 
 def authority(env: ServerEnv) -> dict[str, str]:
@@ -62,8 +63,12 @@ def personal_event(person_id: str, name: str, hour: float, direction: Direction 
 
 def store(env: ServerEnv, batch_events: list) -> None:
     now = datetime.now(UTC)
-    result = ingest(env.engine, protocol.Batch(kiosk_time=now, events=tuple(batch_events)),
-                    Principal("kiosk", env.venue_id, env.kiosk_id), now)
+    result = ingest(
+        env.engine,
+        protocol.Batch(kiosk_time=now, events=tuple(batch_events)),
+        Principal("kiosk", env.venue_id, env.kiosk_id),
+        now,
+    )
     assert {r.status for r in result.results} == {"stored"}
 
 
@@ -78,36 +83,49 @@ def test_trace_by_id_number_finds_personal_qr_visits_and_names_contacts(env: Ser
     him = declare(env, "Trần Văn Bình", HIS_NUMBER, date_of_birth="1990-02-03")
     assert her.status_code == him.status_code == 201, her.text
     her_id, his_id = her.json()["person_id"], him.json()["person_id"]
-    store(env, [
-        personal_event(her_id, "Lý Thu Nhung", 10),
-        # She leaves showing her CCCD: one stay (paired by her number), and not a contact of her own.
-        make_event(id_number=HER_NUMBER, name="Lý Thu Nhung", wall_time=at(11), direction=Direction.EXIT),
-        personal_event(his_id, "Trần Văn Bình", 10.5),
-        personal_event(his_id, "Trần Văn Bình", 12, Direction.EXIT),
-        make_event(id_number="079095000011", wall_time=at(9), name="Người 11"),  # 09:00-11:00 by default
-    ])
+    store(
+        env,
+        [
+            personal_event(her_id, "Lý Thu Nhung", 10),
+            # She leaves showing her CCCD: one stay (paired by her number), and not a contact of her own.
+            make_event(id_number=HER_NUMBER, name="Lý Thu Nhung", wall_time=at(11), direction=Direction.EXIT),
+            personal_event(his_id, "Trần Văn Bình", 10.5),
+            personal_event(his_id, "Trần Văn Bình", 12, Direction.EXIT),
+            make_event(id_number="079095000011", wall_time=at(9), name="Người 11"),  # 09:00-11:00 by default
+        ],
+    )
     query = {"id_number": HER_NUMBER, "from": at(0).isoformat(), "to": at(24).isoformat()}
     answer = env.client.get(protocol.TRACE_PATH, params=query, headers=authority(env))
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert [(v["start"], v["end"], v["end_inferred"], v["id_number"]) for v in report["visits"]] == [
-        (at(10).isoformat(), at(11).isoformat(), False, HER_NUMBER)]
+        (at(10).isoformat(), at(11).isoformat(), False, HER_NUMBER)
+    ]
     contacts = {c["id_number"]: c for c in report["visits"][0]["contacts"]}
     assert set(contacts) == {HIS_NUMBER, "079095000011"}  # her own CCCD scan is not a contact of hers
     assert contacts[HIS_NUMBER]["person_id"] == his_id and contacts[HIS_NUMBER]["date_of_birth"] == "1990-02-03"
     assert contacts["079095000011"]["person_id"] is None
     assert report["contact_count"] == 2
 
-    rows = list(csv.DictReader(io.StringIO(
-        env.client.get(protocol.TRACE_PATH, params={**query, "format": "csv"}, headers=authority(env))
-        .content.decode("utf-8-sig"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                env.client.get(
+                    protocol.TRACE_PATH, params={**query, "format": "csv"}, headers=authority(env)
+                ).content.decode("utf-8-sig")
+            )
+        )
+    )
     assert {(r["contact_id_number"], r["contact_person_id"]) for r in rows} == {
-        (HIS_NUMBER, his_id), ("079095000011", "")}
+        (HIS_NUMBER, his_id),
+        ("079095000011", ""),
+    }
 
     # Traced from his side, she appears under her real number.
     his = env.client.get(protocol.TRACE_PATH, params={**query, "id_number": HIS_NUMBER}, headers=authority(env))
     assert {(c["id_number"], c["person_id"]) for v in his.json()["visits"] for c in v["contacts"]} >= {
-        (HER_NUMBER, her_id)}
+        (HER_NUMBER, her_id)
+    }
 
 
 def test_cli_trace_finds_personal_qr_visits(tmp_path: Path) -> None:
@@ -126,8 +144,7 @@ def test_cli_trace_finds_personal_qr_visits(tmp_path: Path) -> None:
     batch = protocol.Batch(kiosk_time=now, events=(personal_event(issued.person_id, "Lý Thu Nhung", 10),))
     ingest(engine, batch, Principal("kiosk", venue, kiosk_id), now)
     engine.dispose()
-    done = cli("trace", "--db", url, "--id-number", HER_NUMBER, "--from", at(0).isoformat(), "--to",
-               at(24).isoformat())
+    done = cli("trace", "--db", url, "--id-number", HER_NUMBER, "--from", at(0).isoformat(), "--to", at(24).isoformat())
     assert done.returncode == 0, done.stderr
     assert [v["start"] for v in json.loads(done.stdout)["visits"]] == [at(10).isoformat()]
 
@@ -170,16 +187,19 @@ def test_dead_cmos_battery_events_are_stored_flagged_and_survive_purge(env: Serv
 @pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+01:00"])
 def test_trace_out_of_range_times_are_422(env: ServerEnv, moment: str) -> None:
     for params in ({"from": moment, "to": "2021-09-02T00:00:00+00:00"}, {"from": "2021-09-01T00:00:00Z", "to": moment}):
-        answer = env.client.get(protocol.TRACE_PATH, params={"id_number": "079095000001", **params},
-                                headers=authority(env))
+        answer = env.client.get(
+            protocol.TRACE_PATH, params={"id_number": "079095000001", **params}, headers=authority(env)
+        )
         assert answer.status_code == 422, answer.text
 
 
 @pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+01:00"])
 def test_cli_out_of_range_times_are_one_line(tmp_path: Path, moment: str) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
-    for args in (("trace", "--db", url, "--id-number", "1", "--from", moment, "--to", "2021-09-02T00:00:00Z"),
-                 ("purge", "--db", url, "--before", moment)):
+    for args in (
+        ("trace", "--db", url, "--id-number", "1", "--from", moment, "--to", "2021-09-02T00:00:00Z"),
+        ("purge", "--db", url, "--before", moment),
+    ):
         done = cli(*args)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1 and "1-9999" in done.stderr
@@ -187,8 +207,19 @@ def test_cli_out_of_range_times_are_one_line(tmp_path: Path, moment: str) -> Non
         done = cli("purge", "--db", url, "--older-than-days", days)
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
-    done = cli("trace", "--db", url, "--id-number", "1", "--from", "2021-09-01T00:00:00Z", "--to",
-               "2021-09-02T00:00:00Z", "--margin-minutes", "nan")
+    done = cli(
+        "trace",
+        "--db",
+        url,
+        "--id-number",
+        "1",
+        "--from",
+        "2021-09-01T00:00:00Z",
+        "--to",
+        "2021-09-02T00:00:00Z",
+        "--margin-minutes",
+        "nan",
+    )
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
@@ -213,8 +244,13 @@ def test_declaring_someone_elses_number_is_409(keyed: ServerEnv) -> None:
         stolen = declare(keyed, name, HER_NUMBER, date_of_birth=born)
         assert stolen.status_code == 409, stolen.text
         assert "staff" in stolen.json()["detail"]
-    form = {"full_name": "Nguyễn Văn Kẻ", "id_number": HER_NUMBER, "date_of_birth": "1995-04-01", "pledge": "yes",
-            **{key: "no" for key in ANSWERS}}
+    form = {
+        "full_name": "Nguyễn Văn Kẻ",
+        "id_number": HER_NUMBER,
+        "date_of_birth": "1995-04-01",
+        "pledge": "yes",
+        **{key: "no" for key in ANSWERS},
+    }
     page = keyed.client.post("/declare?lang=en", data=form)
     assert page.status_code == 409 and "staff" in page.text
     with keyed.engine.connect() as conn:
@@ -292,8 +328,13 @@ def test_keys_generate_without_passphrase_warns(tmp_path: Path) -> None:
         done = cli("keys", command, "--db", url, env=environ)
         assert done.returncode == 0, done.stderr
         assert "QRCK_SIGNING_KEY_PASSPHRASE" in done.stderr and "unencrypted" in done.stderr
-    done = cli("keys", "rotate", "--db", f"sqlite:///{tmp_path / 'e.db'}",
-               env={**environ, "QRCK_SIGNING_KEY_PASSPHRASE": "correct horse"})
+    done = cli(
+        "keys",
+        "rotate",
+        "--db",
+        f"sqlite:///{tmp_path / 'e.db'}",
+        env={**environ, "QRCK_SIGNING_KEY_PASSPHRASE": "correct horse"},
+    )
     assert done.returncode == 0 and "unencrypted" not in done.stderr, done.stderr
 
 

@@ -32,8 +32,11 @@ def rate_limited(request: Request) -> None:
         return
     wait = bucket.take(request.client.host if request.client else "")
     if wait:
-        raise HTTPException(status_code=429, detail="too many declarations from this address: try again shortly",
-                            headers={"Retry-After": str(wait)})
+        raise HTTPException(
+            status_code=429,
+            detail="too many declarations from this address: try again shortly",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 router = APIRouter(tags=["declaration"])
@@ -53,8 +56,12 @@ def get_declare(lang: str | None = None) -> HTMLResponse:
     return HTMLResponse(form_page(language(lang)))
 
 
-@router.post("/declare", response_class=HTMLResponse, summary="Submit the declaration form; shows the QR",
-             dependencies=[Depends(rate_limited)])
+@router.post(
+    "/declare",
+    response_class=HTMLResponse,
+    summary="Submit the declaration form; shows the QR",
+    dependencies=[Depends(rate_limited)],
+)
 async def post_declare(request: Request, engine: EngineDep, lang: str | None = None) -> HTMLResponse:
     lang = language(lang)
     body = await request.body()
@@ -64,8 +71,12 @@ async def post_declare(request: Request, engine: EngineDep, lang: str | None = N
     try:
         if values.get("pledge") != "yes":
             raise admin.Invalid("confirm that the information is true" if lang == "en" else "chưa xác nhận cam kết")
-        person = PersonInput(values.get("full_name", ""), values.get("id_number", ""),
-                             _date(values.get("date_of_birth", "")), values.get("phone", ""))
+        person = PersonInput(
+            values.get("full_name", ""),
+            values.get("id_number", ""),
+            _date(values.get("date_of_birth", "")),
+            values.get("phone", ""),
+        )
         issued = await run_in_threadpool(declare, engine, person, values)
     except PersonConflict as exc:
         return HTMLResponse(form_page(lang, str(exc), values), status_code=409)
@@ -84,8 +95,12 @@ class DeclarationBody(BaseModel):
     answers: dict[str, bool]
 
 
-@router.post("/api/v1/declarations", status_code=201, summary="Declare; returns the personal QR (text and PNG)",
-             dependencies=[Depends(rate_limited)])
+@router.post(
+    "/api/v1/declarations",
+    status_code=201,
+    summary="Declare; returns the personal QR (text and PNG)",
+    dependencies=[Depends(rate_limited)],
+)
 def post_declaration(body: DeclarationBody, engine: EngineDep) -> JSONResponse:
     person = PersonInput(body.full_name, body.id_number, body.date_of_birth, body.phone)
     try:
