@@ -1,7 +1,8 @@
 """The `kiosk` command: headless scanning, export, decoding, a health check; other packages add subcommands.
 
-`kiosk.cli` imports neither `sync` nor `ui`: they register their subcommands (`enroll`, `sync`, `station`)
-through the entry point group `qr_checkpoint.commands`, so the core stays free of the network and of Qt.
+This module only parses and dispatches (nothing imports it but `__main__`); what the commands share is in
+`kiosk.commands.common`. It imports neither `sync` nor `ui`: they register their subcommands (`enroll`, `sync`,
+`station`) through the entry point group `qr_checkpoint.commands`, so the core stays free of the network and Qt.
 """
 
 from __future__ import annotations
@@ -10,78 +11,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from importlib.metadata import entry_points
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from kiosk.config import ConfigError, Settings, default_db_path, load_settings, with_overrides
-from kiosk.credentials.base import TrustMaterial
-from kiosk.decode.base import DecoderUnavailable
-from kiosk.store import Store, StoreError
-
-COMMANDS_GROUP = "qr_checkpoint.commands"
-DOCTOR_GROUP = "qr_checkpoint.doctor"  # callables (settings) -> list of (check name, ok, detail)
-CONTEXT_GROUP = "qr_checkpoint.station_context"  # callables (settings, store) -> (settings, trust provider)
-STATION_COMMAND = "station"
+from kiosk import commands as core_commands
+from kiosk.commands.common import COMMANDS_GROUP, STATION_COMMAND, add_common_options, run_guarded
 
 log = logging.getLogger("kiosk")
-
-
-class CommandError(Exception):
-    """A fatal problem for the command at hand, said in one line."""
-
-
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """--config and --db, on the main parser and on each subcommand (`kiosk --config X scan` = `kiosk scan
-    --config X`). SUPPRESS: a subcommand that is not given them must not overwrite what the main parser read."""
-    parser.add_argument(
-        "--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file (default: the user config dir)"
-    )
-    parser.add_argument(
-        "--db", metavar="PATH", default=argparse.SUPPRESS, help="local event database (default: the user data dir)"
-    )
-
-
-def load_settings_from_args(args: argparse.Namespace) -> Settings:
-    settings = load_settings(getattr(args, "config", None))
-    if getattr(args, "db", None):
-        settings = with_overrides(settings, "store", {"db_path": args.db})
-    return settings
-
-
-def open_store_from_args(args: argparse.Namespace, settings: Settings, *, must_exist: bool = False) -> Store:
-    """The local store; `must_exist` for commands that only read it (a typo must not create an empty one)."""
-    path = Path(settings.store.db_path or default_db_path())
-    if must_exist and not path.is_file():
-        raise CommandError(f"{path}: no such event database")
-    return Store.open(path)
-
-
-def station_context(settings: Settings, store: Store) -> tuple[Settings, Callable[[], TrustMaterial]]:
-    """The settings and trust material a station runs with: what sync pulled from the server, when installed."""
-    trust: Callable[[], TrustMaterial] = TrustMaterial
-    for entry in entry_points(group=CONTEXT_GROUP):
-        try:
-            settings, trust = entry.load()(settings, store)
-        except Exception as error:  # no server data is better than no station
-            log.warning("station context %s unavailable: %s", entry.name, type(error).__name__)
-    return settings, trust
-
-
-def parse_time(text: str) -> datetime:
-    """An ISO 8601 time from the command line; without an offset it stays naive until `in_venue_time`."""
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-
-
-def in_venue_time(moment: datetime | None, settings: Settings) -> datetime | None:
-    """A time given without an offset is the venue's local time (what its staff read on the clock)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=ZoneInfo(settings.station.timezone))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,8 +26,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(parser)
     parser.set_defaults(config=None, db=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from kiosk import commands as core_commands
-
     core_commands.register(commands)
     for plugin in _plugins():
         plugin(commands)
@@ -118,23 +51,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("kiosk: the station needs the user interface (PySide6): run scripts/setup.sh", file=sys.stderr)
         return 2
     return run_guarded(func, args)
-
-
-def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run a command; every expected failure becomes one line on stderr and a non-zero exit, never a traceback."""
-    try:
-        return func(args)
-    except (CommandError, ConfigError, StoreError, DecoderUnavailable) as error:
-        print(f"kiosk: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception as error:  # a bug: still one line for the operator, the details in the debug log
-        log.debug("unexpected error", exc_info=True)
-        print(f"kiosk: internal error: {type(error).__name__}: {error}", file=sys.stderr)
-        return 70
 
 
 def _quiet_opencv(verbose: bool) -> None:

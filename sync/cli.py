@@ -10,7 +10,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from kiosk.cli import add_common_options
+from kiosk.commands.common import add_common_options
 from sync.client import SyncClient, SyncReport, SyncStatus, SyncWorker, read_status
 from sync.enroll import EnrollError, enroll
 from sync.pull import RESOURCES, PullResult
@@ -59,7 +59,7 @@ def run_enroll(args: argparse.Namespace) -> int:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from kiosk.cli import CommandError, load_settings_from_args, open_store_from_args
+    from kiosk.commands.common import CommandError, load_settings_from_args, open_store_from_args
 
     settings = load_settings_from_args(args)
     if args.status:
@@ -207,7 +207,7 @@ def _close(store: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m sync.cli enroll|sync ...`: the same commands without the rest of `kiosk` (tests, recovery)."""
-    from kiosk.cli import run_guarded
+    from kiosk.commands.common import run_guarded
 
     parser = argparse.ArgumentParser(prog="python -m sync.cli")
     register_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))

@@ -13,7 +13,7 @@ import platformdirs
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
-from kiosk.cli import station_context
+from kiosk.commands.common import station_context
 from kiosk.config import APP_NAME, Settings, default_db_path
 from kiosk.pipeline import build_pipeline
 from kiosk.store import Store

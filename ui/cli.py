@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from kiosk.cli import add_common_options
+from kiosk.commands.common import add_common_options
 
 MAX_WINDOW_SIDE = 16384  # Qt's own limit for a widget's size
 
@@ -59,7 +59,7 @@ def run_station(args: argparse.Namespace) -> int:
         return 3
     from PySide6.QtCore import QTimer
 
-    from kiosk.cli import load_settings_from_args
+    from kiosk.commands.common import load_settings_from_args
     from kiosk.config import with_overrides
     from ui.app import build_station, default_log_path, make_application, setup_decision_log
 

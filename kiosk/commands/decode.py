@@ -11,7 +11,7 @@ from typing import Any
 
 import cv2
 
-from kiosk.cli import CommandError, add_common_options, in_venue_time, load_settings_from_args, parse_time
+from kiosk.commands.common import CommandError, add_common_options, in_venue_time, load_settings_from_args, parse_time
 from kiosk.credentials.base import Credential, ParseContext, TrustMaterial
 from kiosk.credentials.registry import parse_payload
 from kiosk.decode import make_chain

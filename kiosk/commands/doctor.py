@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 
-from kiosk.cli import DOCTOR_GROUP, add_common_options, load_settings_from_args, open_store_from_args
+from kiosk.commands.common import DOCTOR_GROUP, add_common_options, load_settings_from_args, open_store_from_args
 from kiosk.config import Settings
 from kiosk.sources import open_source
 from kiosk.sources.base import SourceError

@@ -6,7 +6,7 @@ import argparse
 import sys
 from zoneinfo import ZoneInfo
 
-from kiosk.cli import (
+from kiosk.commands.common import (
     CommandError,
     add_common_options,
     in_venue_time,

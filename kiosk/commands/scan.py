@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kiosk.cli import (
+from kiosk.commands.common import (
     CommandError,
     add_common_options,
     in_venue_time,

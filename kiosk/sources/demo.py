@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import kiosk.sources.scene as scene
 from kiosk.demo import DemoPerson, make_malformed_payload, make_person
-from kiosk.sources import scene
 from kiosk.sources.base import Frame, SourceState
 
 ENTER_S, HOLD_S, LEAVE_S, GAP_S = 0.5, 1.5, 0.5, 1.0

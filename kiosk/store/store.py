@@ -21,9 +21,9 @@ from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+import kiosk.store.sql as sql
 from kiosk.events import Direction, NewEvent, StoredEvent
 
-from . import sql
 from .checkpoint import Checkpointer
 from .codec import EVENT_FIELDS, event_to_row, fold_text, from_us, row_to_event, stored_from_new, to_us
 from .engine import CACHE_KIB, make_engine
