@@ -125,10 +125,10 @@ def bench_http(db_url: str, workers: int, total: int, batch: int, threads: int) 
 
 
 def bench_raw(db_url: str, total: int, batch: int) -> dict[str, float]:
-    from sync.server import admin
-    from sync.server.auth import Principal
-    from sync.server.db import open_database
-    from sync.server.ingest import ingest
+    from server import admin
+    from server.auth import Principal
+    from server.db import open_database
+    from server.ingest import ingest
 
     engine = open_database(db_url)
     venue = admin.add_venue(engine, "Raw bench")
@@ -201,7 +201,7 @@ def load_events(cluster_url: str, n_events: int, people: int) -> dict[str, float
     """Fresh schema through the migrations, indexes dropped, COPY, indexes rebuilt; returns timings."""
     import psycopg
 
-    from sync.server.db import open_database
+    from server.db import open_database
 
     engine = open_database(cluster_url)
     engine.dispose()
@@ -240,8 +240,8 @@ def load_events(cluster_url: str, n_events: int, people: int) -> dict[str, float
 
 
 def bench_trace(cluster_url: str, people: int, samples: int) -> dict[str, float]:
-    from sync.server.db import open_database
-    from sync.server.tracing import TraceSettings, trace, trace_json
+    from server.db import open_database
+    from server.tracing import TraceSettings, trace, trace_json
 
     engine = open_database(cluster_url)
     rng = random.Random(11)

@@ -45,7 +45,7 @@ stamp=.venv/.installed-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages into .venv (log: .venv/setup.log)"
   if ! { .venv/bin/python -m pip install -q --upgrade pip &&
-         .venv/bin/python -m pip install -q -e ".[ui,server,dev]"; } >.venv/setup.log 2>&1; then
+         .venv/bin/python -m pip install -q -e ".[station,server,dev]"; } >.venv/setup.log 2>&1; then
     tail -n 30 .venv/setup.log >&2
     echo "setup: pip install failed (full log: .venv/setup.log)" >&2
     exit 1

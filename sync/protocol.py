@@ -163,7 +163,7 @@ def _parse_date(value: Any, where: str) -> date | None:
 
 
 _TEXT_LIMIT = 1000  # no legitimate name, key or id is longer; refuse rather than store a blob
-# Longest accepted value per text field: the server's column sizes are these (sync.server.models), so what
+# Longest accepted value per text field: the server's column sizes are these (server.models), so what
 # passes here is stored whole, never truncated.
 FIELD_LIMITS: Mapping[str, int] = {
     "credential": 20,

@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 import requests
-from conftest_pg import live_server, run_server_cli  # noqa: F401  (live_server is a fixture)
 
 from kiosk.demo import demo_people
-from tests.media import write_video
+from tests.support.media import write_video
+from tests.support.postgres import run_server_cli
 
 pytestmark = pytest.mark.slow
 START = "2026-11-25T09:00:00+07:00"
@@ -27,7 +27,7 @@ def kiosk(*args: str) -> str:
     return done.stdout
 
 
-def test_declare_enrol_scan_sync_trace(tmp_path, live_server):  # noqa: F811
+def test_declare_enrol_scan_sync_trace(tmp_path, live_server):
     server = live_server()
     venue = server.add_venue("Nhà văn hóa Phường Bến Nghé")
     code = server.add_kiosk(venue)
@@ -94,7 +94,7 @@ def test_declare_enrol_scan_sync_trace(tmp_path, live_server):  # noqa: F811
         [
             sys.executable,
             "-m",
-            "sync.server.cli",
+            "server.cli",
             "export",
             "--db",
             server.db_url,
@@ -118,7 +118,7 @@ def test_declare_enrol_scan_sync_trace(tmp_path, live_server):  # noqa: F811
     assert "Lý Thu Nhung" in json.dumps(trace.json(), ensure_ascii=False)
 
 
-def test_server_settings_and_safety_level_reach_the_station(tmp_path, live_server):  # noqa: F811
+def test_server_settings_and_safety_level_reach_the_station(tmp_path, live_server):
     from kiosk.config import load_settings
     from kiosk.store import Store
     from sync.station_hooks import with_server_config
@@ -150,7 +150,7 @@ def test_server_settings_and_safety_level_reach_the_station(tmp_path, live_serve
     assert date.fromisoformat(settings.station.safety_assessed_on) <= datetime.now(UTC).date()
 
 
-def test_trace_by_cccd_number_finds_a_personal_qr_visit(tmp_path, live_server):  # noqa: F811
+def test_trace_by_cccd_number_finds_a_personal_qr_visit(tmp_path, live_server):
     """She declared with her CCCD number and checked in with her personal QR (which carries only her person id):
     the health authority traces her by her CCCD number and finds that visit, and finds her under that number
     among the co-visitors of the person who came in after her."""
@@ -199,7 +199,7 @@ def test_trace_by_cccd_number_finds_a_personal_qr_visit(tmp_path, live_server): 
             [
                 sys.executable,
                 "-m",
-                "sync.server.cli",
+                "server.cli",
                 "trace",
                 "--db",
                 server.db_url,

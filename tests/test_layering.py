@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 FORBIDDEN_IN_CORE = ("ui", "sync", "PySide6", "requests", "httpx", "urllib.request", "http.client", "fastapi")
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from server_support import ServerEnv
 
 from kiosk.credentials import trust
 from kiosk.credentials.base import Credential, ParseContext, TrustMaterial
 from kiosk.credentials.registry import parse_payload
 from kiosk.rules import Outcome, Policy, decide
-from sync.server import admin
-from sync.server.cli import main as server_main
-from sync.server.db import open_database
-from sync.server.keys import active_signer, generate_key, import_public_key, list_keys, retire_key, rotate_key
+from server import admin
+from server.cli import main as server_main
+from server.db import open_database
+from server.keys import active_signer, generate_key, import_public_key, list_keys, retire_key, rotate_key
+from tests.support.server_env import ServerEnv
 
 ANSWERS = dict.fromkeys(("fever", "cough", "breath", "throat", "taste_smell", "contact", "travel"), False)
 

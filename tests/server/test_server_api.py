@@ -6,11 +6,10 @@ import gzip
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from server_support import ServerEnv, make_event
-
 from kiosk.events import Direction
+from server import admin
 from sync import protocol
-from sync.server import admin
+from tests.support.server_env import ServerEnv, make_event
 
 
 def test_batch_is_stored_once_and_resending_says_duplicate(env: ServerEnv) -> None:
@@ -49,7 +48,7 @@ def test_gzip_body_is_accepted(env: ServerEnv) -> None:
 def test_stored_event_keeps_fields_and_corrected_time(env: ServerEnv) -> None:
     from sqlalchemy import select
 
-    from sync.server.models import events as table
+    from server.models import events as table
 
     now = datetime.now(UTC)
     event = make_event(wall_time=now - timedelta(hours=1), flags=("id_mismatch",), details={"q": "không"})
@@ -104,7 +103,7 @@ def test_kiosk_writes_only_its_own_venue(env: ServerEnv) -> None:
 def test_event_far_in_the_future_is_stored_flagged_after_clock_correction(env: ServerEnv) -> None:
     from sqlalchemy import select
 
-    from sync.server.models import events
+    from server.models import events
 
     now = datetime.now(UTC)
     future = make_event(wall_time=now + timedelta(days=3))
@@ -253,7 +252,7 @@ def test_keys_revocations_and_trust_list_with_etags(env: ServerEnv) -> None:
     from cryptography.hazmat.primitives.asymmetric import ed25519
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-    from sync.server.keys import import_public_key
+    from server.keys import import_public_key
 
     raw = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     import_public_key(env.engine, "k1", "Ed25519", base64.b64encode(raw).decode())

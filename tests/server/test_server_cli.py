@@ -10,21 +10,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from server_support import make_event
 
 from kiosk.events import Direction
+from server import admin
+from server.auth import Principal
+from server.db import open_database
+from server.ingest import ingest
 from sync import protocol
-from sync.server import admin
-from sync.server.auth import Principal
-from sync.server.db import open_database
-from sync.server.ingest import ingest
+from tests.support.paths import REPO_ROOT
+from tests.support.server_env import make_event
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sync.server.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
+        [sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
 
 
@@ -160,7 +161,7 @@ def test_errors_are_one_line_without_traceback(args: tuple[str, ...], message: s
 def test_migrations_are_idempotent_and_shipped_in_code(tmp_path: Path) -> None:
     from sqlalchemy import inspect, text
 
-    from sync.server import db
+    from server import db
 
     url = f"sqlite:///{tmp_path / 'm.db'}"
     for _ in range(2):
@@ -200,7 +201,7 @@ def test_commands_started_together_migrate_once(pg_url: str) -> None:
     """Several processes meeting a fresh PostgreSQL at once (workers starting): the advisory lock serialises them."""
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "sync.server.cli", "venue", "add", "--db", pg_url, "--name", f"V{i}"],
+            [sys.executable, "-m", "server.cli", "venue", "add", "--db", pg_url, "--name", f"V{i}"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

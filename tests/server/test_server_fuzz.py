@@ -14,10 +14,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from sync.server import admin
-from sync.server.app import create_app
-from sync.server.db import open_database
-from sync.server.settings import ServerSettings
+from server import admin
+from server.app import create_app
+from server.db import open_database
+from server.settings import ServerSettings
 
 TOKENS: dict[str, str] = {}
 

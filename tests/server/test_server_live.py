@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest_pg import LiveServer
-from server_support import make_event
 
 from sync import protocol
+from tests.support.postgres import LiveServer
+from tests.support.server_env import make_event
 
 
 def post_batch(server: LiveServer, token: str, events: list, compress: bool = True) -> httpx.Response:  # noqa: ANN001
@@ -120,12 +120,9 @@ def test_database_outage_is_503_with_retry_after_then_recovers(
     live_server: Callable[..., LiveServer], tmp_path: Path
 ) -> None:
     """PostgreSQL stops under a running server: kiosks get 503 + Retry-After (not 500), and nothing is lost after."""
-    from conftest_pg import PgCluster, find_pg_bin
+    from tests.support.postgres import PgCluster, require_pg_bin
 
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin")
-    cluster = PgCluster(bin_dir).start()  # its own cluster: this test stops it
+    cluster = PgCluster(require_pg_bin()).start()  # its own cluster: this test stops it
     try:
         server = live_server(cluster.create_database())
         venue_id = server.add_venue()

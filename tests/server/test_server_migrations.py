@@ -38,8 +38,8 @@ from sqlalchemy import (
     text,
 )
 
-from sync.server import db
-from sync.server.models import UTCDateTime, declarations, events, metadata, persons, signing_keys, venues
+from server import db
+from server.models import UTCDateTime, declarations, events, metadata, persons, signing_keys, venues
 
 OLD_FIRST_USE = MetaData()
 Table(
@@ -179,8 +179,8 @@ def test_models_and_migrations_agree(server_db_url: str) -> None:
 
 @pytest.mark.parametrize("first_use_tables", [True, False], ids=["with-first-use-tables", "without"])
 def test_upgrade_from_0001_keeps_data(server_db_url: str, first_use_tables: bool) -> None:
-    from sync.server.declarations import PersonInput, declare
-    from sync.server.keys import active_signer, list_keys
+    from server.declarations import PersonInput, declare
+    from server.keys import active_signer, list_keys
 
     engine = _fresh_engine(server_db_url)
     _upgrade(engine, "0001")

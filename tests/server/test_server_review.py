@@ -19,17 +19,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from server_support import ServerEnv, make_event
 from sqlalchemy import func, select
 
 from kiosk.events import Direction
+from server import admin
+from server.auth import Principal
+from server.ingest import ingest
+from server.models import events, persons
 from sync import protocol
-from sync.server import admin
-from sync.server.auth import Principal
-from sync.server.ingest import ingest
-from sync.server.models import events, persons
+from tests.support.paths import REPO_ROOT
+from tests.support.server_env import ServerEnv, make_event
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 DAY = datetime(2021, 9, 1, tzinfo=UTC)
 ANSWERS = dict.fromkeys(("fever", "cough", "breath", "throat", "taste_smell", "contact", "travel"), False)
 HER_NUMBER = "079195001234"
@@ -42,7 +43,7 @@ def at(hour: float) -> datetime:
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sync.server.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=120, env=env
+        [sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=120, env=env
     )
 
 
@@ -76,7 +77,7 @@ def store(env: ServerEnv, batch_events: list) -> None:
 
 
 def test_trace_by_id_number_finds_personal_qr_visits_and_names_contacts(env: ServerEnv) -> None:
-    from sync.server.keys import generate_key
+    from server.keys import generate_key
 
     generate_key(env.engine)
     her = declare(env, "Lý Thu Nhung", HER_NUMBER)
@@ -129,10 +130,10 @@ def test_trace_by_id_number_finds_personal_qr_visits_and_names_contacts(env: Ser
 
 
 def test_cli_trace_finds_personal_qr_visits(tmp_path: Path) -> None:
-    from sync.server.db import open_database
-    from sync.server.declarations import PersonInput
-    from sync.server.declarations import declare as declare_person
-    from sync.server.keys import generate_key
+    from server.db import open_database
+    from server.declarations import PersonInput
+    from server.declarations import declare as declare_person
+    from server.keys import generate_key
 
     url = f"sqlite:///{tmp_path / 's.db'}"
     engine = open_database(url)
@@ -228,7 +229,7 @@ def test_cli_out_of_range_times_are_one_line(tmp_path: Path, moment: str) -> Non
 
 @pytest.fixture
 def keyed(env: ServerEnv) -> ServerEnv:
-    from sync.server.keys import generate_key
+    from server.keys import generate_key
 
     generate_key(env.engine)
     return env
@@ -258,8 +259,8 @@ def test_declaring_someone_elses_number_is_409(keyed: ServerEnv) -> None:
 
 
 def test_concurrent_declarations_of_one_number_make_one_person(keyed: ServerEnv) -> None:
-    from sync.server.declarations import PersonInput
-    from sync.server.declarations import declare as declare_person
+    from server.declarations import PersonInput
+    from server.declarations import declare as declare_person
 
     ids: list[str] = []
     errors: list[BaseException] = []
@@ -290,7 +291,7 @@ def test_declarations_are_rate_limited_per_address(keyed: ServerEnv) -> None:
 
 
 def test_token_bucket_refills() -> None:
-    from sync.server.ratelimit import TokenBucket
+    from server.ratelimit import TokenBucket
 
     now = [0.0]
     bucket = TokenBucket(2, per=60, clock=lambda: now[0])
@@ -304,7 +305,7 @@ def test_token_bucket_refills() -> None:
 
 
 def test_new_sqlite_database_is_private(tmp_path: Path) -> None:
-    from sync.server.db import open_database
+    from server.db import open_database
 
     path = tmp_path / "fresh.db"
     old_umask = os.umask(0o022)

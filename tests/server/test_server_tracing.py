@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from server_support import ServerEnv, make_event
 
 from kiosk.events import Direction
+from server import admin
+from server.auth import Principal
+from server.ingest import ingest
+from server.tracing import Scan, TraceSettings, pair_stays, trace, trace_json
 from sync import protocol
-from sync.server import admin
-from sync.server.auth import Principal
-from sync.server.ingest import ingest
-from sync.server.tracing import Scan, TraceSettings, pair_stays, trace, trace_json
+from tests.support.server_env import ServerEnv, make_event
 
 DAY = datetime(2021, 9, 1, tzinfo=UTC)
 SUBJECT = "079095000001"

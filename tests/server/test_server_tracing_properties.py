@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from server_support import make_event
 
 from kiosk.events import Direction
+from server import admin
+from server.auth import Principal
+from server.db import open_database
+from server.ingest import ingest
+from server.tracing import TraceSettings, trace
 from sync import protocol
-from sync.server import admin
-from sync.server.auth import Principal
-from sync.server.db import open_database
-from sync.server.ingest import ingest
-from sync.server.tracing import TraceSettings, trace
+from tests.support.server_env import make_event
 
 T0 = datetime(2021, 9, 1, tzinfo=UTC)
 DEFAULT = 120  # minutes

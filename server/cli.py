@@ -1,0 +1,316 @@
+"""`kiosk-server`: run the central server and administer it. Every command migrates the database first.
+
+Errors are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import errno
+import json
+import logging
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import NoReturn
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from server import admin
+from server.cli_args import add_command, parse_date, parse_time, positive_id
+from server.db import DatabaseError, open_database
+from server.personal_cli import register as register_personal_commands
+from server.settings import ServerSettings
+from server.tracing import DEFAULT_MARGIN, DEFAULT_STAY, TraceSettings
+
+
+class CliError(Exception):
+    """A one-line message for the operator."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes as one line (`--help` still shows the full usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+# --- commands ---------------------------------------------------------------------------------------------------------
+
+
+class _RedactQuery(logging.Filter):
+    """Access-log lines without query strings: /trace?id_number=... must not put ID numbers in logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            record.args = (*record.args[:2], record.args[2].split("?", 1)[0], *record.args[3:])
+        return True
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail with one line before uvicorn starts (it would log several lines and exit 3)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise CliError(f"cannot listen on {host}:{port}: {os.strerror(exc.errno)}") from None
+        # Anything else (an IPv6 host, say): let uvicorn try and report.
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    _check_port_free(args.host, args.port)
+    engine = open_database(args.db, pool_size=8)
+    logging.getLogger("uvicorn.access").addFilter(_RedactQuery())
+    trace = _trace_settings(args)
+    if args.workers > 1:
+        engine.dispose()
+        os.environ.update(
+            QRCK_SERVER_DB=args.db,
+            QRCK_DEFAULT_STAY_MINUTES=str(args.default_stay_minutes),
+            QRCK_MARGIN_MINUTES=str(args.margin_minutes),
+        )
+        uvicorn.run(
+            "server.app:app_factory",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            proxy_headers=True,
+        )
+        return
+    app = create_app(ServerSettings(db_url=args.db, trace=trace), engine)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True)
+
+
+def cmd_venue_add(args: argparse.Namespace) -> None:
+    venue_id = admin.add_venue(open_database(args.db), args.name)
+    print(f"venue {args.name!r} added; its id:", file=sys.stderr)
+    print(venue_id)
+
+
+def cmd_venue_list(args: argparse.Namespace) -> None:
+    from server.models import venues
+
+    with open_database(args.db).connect() as conn:
+        for row in conn.execute(select(venues.c.id, venues.c.name, venues.c.safety_level).order_by(venues.c.id)):
+            print(f"{row.id}\t{row.name}\t{row.safety_level or '-'}")
+
+
+def cmd_venue_show(args: argparse.Namespace) -> None:
+    with open_database(args.db).connect() as conn:
+        print(json.dumps(admin.venue_summary(conn, args.venue), ensure_ascii=False, indent=2))
+
+
+def cmd_venue_safety(args: argparse.Namespace) -> None:
+    admin.set_safety(open_database(args.db), args.venue, args.level, args.assessed_on)
+    print(f"venue {args.venue}: safety level {args.level} (assessed {args.assessed_on})")
+
+
+def _announce_code(code: str, args: argparse.Namespace, kiosk_id: int) -> None:
+    from sync.protocol import enrollment_qr_payload
+
+    if args.qr:
+        import qrcode
+
+        qrcode.make(enrollment_qr_payload(code, args.server_url)).save(args.qr)
+        print(f"enrolment QR saved to {args.qr}", file=sys.stderr)
+    hours = int(args.expires_hours)
+    print(
+        f"kiosk {kiosk_id}: one-time enrolment code (valid {hours} h): run `kiosk enroll --server URL --code CODE`",
+        file=sys.stderr,
+    )
+    print(code)
+
+
+def cmd_kiosk_add(args: argparse.Namespace) -> None:
+    engine = open_database(args.db)
+    kiosk_id, code = admin.add_kiosk(engine, args.venue, args.name, timedelta(hours=args.expires_hours))
+    _announce_code(code, args, kiosk_id)
+
+
+def cmd_kiosk_code(args: argparse.Namespace) -> None:
+    code = admin.reissue_enroll_code(open_database(args.db), args.kiosk, timedelta(hours=args.expires_hours))
+    _announce_code(code, args, args.kiosk)
+
+
+def cmd_user_add(args: argparse.Namespace) -> None:
+    token = admin.add_user(open_database(args.db), args.role, args.venue, args.name)
+    print(f"{args.role} token (shown once, keep it secret):", file=sys.stderr)
+    print(token)
+
+
+def cmd_purge(args: argparse.Namespace) -> None:
+    try:
+        before = args.before or datetime.now(UTC) - timedelta(days=args.older_than_days)
+    except (OverflowError, ValueError):  # 1e12 days, nan
+        raise CliError(f"--older-than-days: not a usable number of days: {args.older_than_days}") from None
+    count = admin.purge_events(open_database(args.db), before, args.venue)
+    print(f"deleted events recorded before {before.isoformat()}:", file=sys.stderr)
+    print(count)
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from kiosk.csvsafe import write_safe_csv
+
+    engine = open_database(args.db)
+    with engine.connect() as conn:
+        admin.venue_row(conn, args.venue)
+    count = write_safe_csv(args.csv, admin.EXPORT_HEADER, admin.export_rows(engine, args.venue))
+    print(f"{count} events of venue {args.venue} written to {args.csv}", file=sys.stderr)
+
+
+def cmd_trace(args: argparse.Namespace) -> None:
+    from kiosk.csvsafe import write_safe_csv
+    from server.routes.trace import as_utc, check_window, run_trace
+    from server.tracing import TRACE_CSV_HEADER, trace_csv_rows
+
+    start, end = as_utc(args.start), as_utc(args.end)
+    problem = check_window(start, end)
+    if problem:
+        raise CliError(problem)
+    settings = _trace_settings(args)
+    report = run_trace(open_database(args.db), args.id_number, start, end, settings)
+    if args.csv:
+        count = write_safe_csv(args.csv, TRACE_CSV_HEADER, trace_csv_rows(report))
+        print(f"{count} rows written to {args.csv}", file=sys.stderr)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+def cmd_revoke_add(args: argparse.Namespace) -> None:
+    admin.add_revocation(open_database(args.db), args.kind, args.value)  # a key: the same as `keys retire KID`
+    print(f"{args.kind} {args.value} revoked")
+
+
+def cmd_trust_add(args: argparse.Namespace) -> None:
+    data = Path(args.cert).read_bytes()
+    if b"-----BEGIN" in data:  # PEM: take the base64 between the armour lines
+        lines = [line for line in data.decode().splitlines() if line and not line.startswith("-----")]
+        data = base64.b64decode("".join(lines))
+    print(admin.add_trusted_certificate(open_database(args.db), data))
+
+
+# --- parser -----------------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="kiosk-server", description="QR Checkpoint central server")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = add_command(sub, "serve", cmd_serve, "run the HTTP server (migrates the database first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (put a proxy in front)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    _trace_options(serve)
+
+    venue = sub.add_parser("venue", help="venues").add_subparsers(dest="action", required=True)
+    add_command(venue, "add", cmd_venue_add, "add a venue; prints its id on the last line").add_argument(
+        "--name", required=True
+    )
+    add_command(venue, "list", cmd_venue_list, "list venues")
+    show = add_command(venue, "show", cmd_venue_show, "a venue, its kiosks and event count as JSON")
+    show.add_argument("--venue", type=positive_id, required=True)
+    safety = add_command(venue, "safety", cmd_venue_safety, "set a venue's safety level")
+    safety.add_argument("--venue", type=positive_id, required=True)
+    safety.add_argument("--level", required=True, choices=["green", "yellow", "orange", "red"])
+    safety.add_argument("--assessed-on", type=parse_date, default=date.today())
+
+    kiosk = sub.add_parser("kiosk", help="kiosks").add_subparsers(dest="action", required=True)
+    add = add_command(kiosk, "add", cmd_kiosk_add, "add a kiosk; prints a one-time enrolment code on the last line")
+    add.add_argument("--venue", type=positive_id, required=True)
+    _code_options(add)
+    add.add_argument("--name", default="")
+    code = add_command(kiosk, "code", cmd_kiosk_code, "a new enrolment code for an existing kiosk (replaced PC)")
+    code.add_argument("--kiosk", type=positive_id, required=True)
+    _code_options(code)
+
+    user = sub.add_parser("user", help="manager and authority tokens").add_subparsers(dest="action", required=True)
+    add = add_command(user, "add", cmd_user_add, "create a token; prints it on the last line")
+    add.add_argument("--role", required=True, choices=["manager", "authority"])
+    add.add_argument("--venue", type=positive_id, help="the venue a manager manages")
+    add.add_argument("--name", default="")
+
+    purge = add_command(sub, "purge", cmd_purge, "delete old events (retention); prints how many on the last line")
+    when = purge.add_mutually_exclusive_group(required=True)
+    when.add_argument("--before", type=parse_time, help="ISO 8601; naive = UTC")
+    when.add_argument("--older-than-days", type=float, help="e.g. 30")
+    purge.add_argument("--venue", type=positive_id, help="only this venue")
+
+    export = add_command(sub, "export", cmd_export, "a venue's events as spreadsheet-safe CSV")
+    export.add_argument("--venue", type=positive_id, required=True)
+    export.add_argument("--csv", required=True)
+
+    trace = add_command(sub, "trace", cmd_trace, "a person's visits and co-visitors (JSON on stdout)")
+    trace.add_argument("--id-number", required=True)
+    trace.add_argument("--from", dest="start", type=parse_time, required=True, help="ISO 8601; naive = UTC")
+    trace.add_argument("--to", dest="end", type=parse_time, required=True, help="ISO 8601, exclusive")
+    trace.add_argument("--csv", help="also write the contacts as spreadsheet-safe CSV")
+    _trace_options(trace)
+
+    revoke = sub.add_parser("revoke", help="revocations").add_subparsers(dest="action", required=True)
+    add = add_command(revoke, "add", cmd_revoke_add, "revoke a person's QR, or a key (= `keys retire KID`)")
+    add.add_argument("--kind", required=True, choices=["person", "key"])
+    add.add_argument("--value", required=True)
+
+    trust = sub.add_parser("trust", help="EU DCC trust list").add_subparsers(dest="action", required=True)
+    add = add_command(trust, "add", cmd_trust_add, "add a signer certificate (DER or PEM); prints its kid")
+    add.add_argument("--cert", required=True)
+    register_personal_commands(sub)  # keys generate|rotate|retire|list|import (alias: key add), person card
+    return parser
+
+
+def _code_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--qr", help="also save the code as a QR PNG the kiosk camera can scan")
+    parser.add_argument("--server-url", help="put this server address in the QR too")
+    parser.add_argument("--expires-hours", type=float, default=admin.ENROLL_CODE_TTL.total_seconds() / 3600)
+
+
+def _trace_settings(args: argparse.Namespace) -> TraceSettings:
+    """--margin-minutes / --default-stay-minutes as settings; nan, inf and absurd values are a one-line error."""
+    day = 24 * 60
+    margin, stay = args.margin_minutes, args.default_stay_minutes
+    if not (0 <= margin <= day and 0 < stay <= day):  # also false for nan
+        raise CliError("--margin-minutes: 0 to 1440; --default-stay-minutes: more than 0, at most 1440")
+    return TraceSettings(default_stay=timedelta(minutes=stay), margin=timedelta(minutes=margin))
+
+
+def _trace_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--margin-minutes", type=float, default=DEFAULT_MARGIN.total_seconds() / 60)
+    parser.add_argument("--default-stay-minutes", type=float, default=DEFAULT_STAY.total_seconds() / 60)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    func: Callable[[argparse.Namespace], None] = args.func
+    try:
+        func(args)
+    except (CliError, DatabaseError, admin.NotFound, admin.Invalid) as exc:
+        return _fail(str(exc))
+    except SQLAlchemyError as exc:
+        return _fail(f"database error: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}")
+    except OSError as exc:
+        return _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"kiosk-server: error: {message}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Argument helpers shared by the `kiosk-server` command modules (`cli`, `personal_cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from server.settings import DEFAULT_DB_URL
+
+
+def add_command(
+    group: argparse._SubParsersAction,  # type: ignore[type-arg]
+    name: str,
+    func: Callable[[argparse.Namespace], None],
+    help: str,  # noqa: A002 - argparse's own word
+) -> argparse.ArgumentParser:
+    """A subcommand that runs `func` and takes `--db` (every command works on a database)."""
+    parser = group.add_parser(name, help=help)
+    db_option(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("QRCK_SERVER_DB", DEFAULT_DB_URL),
+        help="sqlite:///PATH (default) or postgresql+psycopg://USER@HOST/DB",
+    )
+
+
+def parse_time(text: str) -> datetime:
+    """An aware UTC datetime (naive = UTC); a time with no UTC equivalent is a usage error, not a traceback."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"outside the years 1-9999 in UTC: {text!r}") from None
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
+def positive_id(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 2**31:
+        raise argparse.ArgumentTypeError(f"not an id: {text!r}")
+    return int(text)

@@ -1,0 +1,12 @@
+"""Alembic environment: the connection comes from `server.db.migrate` (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from server.models import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    context.run_migrations()

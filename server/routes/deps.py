@@ -1,0 +1,74 @@
+"""Request dependencies: the engine, the caller (from the bearer token), role checks, ETag answers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from server.auth import Principal, principal_for
+from server.settings import ServerSettings
+
+_bearer = HTTPBearer(auto_error=False, description="A kiosk, venue-manager or health-authority token")
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_settings(request: Request) -> ServerSettings:
+    return request.app.state.settings
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
+
+
+def unauthorized(detail: str = "missing or invalid bearer token") -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def get_principal(
+    engine: EngineDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized()
+    with engine.connect() as conn:
+        principal = principal_for(conn, credentials.credentials)
+    if principal is None:
+        raise unauthorized()
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(role: str, who: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets only `role` through (403 "this needs a `who` token" otherwise)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role != role:
+            raise HTTPException(status_code=403, detail=f"this needs a {who} token")
+        return principal
+
+    return check
+
+
+KioskDep = Annotated[Principal, Depends(require_role("kiosk", "kiosk"))]
+AuthorityDep = Annotated[Principal, Depends(require_role("authority", "health-authority"))]
+
+
+def etag_response(request: Request, payload: Any) -> Response:
+    """JSON with a strong ETag; 304 without a body when the client already has this version."""
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    presented = request.headers.get("if-none-match", "")
+    if etag in {tag.strip().removeprefix("W/") for tag in presented.split(",")} or presented.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type="application/json", headers=headers)

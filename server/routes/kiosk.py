@@ -1,0 +1,170 @@
+"""What kiosks call: push events, pull configuration and trust material, read the time, enrol."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+
+from sync import protocol
+from server import admin
+from server.ingest import ingest
+from server.routes.deps import EngineDep, KioskDep, SettingsDep, etag_response, unauthorized
+
+log = logging.getLogger("server.kiosk")
+router = APIRouter(prefix=protocol.API_PREFIX, tags=["kiosk"])
+
+_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "uuid",
+        "direction",
+        "credential",
+        "person_key",
+        "id_number",
+        "full_name",
+        "wall_time",
+        "monotonic_ns",
+    ],
+    "properties": {
+        # Canonical only (lowercase, hyphenated): the answer carries the uuid as sent.
+        "uuid": {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
+        "direction": {"type": "string", "enum": ["entry", "exit"]},
+        **{
+            name: {"type": "string", "maxLength": protocol.FIELD_LIMITS[name]}
+            for name in ("credential", "person_key", "id_number", "full_name")
+        },
+        "date_of_birth": {"type": ["string", "null"], "format": "date"},
+        "wall_time": {"type": "string", "format": "date-time"},
+        "monotonic_ns": {"type": "integer"},
+        "source": {"type": "string", "maxLength": protocol.FIELD_LIMITS["source"]},
+        "flags": {"type": "array", "items": {"type": "string"}},
+        "details": {"type": "object"},
+    },
+}
+_BATCH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["protocol", "kiosk_time", "events"],
+    "properties": {
+        "protocol": {"type": "integer", "enum": [protocol.PROTOCOL_VERSION]},
+        "kiosk_time": {"type": "string", "format": "date-time"},
+        "events": {"type": "array", "items": _EVENT_SCHEMA, "maxItems": protocol.MAX_BATCH_EVENTS},
+    },
+}
+_EVENTS_OPENAPI = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": _BATCH_SCHEMA}}},
+    "responses": {
+        "413": {"description": "too many events or body too large"},
+        "422": {"description": "malformed batch; nothing stored"},
+        "503": {"description": "busy: retry after Retry-After seconds"},
+    },
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing (413) past `limit` bytes without reading the rest."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(status_code=413, detail=f"body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(status_code=413, detail=f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(body: bytes, encoding: str, settings: Any) -> protocol.Batch:
+    """gunzip (bounded) and parse; 413 / 415 / 422 as HTTPException."""
+    try:
+        if encoding == "gzip":
+            body = protocol.gunzip_limited(body, settings.max_body_bytes)
+        elif encoding not in ("", "identity"):
+            raise HTTPException(status_code=415, detail="Content-Encoding must be gzip or identity")
+        return protocol.decode_batch(body, settings.max_batch_events)
+    except protocol.PayloadTooLarge as exc:
+        raise HTTPException(status_code=413, detail=str(exc)) from None
+    except protocol.ProtocolError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+
+
+@router.post(
+    protocol.EVENTS_PATH.removeprefix(protocol.API_PREFIX),
+    openapi_extra=_EVENTS_OPENAPI,
+    summary="Push a batch of events (idempotent)",
+)
+async def post_events(request: Request, principal: KioskDep, engine: EngineDep, settings: SettingsDep) -> Response:
+    body = await _read_body(request, settings.max_body_bytes)
+    received_at = _now()
+    batch = await run_in_threadpool(
+        _decode, body, request.headers.get("content-encoding", "").strip().lower(), settings
+    )
+    state = request.app.state
+    if state.ingests_in_flight >= settings.max_concurrent_ingests:
+        raise HTTPException(status_code=503, detail="busy, retry later", headers={"Retry-After": "2"})
+    state.ingests_in_flight += 1
+    try:
+        result = await run_in_threadpool(ingest, engine, batch, principal, received_at)
+    finally:
+        state.ingests_in_flight -= 1
+    return Response(content=protocol.encode_batch_result(result), media_type="application/json")
+
+
+@router.get(protocol.CONFIG_PATH.removeprefix(protocol.API_PREFIX), summary="This kiosk's station configuration")
+def get_config(request: Request, principal: KioskDep, engine: EngineDep) -> Response:
+    assert principal.venue_id is not None and principal.kiosk_id is not None
+    with engine.connect() as conn:
+        config = admin.remote_config(conn, principal.venue_id, principal.kiosk_id)
+    return etag_response(request, config.to_json())
+
+
+def _published(request: Request, engine: Any, field: str, lister: Callable[[Connection], list[Any]]) -> Response:
+    """Trust material as `{field: [...]}` with an ETag: one shape for keys, revocations and the trust list."""
+    with engine.connect() as conn:
+        items = lister(conn)
+    return etag_response(request, {field: [item.to_json() for item in items]})
+
+
+@router.get(protocol.KEYS_PATH.removeprefix(protocol.API_PREFIX), summary="Public keys of personal QRs")
+def get_keys(request: Request, principal: KioskDep, engine: EngineDep) -> Response:
+    return _published(request, engine, "keys", admin.list_keys)
+
+
+@router.get(protocol.REVOCATIONS_PATH.removeprefix(protocol.API_PREFIX), summary="Revoked persons and keys")
+def get_revocations(request: Request, principal: KioskDep, engine: EngineDep) -> Response:
+    return _published(request, engine, "revocations", admin.list_revocations)
+
+
+@router.get(protocol.TRUST_LIST_PATH.removeprefix(protocol.API_PREFIX), summary="EU DCC signer certificates")
+def get_trust_list(request: Request, principal: KioskDep, engine: EngineDep) -> Response:
+    return _published(request, engine, "certificates", admin.list_trusted)
+
+
+@router.get(protocol.TIME_PATH.removeprefix(protocol.API_PREFIX), summary="The server's clock")
+def get_time() -> dict[str, str]:
+    return {"server_time": protocol.format_time(_now())}
+
+
+class EnrollBody(BaseModel):
+    code: str = Field(min_length=1, max_length=100)
+
+
+@router.post(protocol.ENROLL_PATH.removeprefix(protocol.API_PREFIX), summary="Exchange a one-time code for a token")
+def post_enroll(body: EnrollBody, engine: EngineDep) -> dict[str, Any]:
+    response = admin.enroll(engine, body.code, _now())
+    if response is None:
+        raise unauthorized("unknown, used or expired enrolment code")
+    log.info("kiosk %s of venue %s enrolled", response.kiosk_id, response.venue_id)
+    return response.to_json()

@@ -1,0 +1,80 @@
+"""What the health authority calls: who was at the same venue at the same time as this person."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from kiosk.csvsafe import iter_safe_csv
+from sync.protocol import API_PREFIX
+from server.routes.deps import AuthorityDep, EngineDep, SettingsDep
+from server.tracing import MAX_WINDOW, TRACE_CSV_HEADER, TraceSettings, trace, trace_csv_rows, trace_json
+
+router = APIRouter(prefix=API_PREFIX, tags=["tracing"])
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Naive times are taken as UTC (say +07:00 for Vietnam's local time). ValueError for a time with no UTC
+    equivalent (9999-12-31T23:59:59-23:59 is in the year 10000 in UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()} is outside the years 1-9999 in UTC") from None
+
+
+def check_window(start: datetime, end: datetime) -> str | None:
+    """Why the window is unusable, or None."""
+    if not (EARLIEST <= start < LATEST and EARLIEST <= end <= LATEST):
+        return "from/to must lie between 2020 and 2100"
+    if end <= start:
+        return "'to' must be after 'from'"
+    if end - start > MAX_WINDOW:
+        return f"window longer than {MAX_WINDOW.days} days"
+    return None
+
+
+def run_trace(engine: Any, id_number: str, start: datetime, end: datetime, settings: TraceSettings) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return trace_json(conn, id_number, start, end, settings, trace(conn, id_number, start, end, settings))
+
+
+@router.get("/trace", summary="A person's visits and their co-visitors (health authority)")
+async def get_trace(
+    principal: AuthorityDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    id_number: Annotated[str, Query(min_length=1, max_length=100)],
+    start: Annotated[datetime, Query(alias="from")],
+    end: Annotated[datetime, Query(alias="to")],
+    margin_minutes: Annotated[float | None, Query(ge=0, le=24 * 60)] = None,
+    default_stay_minutes: Annotated[float | None, Query(gt=0, le=24 * 60)] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    try:
+        start, end = as_utc(start), as_utc(end)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    problem = check_window(start, end)
+    if problem:
+        raise HTTPException(status_code=422, detail=problem)
+    if "\x00" in id_number:
+        raise HTTPException(status_code=422, detail="id_number contains a NUL")
+    base = settings.trace
+    chosen = TraceSettings(
+        default_stay=timedelta(minutes=default_stay_minutes) if default_stay_minutes else base.default_stay,
+        margin=timedelta(minutes=margin_minutes) if margin_minutes is not None else base.margin,
+        max_stay=base.max_stay,
+    )
+    report = await run_in_threadpool(run_trace, engine, id_number, start, end, chosen)
+    if format == "csv":
+        chunks = (c.encode() for c in iter_safe_csv(TRACE_CSV_HEADER, trace_csv_rows(report)))
+        return StreamingResponse(chunks, media_type="text/csv; charset=utf-8")
+    return report
