@@ -27,13 +27,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
-
-from conftest_pg import LiveServer, PgCluster, find_pg_bin  # noqa: E402
 
 from kiosk.events import Direction, NewEvent  # noqa: E402
 from sync import protocol  # noqa: E402
+from tests.support.postgres import LiveServer, PgCluster, find_pg_bin  # noqa: E402
 
 NAMES = ("Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Đức", "Phạm Thu Hương", "Võ Minh Khôi", "Đặng Thị Lan")
 

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kiosk.events import Direction, NewEvent  # noqa: E402
 from kiosk.store import Store  # noqa: E402
+from tests.support.seed import bulk_load  # noqa: E402
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Ngọc", "Minh", "Thu", "Thanh", "Quốc", "Xuân"]
@@ -139,8 +140,8 @@ def main() -> None:
             t = time.perf_counter()
             stream = history(people, args.events, args.inside, rng)
             acked = args.events - args.pending
-            store._bulk_load((e for _, e in zip(range(acked), stream, strict=False)), "acknowledged")
-            store._bulk_load(stream, "pending")
+            bulk_load(store, (e for _, e in zip(range(acked), stream, strict=False)), "acknowledged")
+            bulk_load(store, stream, "pending")
             build_s = time.perf_counter() - t
             size_mb = sum(f.stat().st_size for f in workdir.glob("big.db*")) / 1e6  # the file and its WAL
             n = store.count_events()

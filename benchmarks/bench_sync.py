@@ -17,15 +17,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from conftest_pg import LiveServer, PgCluster, find_pg_bin  # noqa: E402
-from sync_support import FaultProxy, make_events  # noqa: E402
+sys.path[:0] = [str(ROOT)]
 
 from kiosk.config import load_settings  # noqa: E402
 from kiosk.store import Store  # noqa: E402
 from sync.client import SyncClient  # noqa: E402
 from sync.enroll import enroll  # noqa: E402
+from tests.support.postgres import LiveServer, PgCluster, find_pg_bin  # noqa: E402
+from tests.support.seed import bulk_load  # noqa: E402
+from tests.support.sync_servers import FaultProxy, make_events  # noqa: E402
 
 
 def drain_once(
@@ -37,7 +37,7 @@ def drain_once(
     token = load_settings(folder / "kiosk.toml").server.token
     backlog = make_events(events)
     with Store.open(folder / "kiosk.sqlite3") as store:
-        store._bulk_load(backlog, outbox_state="pending")
+        bulk_load(store, backlog, outbox_state="pending")
         client = SyncClient(store, url or server.url, token, batch_size=batch, timeout=(5, 60), max_in_flight=in_flight)
         exchanges = _time_http(client)
         started = time.perf_counter()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
 from kiosk import commands as core_commands
-from kiosk.commands.common import COMMANDS_GROUP, STATION_COMMAND, add_common_options, run_guarded
+from kiosk.commands.common import COMMANDS_GROUP, STATION_COMMAND, Subcommands, add_common_options, run_guarded
 
 log = logging.getLogger("kiosk")
 
@@ -62,7 +62,7 @@ def _quiet_opencv(verbose: bool) -> None:
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
-def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
+def _plugins() -> list[Callable[[Subcommands], None]]:
     plugins = []
     for entry in entry_points(group=COMMANDS_GROUP):
         try:

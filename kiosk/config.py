@@ -21,9 +21,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from kiosk.vocabulary import CapacityAction, CredentialKind, QuestionnairePolicy, SafetyLevel, StationMode, words
+
 APP_NAME = "qr-checkpoint"
 ENV_PREFIX = "QRC_"
-CREDENTIAL_KINDS = ("cccd", "pccovid", "personal", "dcc")
+CREDENTIAL_KINDS = words(CredentialKind)
 DECODER_ENGINES = ("zxing", "zbar")
 _NAME_LISTS = {"station.accepted_credentials": CREDENTIAL_KINDS, "camera.engines": DECODER_ENGINES}
 
@@ -101,11 +103,11 @@ class Settings:
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "station.mode": ("entry", "exit", "auto"),
-    "station.capacity_action": ("block", "warn"),
-    "station.questionnaire": ("never", "assisted", "always"),
+    "station.mode": words(StationMode),
+    "station.capacity_action": words(CapacityAction),
+    "station.questionnaire": words(QuestionnairePolicy),
     "station.language": ("vi", "en"),
-    "station.safety_level": ("", "green", "yellow", "orange", "red"),
+    "station.safety_level": ("", *words(SafetyLevel)),
 }
 _NON_NEGATIVE = {
     "station.cooldown_seconds",
@@ -205,7 +207,8 @@ def _env_overrides(env: Mapping[str, str]) -> dict[tuple[str, str], str]:
 
 
 def _section_type(section_field: dataclasses.Field[Any]) -> type:
-    return typing.get_type_hints(Settings)[section_field.name]
+    section: type = typing.get_type_hints(Settings)[section_field.name]
+    return section
 
 
 def _build_section(name: str, cls: type, values: Mapping[str, Any]) -> Any:

@@ -14,6 +14,7 @@ from kiosk.config import StationSettings
 from kiosk.credentials.base import Credential, ParseResult, Rejection
 from kiosk.credentials.verdict import verification_problem
 from kiosk.events import Direction, StoredEvent
+from kiosk.vocabulary import CredentialKind
 
 
 class Mode(enum.StrEnum):
@@ -38,7 +39,7 @@ class Policy:
     cooldown: timedelta = timedelta(seconds=60)
     capacity: int = 0  # 0: no limit
     block_when_full: bool = True  # False: admit with a warning
-    accepted: frozenset[str] = frozenset({"cccd", "pccovid", "personal", "dcc"})
+    accepted: frozenset[str] = frozenset(CredentialKind)
     accept_unknown: bool = False
     declaration_max_age: timedelta | None = None  # personal QR must carry a declaration this recent
     dcc_required: bool = False  # only a valid vaccine certificate admits

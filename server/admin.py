@@ -12,8 +12,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, false, func, insert, or_, select, update
 
 from kiosk.csvsafe import EVENT_HEADER
-from sync.protocol import (
-    SAFETY_LEVELS,
+from kiosk.vocabulary import QuestionnairePolicy, StationMode, words
+from server.auth import ROLES, hash_secret, new_enroll_code, new_token
+from server.models import events, kiosks, revocations, signing_keys, tokens, trusted_certificates, venues
+from sync.protocol import SAFETY_LEVELS
+from sync.protocol_pull import (
     EnrollResponse,
     PublicKeyInfo,
     RemoteConfig,
@@ -21,13 +24,9 @@ from sync.protocol import (
     TrustedCertificate,
     normalise_code,
 )
-from server.auth import ROLES, hash_secret, new_enroll_code, new_token
-from server.models import events, kiosks, revocations, signing_keys, tokens, trusted_certificates, venues
 
 ENROLL_CODE_TTL = timedelta(days=7)
 STATION_CONFIG_KEYS = ("mode", "capacity", "cooldown_seconds", "accepted_credentials", "questionnaire_policy")
-MODES = ("auto", "entry", "exit")
-QUESTIONNAIRE_POLICIES = ("off", "ask", "require")
 
 
 class NotFound(LookupError):
@@ -173,7 +172,7 @@ def update_station_config(engine: Engine, venue_id: int, changes: Mapping[str, A
     """Merge validated `changes` into the venue's station configuration; returns the new configuration."""
     _validate_station_config(changes)
     with engine.begin() as conn:
-        current = json.loads(venue_row(conn, venue_id).station_config or "{}")
+        current: dict[str, Any] = json.loads(venue_row(conn, venue_id).station_config or "{}")
         current.update({key: value for key, value in changes.items()})
         conn.execute(
             update(venues).where(venues.c.id == venue_id).values(station_config=json.dumps(current, sort_keys=True))
@@ -183,11 +182,11 @@ def update_station_config(engine: Engine, venue_id: int, changes: Mapping[str, A
 
 def _validate_station_config(changes: Mapping[str, Any]) -> None:
     checks = {
-        "mode": lambda v: v in MODES,
+        "mode": lambda v: v in words(StationMode),
         "capacity": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 1_000_000),
         "cooldown_seconds": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 86_400,
         "accepted_credentials": lambda v: isinstance(v, list) and all(isinstance(x, str) and len(x) <= 20 for x in v),
-        "questionnaire_policy": lambda v: v in QUESTIONNAIRE_POLICIES,
+        "questionnaire_policy": lambda v: v in words(QuestionnairePolicy),
     }
     for key, value in changes.items():
         if key not in checks:
@@ -202,6 +201,10 @@ def remote_config(conn: Connection, venue_id: int, kiosk_id: int) -> RemoteConfi
     settings = {key: stored[key] for key in STATION_CONFIG_KEYS if key in stored}
     if "accepted_credentials" in settings:
         settings["accepted_credentials"] = tuple(settings["accepted_credentials"])
+    if "mode" in settings:
+        settings["mode"] = StationMode(settings["mode"])
+    if "questionnaire_policy" in settings:
+        settings["questionnaire_policy"] = QuestionnairePolicy(settings["questionnaire_policy"])
     return RemoteConfig(
         venue_id=str(venue.id),
         venue_name=venue.name,

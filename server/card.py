@@ -67,7 +67,7 @@ def render_card(qr_text: str, full_name: str, person_id: str, valid_until: datet
         draw.text((width // 2, y), text, fill="black", font=font, anchor="mt")
         y += size + _mm(2)
     side = _mm(82)
-    code = qr_image(qr_text, box_size=1, border=4).resize((side, side), Image.NEAREST)
+    code = qr_image(qr_text, box_size=1, border=4).resize((side, side), Image.Resampling.NEAREST)
     card.paste(code, ((width - side) // 2, y))
     y += side + _mm(4)
     name, font = _fit_text(draw, full_name, width - 2 * margin, 60, True)

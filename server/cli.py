@@ -21,8 +21,9 @@ from typing import NoReturn
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from kiosk.vocabulary import SafetyLevel, words
 from server import admin
-from server.cli_args import add_command, parse_date, parse_time, positive_id
+from server.cli_args import add_command, parse_date, parse_utc_time_option, positive_id
 from server.db import DatabaseError, open_database
 from server.personal_cli import register as register_personal_commands
 from server.settings import ServerSettings
@@ -118,7 +119,7 @@ def cmd_venue_safety(args: argparse.Namespace) -> None:
 
 
 def _announce_code(code: str, args: argparse.Namespace, kiosk_id: int) -> None:
-    from sync.protocol import enrollment_qr_payload
+    from sync.protocol_pull import enrollment_qr_payload
 
     if args.qr:
         import qrcode
@@ -223,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--venue", type=positive_id, required=True)
     safety = add_command(venue, "safety", cmd_venue_safety, "set a venue's safety level")
     safety.add_argument("--venue", type=positive_id, required=True)
-    safety.add_argument("--level", required=True, choices=["green", "yellow", "orange", "red"])
+    safety.add_argument("--level", required=True, choices=words(SafetyLevel))
     safety.add_argument("--assessed-on", type=parse_date, default=date.today())
 
     kiosk = sub.add_parser("kiosk", help="kiosks").add_subparsers(dest="action", required=True)
@@ -243,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge = add_command(sub, "purge", cmd_purge, "delete old events (retention); prints how many on the last line")
     when = purge.add_mutually_exclusive_group(required=True)
-    when.add_argument("--before", type=parse_time, help="ISO 8601; naive = UTC")
+    when.add_argument("--before", type=parse_utc_time_option, help="ISO 8601; naive = UTC")
     when.add_argument("--older-than-days", type=float, help="e.g. 30")
     purge.add_argument("--venue", type=positive_id, help="only this venue")
 
@@ -253,8 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     trace = add_command(sub, "trace", cmd_trace, "a person's visits and co-visitors (JSON on stdout)")
     trace.add_argument("--id-number", required=True)
-    trace.add_argument("--from", dest="start", type=parse_time, required=True, help="ISO 8601; naive = UTC")
-    trace.add_argument("--to", dest="end", type=parse_time, required=True, help="ISO 8601, exclusive")
+    trace.add_argument("--from", dest="start", type=parse_utc_time_option, required=True, help="ISO 8601; naive = UTC")
+    trace.add_argument("--to", dest="end", type=parse_utc_time_option, required=True, help="ISO 8601, exclusive")
     trace.add_argument("--csv", help="also write the contacts as spreadsheet-safe CSV")
     _trace_options(trace)
 

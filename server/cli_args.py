@@ -6,18 +6,22 @@ import argparse
 import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any, TypeAlias
 
 from server.settings import DEFAULT_DB_URL
 
+# What `add_subparsers()` returns (of our one-line-error parser); a string: not subscriptable at run time.
+Subcommands: TypeAlias = "argparse._SubParsersAction[Any]"
+
 
 def add_command(
-    group: argparse._SubParsersAction,  # type: ignore[type-arg]
+    group: Subcommands,
     name: str,
     func: Callable[[argparse.Namespace], None],
     help: str,  # noqa: A002 - argparse's own word
 ) -> argparse.ArgumentParser:
     """A subcommand that runs `func` and takes `--db` (every command works on a database)."""
-    parser = group.add_parser(name, help=help)
+    parser: argparse.ArgumentParser = group.add_parser(name, help=help)
     db_option(parser)
     parser.set_defaults(func=func)
     return parser
@@ -31,7 +35,7 @@ def db_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_time(text: str) -> datetime:
+def parse_utc_time_option(text: str) -> datetime:
     """An aware UTC datetime (naive = UTC); a time with no UTC equivalent is a usage error, not a traceback."""
     try:
         moment = datetime.fromisoformat(text)

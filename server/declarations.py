@@ -112,7 +112,7 @@ def find_or_create_person(engine: Engine, person: PersonInput) -> str:
             persons.c.full_name == person.full_name,
             persons.c.phone == (person.phone or None),
         )
-        existing = conn.scalars(query.limit(1)).first()
+        existing: str | None = conn.scalars(query.limit(1)).first()
         if existing:
             return existing
         person_id = _new_person_id()

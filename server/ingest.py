@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sync.protocol import FUTURE_TOLERANCE, Batch, BatchResult, EventResult, EventStatus, corrected_time
 from server.auth import Principal
 from server.models import events, kiosks
+from sync.protocol import FUTURE_TOLERANCE, Batch, BatchResult, EventResult, EventStatus, corrected_time
 
 log = logging.getLogger("server.ingest")
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)  # check-ins began in 2020; earlier is a broken clock

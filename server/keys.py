@@ -2,7 +2,7 @@
 
 One table, `signing_keys`: what GET /api/v1/keys publishes (kid, alg, public key, status: `admin.list_keys`)
 and, for keys generated here, the private half, which never leaves the server. Statuses (the words of
-`sync.protocol.PublicKeyInfo`):
+`sync.protocol_pull.PublicKeyInfo`):
 - "active": signs new codes (exactly one key held here after `rotate`) and verifies;
 - "retired": no longer signs, still verifies: codes issued before a rotation stay valid;
 - "revoked": what `retire_key` sets: kiosks stop accepting its codes (it also goes on the revocation list).

@@ -12,7 +12,7 @@ import sys
 from datetime import timedelta
 
 from server import admin
-from server.cli_args import add_command, parse_date
+from server.cli_args import Subcommands, add_command, parse_date
 from server.db import open_database
 
 _MEANING = {"active": "signs and verifies", "retired": "verifies only", "revoked": "withdrawn"}
@@ -93,7 +93,7 @@ def _import_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--status", default="active", choices=["active", "retired", "revoked"])
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: Subcommands) -> None:
     """Add the `keys` command group (and its alias `key add`) and `person card` to the server's CLI."""
     keys = sub.add_parser("keys", help="personal-QR signing keys (one table; private keys never leave it)")
     group = keys.add_subparsers(dest="action", required=True)

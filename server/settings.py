@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sync.protocol import MAX_BATCH_EVENTS, MAX_BODY_BYTES
 from server.tracing import DEFAULT_MARGIN, DEFAULT_STAY, TraceSettings
+from sync.protocol import MAX_BATCH_EVENTS, MAX_BODY_BYTES
 
 DEFAULT_DB_URL = "sqlite:///qr-checkpoint-server.db"
 

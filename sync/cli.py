@@ -11,9 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.commands.common import add_common_options
-from sync.client import SyncClient, SyncReport, SyncStatus, SyncWorker, read_status
+from sync import clock
+from sync.client import SyncClient, SyncReport
 from sync.enroll import EnrollError, enroll
 from sync.pull import RESOURCES, PullResult
+from sync.worker import SyncStatus, SyncWorker, read_status
 
 
 def register_commands(subparsers: Any) -> None:
@@ -72,13 +74,14 @@ def run_sync(args: argparse.Namespace) -> int:
     server = settings.server
     if not server.url or not server.token:
         raise CommandError("this kiosk is not enrolled: run `kiosk enroll --server URL --code CODE` first")
-    client_options = dict(
-        ca_file=server.ca_file or None, timeout=(5.0, max(1.0, server.timeout_seconds)), batch_size=server.batch_size
-    )
+    ca_file, timeout = server.ca_file or None, (5.0, max(1.0, server.timeout_seconds))
     if args.once:
         store = open_store_from_args(args, settings)
         try:
-            return sync_once(SyncClient(store, server.url, server.token, **client_options))
+            client = SyncClient(
+                store, server.url, server.token, ca_file=ca_file, timeout=timeout, batch_size=server.batch_size
+            )
+            return sync_once(client)
         finally:
             _close(store)
     worker = SyncWorker(
@@ -87,7 +90,9 @@ def run_sync(args: argparse.Namespace) -> int:
         server.token,
         interval_s=server.sync_interval_seconds,
         on_status=_print_change(),
-        **client_options,
+        ca_file=ca_file,
+        timeout=timeout,
+        batch_size=server.batch_size,
     )
     return run_foreground(worker)
 
@@ -105,7 +110,7 @@ def sync_once(client: SyncClient) -> int:
     if pulled is not None:
         print(f"pull: {_pull_text(pulled)}")
         offset = pulled.clock_offset_s
-        if offset is not None and abs(offset) > 120:
+        if offset is not None and clock.is_off(offset):
             print(f"warning: this kiosk's clock is {_offset_text(offset)}: set the date and time", file=sys.stderr)
     return _exit_code(report, pulled)
 

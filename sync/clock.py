@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-OFFSET_WARNING_S = 120.0  # the issue's threshold: more than 2 minutes off is shown to the guard
+# The one threshold: a kiosk clock more than 2 minutes off the server's is shown to the guard and warned about.
+OFFSET_WARNING_S = 120.0
 KEY_OFFSET = "sync.clock_offset_s"
 KEY_MEASURED_AT = "sync.clock_measured_at"
 
@@ -29,7 +30,12 @@ class ClockReading:
 
     @property
     def warning(self) -> bool:
-        return abs(self.offset_s) > OFFSET_WARNING_S
+        return is_off(self.offset_s)
+
+
+def is_off(offset_s: float) -> bool:
+    """Whether a clock `offset_s` seconds off the server's is worth a warning."""
+    return abs(offset_s) > OFFSET_WARNING_S
 
 
 def parse_server_time(value: object) -> datetime | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.config import ENV_PREFIX, ConfigError, default_config_path, settings_from_mapping, update_config_file
-from sync import clock, protocol
+from sync import clock, protocol, protocol_pull
 from sync.transport import DEFAULT_TIMEOUT, Exchange, SyncError, Timeout, Transport, http_error, one_line
 
 
@@ -26,7 +26,7 @@ class EnrollResult:
 
     @property
     def clock_warning(self) -> bool:
-        return abs(self.clock_offset_s) > clock.OFFSET_WARNING_S
+        return clock.is_off(self.clock_offset_s)
 
 
 def resolve_config_path(config_path: str | Path | None) -> Path:
@@ -46,14 +46,14 @@ def enroll(
 
     `code` may also be the text of the enrolment QR (`QRCK-ENROLL:<code>[@<server url>]`); its URL is used
     when `server_url` is not given."""
-    from_qr = protocol.parse_enrollment_qr(code)
+    from_qr = protocol_pull.parse_enrollment_qr(code)
     if from_qr is not None:
         code, qr_url = from_qr
         server_url = server_url or qr_url
     if not server_url:
         raise EnrollError("no server address: give --server URL (the enrolment QR did not carry one)")
     server_url = _check_url(server_url)
-    normalised = protocol.normalise_code(code)
+    normalised = protocol_pull.normalise_code(code)
     if not normalised:
         raise EnrollError("enrolment code is empty")
     path = resolve_config_path(config_path)
@@ -77,11 +77,11 @@ def enroll(
 
 def _post_code(
     server_url: str, code: str, ca_file: str | None, timeout: Timeout
-) -> tuple[Exchange, protocol.EnrollResponse]:
+) -> tuple[Exchange, protocol_pull.EnrollResponse]:
     """POST the code; the server's answer and what it says, or an EnrollError (refused, unreachable, ...)."""
     transport = Transport(server_url, ca_file=ca_file, timeout=timeout)
     try:
-        answer = transport.request("POST", protocol.ENROLL_PATH, json_body=protocol.enroll_request(code))
+        answer = transport.request("POST", protocol.ENROLL_PATH, json_body=protocol_pull.enroll_request(code))
     finally:
         transport.close()
     if isinstance(answer, SyncError):
@@ -91,7 +91,7 @@ def _post_code(
     if answer.status != 200:
         raise EnrollError(f"enrolment failed: {http_error(answer, 'server answered').message}")
     try:
-        response = protocol.EnrollResponse.from_json(answer.body)
+        response = protocol_pull.EnrollResponse.from_json(answer.body)
     except protocol.ProtocolError as exc:
         raise EnrollError(one_line(f"enrolment failed: unreadable answer ({exc})")) from None
     return answer, response

@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kiosk.events import Direction, NewEvent
+from kiosk.vocabulary import SafetyLevel, words
 
 PROTOCOL_VERSION = 1
 API_PREFIX = "/api/v1"
@@ -47,11 +48,9 @@ TRACE_PATH = f"{API_PREFIX}/trace"
 MAX_BATCH_EVENTS = 1000  # more -> 413; the client should send batches of <= 500
 MAX_BODY_BYTES = 5 * 1024 * 1024  # after decompression; more -> 413
 FUTURE_TOLERANCE = timedelta(hours=24)  # corrected wall_time later than server now + this -> stored, clock_suspect
-CLOCK_WARNING = timedelta(minutes=2)  # a kiosk whose clock is off by more should say so on screen
 
-ENROLL_QR_PREFIX = "QRCK-ENROLL:"
 
-SAFETY_LEVELS = ("green", "yellow", "orange", "red")
+SAFETY_LEVELS = words(SafetyLevel)
 
 
 class ProtocolError(ValueError):
@@ -81,7 +80,7 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def parse_time(text: Any, what: str = "time") -> datetime:
+def parse_wire_time(text: Any, what: str = "time") -> datetime:
     """Parse an ISO 8601 timestamp that has an offset (or "Z") into an aware datetime."""
     if not isinstance(text, str) or not text:
         raise ProtocolError(f"{what}: expected an ISO 8601 string")
@@ -216,7 +215,7 @@ def event_from_json(obj: Any, where: str = "event") -> NewEvent:
         id_number=_text(obj, "id_number", where),
         full_name=_text(obj, "full_name", where),
         date_of_birth=_parse_date(obj.get("date_of_birth"), f"{where}.date_of_birth"),
-        wall_time=parse_time(obj.get("wall_time"), f"{where}.wall_time"),
+        wall_time=parse_wire_time(obj.get("wall_time"), f"{where}.wall_time"),
         monotonic_ns=monotonic_ns,
         source=_text(obj, "source", where) if obj.get("source") is not None else "scan",
         flags=tuple(flags),
@@ -258,7 +257,7 @@ def decode_batch(body: bytes | str | Mapping[str, Any], max_events: int = MAX_BA
     version = obj.get("protocol")
     if type(version) is not int or version != PROTOCOL_VERSION:  # `true == 1` is not a version
         raise ProtocolError(f"batch.protocol: this server speaks protocol {PROTOCOL_VERSION}")
-    kiosk_time = parse_time(obj.get("kiosk_time"), "batch.kiosk_time")
+    kiosk_time = parse_wire_time(obj.get("kiosk_time"), "batch.kiosk_time")
     raw_events = obj.get("events")
     if not isinstance(raw_events, list):
         raise ProtocolError("batch.events: expected a list")
@@ -363,190 +362,7 @@ def decode_batch_result(body: bytes | str | Mapping[str, Any]) -> BatchResult:
             EventResult(uuid=_field(raw, "uuid", str, where), status=raw["status"], reason=raw.get("reason"))
         )
     return BatchResult(
-        server_time=parse_time(obj.get("server_time"), "server_time"),
+        server_time=parse_wire_time(obj.get("server_time"), "server_time"),
         results=tuple(results),
         protocol=int(obj.get("protocol", PROTOCOL_VERSION)),
     )
-
-
-# --- enrolment ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EnrollResponse:
-    token: str
-    kiosk_id: str
-    venue_id: str
-    server_time: datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "token": self.token,
-            "kiosk_id": self.kiosk_id,
-            "venue_id": self.venue_id,
-            "server_time": format_time(self.server_time),
-        }
-
-    @classmethod
-    def from_json(cls, obj: Any) -> EnrollResponse:
-        obj = _load_json(obj)
-        if not isinstance(obj, Mapping):
-            raise ProtocolError("enroll: expected an object")
-        return cls(
-            token=_field(obj, "token", str, "enroll"),
-            kiosk_id=str(_field(obj, "kiosk_id", (str, int), "enroll")),
-            venue_id=str(_field(obj, "venue_id", (str, int), "enroll")),
-            server_time=parse_time(obj.get("server_time"), "enroll.server_time"),
-        )
-
-
-def enroll_request(code: str) -> dict[str, Any]:
-    return {"code": normalise_code(code)}
-
-
-def normalise_code(code: str) -> str:
-    """Enrolment codes are typed by people: ignore case, spaces and dashes."""
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def enrollment_qr_payload(code: str, server_url: str | None = None) -> str:
-    """Text of the enrolment QR: `QRCK-ENROLL:<code>` or `QRCK-ENROLL:<code>@<server url>`."""
-    return f"{ENROLL_QR_PREFIX}{code}" + (f"@{server_url}" if server_url else "")
-
-
-def parse_enrollment_qr(text: str | bytes) -> tuple[str, str | None] | None:
-    """(code, server url or None) from an enrolment QR's text; None when it is not one."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    text = text.strip()
-    if not text.startswith(ENROLL_QR_PREFIX):
-        return None
-    code, _, url = text[len(ENROLL_QR_PREFIX) :].partition("@")
-    return (normalise_code(code), url or None) if code else None
-
-
-# --- pulled configuration and trust material ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RemoteConfig:
-    """The kiosk's station configuration as the server holds it (GET /config)."""
-
-    venue_id: str
-    venue_name: str
-    kiosk_id: str
-    mode: str = "auto"  # "auto" (entry, then exit on the next scan), "entry" or "exit"
-    capacity: int | None = None  # None: no limit
-    cooldown_seconds: int = 60
-    accepted_credentials: tuple[str, ...] = ("cccd", "pccovid", "personal", "dcc")
-    questionnaire_policy: str = "ask"  # "off", "ask" (guard-typed entries: the kiosk default) or "require"
-    safety_level: str | None = None  # one of SAFETY_LEVELS, None when not assessed
-    safety_assessed_on: date | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)  # station settings this version does not name
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "venue_id": self.venue_id,
-            "venue_name": self.venue_name,
-            "kiosk_id": self.kiosk_id,
-            "mode": self.mode,
-            "capacity": self.capacity,
-            "cooldown_seconds": self.cooldown_seconds,
-            "accepted_credentials": list(self.accepted_credentials),
-            "questionnaire_policy": self.questionnaire_policy,
-            "safety": {
-                "level": self.safety_level,
-                "assessed_on": self.safety_assessed_on.isoformat() if self.safety_assessed_on else None,
-            },
-            "extra": dict(self.extra),
-        }
-
-    @classmethod
-    def from_json(cls, obj: Any) -> RemoteConfig:
-        obj = _load_json(obj)
-        if not isinstance(obj, Mapping):
-            raise ProtocolError("config: expected an object")
-        safety = obj.get("safety") or {}
-        capacity = obj.get("capacity")
-        return cls(
-            venue_id=str(obj.get("venue_id", "")),
-            venue_name=str(obj.get("venue_name", "")),
-            kiosk_id=str(obj.get("kiosk_id", "")),
-            mode=str(obj.get("mode", "auto")),
-            capacity=int(capacity) if capacity is not None else None,
-            cooldown_seconds=int(obj.get("cooldown_seconds", 60)),
-            accepted_credentials=tuple(obj.get("accepted_credentials") or ()),
-            questionnaire_policy=str(obj.get("questionnaire_policy", "ask")),
-            safety_level=safety.get("level"),
-            safety_assessed_on=_parse_date(safety.get("assessed_on"), "config.safety.assessed_on"),
-            extra=dict(obj.get("extra") or {}),
-        )
-
-
-@dataclass(frozen=True)
-class PublicKeyInfo:
-    """A key that signs our personal QRs. `public_key` is base64 of the raw key (Ed25519) or SPKI DER."""
-
-    kid: str
-    alg: str  # "Ed25519" or "ES256"
-    public_key: str
-    status: str = "active"  # "active" (signs and verifies) or "retired" (verifies only) or "revoked"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kid": self.kid, "alg": self.alg, "public_key": self.public_key, "status": self.status}
-
-
-def keys_from_json(obj: Any) -> list[PublicKeyInfo]:
-    obj = _load_json(obj)
-    return [
-        PublicKeyInfo(kid=k["kid"], alg=k["alg"], public_key=k["public_key"], status=k.get("status", "active"))
-        for k in (obj.get("keys") or [])
-    ]
-
-
-@dataclass(frozen=True)
-class Revocation:
-    """A revoked personal QR (`kind` "person": a person id) or signing key (`kind` "key": a kid)."""
-
-    kind: str
-    value: str
-    revoked_at: datetime | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "value": self.value,
-            "revoked_at": format_time(self.revoked_at) if self.revoked_at else None,
-        }
-
-
-def revocations_from_json(obj: Any) -> list[Revocation]:
-    obj = _load_json(obj)
-    return [
-        Revocation(
-            kind=r["kind"], value=r["value"], revoked_at=parse_time(r["revoked_at"]) if r.get("revoked_at") else None
-        )
-        for r in (obj.get("revocations") or [])
-    ]
-
-
-@dataclass(frozen=True)
-class TrustedCertificate:
-    """An EU DCC signer: `kid` base64 (first 8 bytes of SHA-256 of the DER), `certificate` base64 DER."""
-
-    kid: str
-    certificate: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kid": self.kid, "certificate": self.certificate}
-
-
-def trust_list_from_json(obj: Any) -> list[TrustedCertificate]:
-    obj = _load_json(obj)
-    return [TrustedCertificate(kid=c["kid"], certificate=c["certificate"]) for c in (obj.get("certificates") or [])]
-
-
-def server_time_from_json(obj: Any) -> datetime:
-    """GET /time answer -> the server's clock."""
-    obj = _load_json(obj)
-    return parse_time(obj.get("server_time") if isinstance(obj, Mapping) else None, "server_time")

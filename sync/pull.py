@@ -18,7 +18,7 @@ from typing import Any
 from kiosk.config import StationSettings
 from kiosk.credentials import trust
 from kiosk.credentials.base import TrustMaterial
-from sync import clock, protocol
+from sync import clock, protocol, protocol_pull
 from sync.clock import KeyValueStore, parse_server_time
 from sync.transport import SyncError, Transport, http_error, one_line, utc_now
 
@@ -32,10 +32,10 @@ RESOURCES: dict[str, str] = {
     "trust-list": protocol.TRUST_LIST_PATH,
 }
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {
-    "config": protocol.RemoteConfig.from_json,
-    "keys": protocol.keys_from_json,
-    "revocations": protocol.revocations_from_json,
-    "trust-list": protocol.trust_list_from_json,
+    "config": protocol_pull.RemoteConfig.from_json,
+    "keys": protocol_pull.keys_from_json,
+    "revocations": protocol_pull.revocations_from_json,
+    "trust-list": protocol_pull.trust_list_from_json,
 }
 
 
@@ -139,7 +139,7 @@ def measure_clock(store: KeyValueStore, transport: Transport) -> clock.ClockRead
     if answer.status != 200:
         return http_error(answer, "server time")
     try:
-        server_time = protocol.server_time_from_json(answer.body)
+        server_time = protocol_pull.server_time_from_json(answer.body)
     except protocol.ProtocolError as exc:
         return SyncError("protocol", one_line(f"server time: {exc}"))
     reading = clock.measure(server_time, answer.midpoint)
@@ -171,16 +171,14 @@ def trust_material(store: KeyValueStore) -> TrustMaterial:
 
 # -- the pulled station configuration -----------------------------------------------------------------------------
 
-_QUESTIONNAIRE = {"off": "never", "ask": "assisted", "require": "always"}  # server's words -> kiosk.config's
 
-
-def remote_config(store: KeyValueStore) -> protocol.RemoteConfig | None:
+def remote_config(store: KeyValueStore) -> protocol_pull.RemoteConfig | None:
     """The cached configuration the server holds for this kiosk, or None if never fetched (or unreadable)."""
     document, _ = cached(store, "config")
     if document is None:
         return None
     try:
-        return protocol.RemoteConfig.from_json(document)
+        return protocol_pull.RemoteConfig.from_json(document)
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -194,11 +192,10 @@ def station_overrides(store: KeyValueStore) -> dict[str, Any]:
         return {}
     known = {f.name for f in dataclasses.fields(StationSettings)}
     values: dict[str, Any] = {key: value for key, value in config.extra.items() if key in known}
-    values.update(mode=config.mode, capacity=config.capacity or 0, cooldown_seconds=config.cooldown_seconds)
+    values.update(mode=config.mode.value, capacity=config.capacity or 0, cooldown_seconds=config.cooldown_seconds)
     if config.accepted_credentials:
         values["accepted_credentials"] = tuple(config.accepted_credentials)
-    if config.questionnaire_policy in _QUESTIONNAIRE:
-        values["questionnaire"] = _QUESTIONNAIRE[config.questionnaire_policy]
+    values["questionnaire"] = config.questionnaire_policy.value
     if config.venue_name:
         values["venue_name"] = config.venue_name
     return values

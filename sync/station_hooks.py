@@ -14,7 +14,7 @@ from typing import Any
 
 from kiosk.config import ConfigError, Settings, with_overrides
 from kiosk.credentials.base import TrustMaterial
-from sync import clock, protocol
+from sync import clock, protocol, protocol_pull
 from sync.pull import remote_config, station_overrides, trust_material
 from sync.transport import SyncError, Transport
 
@@ -54,7 +54,8 @@ def cached_trust(store: Any) -> Callable[[], TrustMaterial]:
             except Exception as error:  # a corrupt cache must not stop scanning; the status bar shows the age
                 log.warning("could not load the trust material: %s", error)
             cache["at"] = time.monotonic()
-        return cache["value"]
+        material: TrustMaterial = cache["value"]
+        return material
 
     return current
 
@@ -76,7 +77,7 @@ def doctor_checks(settings: Settings) -> list[Check]:
     checks = [("server", answer.status == 200, f"{server.url} answered {answer.status}")]
     if answer.status == 200:
         try:
-            reading = clock.measure(protocol.server_time_from_json(answer.body), answer.midpoint)
+            reading = clock.measure(protocol_pull.server_time_from_json(answer.body), answer.midpoint)
             checks.append(("clock offset", not reading.warning, f"{reading.offset_s:+.1f} s from the server"))
         except protocol.ProtocolError as error:
             checks.append(("clock offset", False, f"the server's time is unreadable: {error}"))

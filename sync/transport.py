@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -88,7 +89,7 @@ def one_line(text: str, limit: int = 200) -> str:
 
 def describe_exception(exc: requests.RequestException, url: str) -> SyncError:
     """Turn a requests exception into a short value without the library's multi-line noise."""
-    host = requests.utils.urlparse(url).netloc or url
+    host = urlsplit(url).netloc or url
     if isinstance(exc, requests.exceptions.SSLError):
         return SyncError("tls", f"TLS verification failed for {host}")
     if isinstance(exc, requests.exceptions.ConnectTimeout):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-
 from kiosk.commands import decode, doctor, export, scan
+from kiosk.commands.common import Subcommands
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Subcommands) -> None:
     for module in (scan, export, decode, doctor):
         module.register(commands)

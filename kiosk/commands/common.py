@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 from kiosk.config import ConfigError, Settings, default_db_path, load_settings, with_overrides
@@ -26,6 +27,9 @@ CONTEXT_GROUP = "qr_checkpoint.station_context"  # callables (settings, store) -
 STATION_COMMAND = "station"
 
 log = logging.getLogger("kiosk")
+
+# What `add_subparsers()` returns; a string because argparse's class is not subscriptable at run time.
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class CommandError(Exception):
@@ -69,7 +73,7 @@ def station_context(settings: Settings, store: Store) -> tuple[Settings, Callabl
     return settings, trust
 
 
-def parse_time(text: str) -> datetime:
+def parse_time_option(text: str) -> datetime:
     """An ISO 8601 time from the command line; without an offset it stays naive until `in_venue_time`."""
     try:
         return datetime.fromisoformat(text)

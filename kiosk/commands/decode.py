@@ -11,20 +11,27 @@ from typing import Any
 
 import cv2
 
-from kiosk.commands.common import CommandError, add_common_options, in_venue_time, load_settings_from_args, parse_time
+from kiosk.commands.common import (
+    CommandError,
+    Subcommands,
+    add_common_options,
+    in_venue_time,
+    load_settings_from_args,
+    parse_time_option,
+)
 from kiosk.credentials.base import Credential, ParseContext, TrustMaterial
 from kiosk.credentials.registry import parse_payload
 from kiosk.decode import make_chain
 from kiosk.decode.base import DecodedCode
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Subcommands) -> None:
     parser = commands.add_parser("decode", help="decode QR codes in image files and print them as JSON")
     parser.add_argument("files", nargs="+", metavar="FILE")
     add_common_options(parser)
     parser.add_argument("--trust-list", metavar="FILE", help="DCC trust list JSON to verify signatures against")
     parser.add_argument("--keys", metavar="FILE", help="personal QR public keys JSON (as the server publishes)")
-    parser.add_argument("--at", type=parse_time, metavar="ISO8601", help="the clock for expiry (default: now)")
+    parser.add_argument("--at", type=parse_time_option, metavar="ISO8601", help="the clock for expiry (default: now)")
     parser.set_defaults(func=run)
 
 

@@ -8,7 +8,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 
-from kiosk.commands.common import DOCTOR_GROUP, add_common_options, load_settings_from_args, open_store_from_args
+from kiosk.commands.common import (
+    DOCTOR_GROUP,
+    Subcommands,
+    add_common_options,
+    load_settings_from_args,
+    open_store_from_args,
+)
 from kiosk.config import Settings
 from kiosk.sources import open_source
 from kiosk.sources.base import SourceError
@@ -18,7 +24,7 @@ Check = tuple[str, bool, str]  # (what, ok, detail)
 EARLIEST_PLAUSIBLE_CLOCK = datetime(2026, 1, 1, tzinfo=UTC)  # before this release: a dead CMOS battery
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Subcommands) -> None:
     parser = commands.add_parser("doctor", help="check cameras, decoders, database, server and clock")
     add_common_options(parser)
     parser.add_argument(

@@ -8,21 +8,26 @@ from zoneinfo import ZoneInfo
 
 from kiosk.commands.common import (
     CommandError,
+    Subcommands,
     add_common_options,
     in_venue_time,
     load_settings_from_args,
     open_store_from_args,
-    parse_time,
+    parse_time_option,
 )
 from kiosk.csvsafe import write_events_csv
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Subcommands) -> None:
     parser = commands.add_parser("export", help="export recorded events as CSV (UTF-8 with BOM)")
     add_common_options(parser)
     parser.add_argument("--csv", required=True, metavar="FILE", help="where to write the CSV")
-    parser.add_argument("--from", dest="start", type=parse_time, metavar="ISO8601", help="from this time (inclusive)")
-    parser.add_argument("--to", dest="end", type=parse_time, metavar="ISO8601", help="up to this time (exclusive)")
+    parser.add_argument(
+        "--from", dest="start", type=parse_time_option, metavar="ISO8601", help="from this time (inclusive)"
+    )
+    parser.add_argument(
+        "--to", dest="end", type=parse_time_option, metavar="ISO8601", help="up to this time (exclusive)"
+    )
     parser.set_defaults(func=run)
 
 

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 from kiosk.commands.common import (
     CommandError,
+    Subcommands,
     add_common_options,
     in_venue_time,
     load_settings_from_args,
     open_store_from_args,
-    parse_time,
+    parse_time_option,
     station_context,
 )
 from kiosk.commands.output import emit
@@ -23,17 +24,21 @@ from kiosk.sources import open_source
 from kiosk.sources.base import Frame, FrameSource, SourceError, SourceState
 from kiosk.sources.files import ImageFolderSource
 from kiosk.sources.slot import FrameGrabber, LatestFrameSlot
+from kiosk.vocabulary import StationMode, words
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: Subcommands) -> None:
     parser = commands.add_parser("scan", help="run the check-in pipeline without a window")
     parser.add_argument(
         "--source", required=True, help="camera index or device, RTSP/HTTP URL, video file, image folder, or 'demo'"
     )
     add_common_options(parser)
-    parser.add_argument("--mode", choices=("entry", "exit", "auto"), help="station mode (default: from config)")
+    parser.add_argument("--mode", choices=words(StationMode), help="station mode (default: from config)")
     parser.add_argument(
-        "--start-time", type=parse_time, metavar="ISO8601", help="clock of a file source's first frame (default: now)"
+        "--start-time",
+        type=parse_time_option,
+        metavar="ISO8601",
+        help="clock of a file source's first frame (default: now)",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per decision")
     parser.add_argument("--max-frames", type=int, default=0, help="stop after this many frames (0: no limit)")

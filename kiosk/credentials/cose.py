@@ -144,22 +144,3 @@ def encode_sign1(protected: dict[Any, Any], unprotected: dict[Any, Any], payload
     """Assemble a tagged COSE_Sign1 (used by signers and tests)."""
     protected_raw = cbor2.dumps(protected) if protected else b""
     return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected_raw, unprotected, payload, signature]))
-
-
-def sign1(protected: dict[Any, Any], unprotected: dict[Any, Any], payload: bytes, private_key: Any) -> bytes:
-    """Sign `payload` as COSE_Sign1 with an EC P-256 (ES256), RSA (PS256) or Ed25519 (EdDSA) private key."""
-    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-
-    protected_raw = cbor2.dumps(protected) if protected else b""
-    tbs = cbor2.dumps(["Signature1", protected_raw, b"", payload])
-    if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        r, s = decode_dss_signature(private_key.sign(tbs, ec.ECDSA(hashes.SHA256())))
-        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    elif isinstance(private_key, rsa.RSAPrivateKey):
-        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-        signature = private_key.sign(tbs, pss, hashes.SHA256())
-    elif isinstance(private_key, ed25519.Ed25519PrivateKey):
-        signature = private_key.sign(tbs)
-    else:
-        raise TypeError("unsupported private key type")
-    return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected_raw, unprotected, payload, signature]))

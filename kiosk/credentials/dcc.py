@@ -21,7 +21,6 @@ from typing import Any
 
 import cbor2
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID
 
 from kiosk.credentials.base import Credential, ParseContext, ParseResult, Rejection, TrustMaterial, Verification
 from kiosk.credentials.base45 import Base45Error, b45decode
@@ -166,7 +165,7 @@ def key_usage(signer: x509.Certificate, cert_type: str | None) -> str:
     An extended key usage with no DCC OID allows no type (RFC 5280: the extension restricts the key).
     """
     try:
-        eku = signer.extensions.get_extension_for_oid(ExtensionOID.EXTENDED_KEY_USAGE).value
+        eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return "not_restricted"
     except ValueError:

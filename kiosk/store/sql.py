@@ -8,9 +8,6 @@ from sqlalchemy import text
 
 from .codec import EVENT_FIELDS
 
-BULK_EVENT_SQL = f"INSERT INTO events ({', '.join(EVENT_FIELDS)}) VALUES ({', '.join('?' * len(EVENT_FIELDS))})"
-NEXT_SEQ = """SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
-                  coalesce((SELECT max(seq) FROM events), 0)) + 1"""
 PRESENCE_UPSERT_SQL = """
     INSERT INTO presence (person_key, direction, seq, wall_time_us, id_number, search_name) VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (person_key) DO UPDATE SET direction = excluded.direction, seq = excluded.seq,

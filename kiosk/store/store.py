@@ -6,7 +6,6 @@ pool of connections and, thanks to WAL, never wait for a writer."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
 import threading
@@ -17,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text
+from sqlalchemy import Connection, CursorResult, Engine, and_, func, insert, or_, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -25,8 +24,8 @@ import kiosk.store.sql as sql
 from kiosk.events import Direction, NewEvent, StoredEvent
 
 from .checkpoint import Checkpointer
-from .codec import EVENT_FIELDS, event_to_row, fold_text, from_us, row_to_event, stored_from_new, to_us
-from .engine import CACHE_KIB, make_engine
+from .codec import event_to_row, fold_text, from_us, row_to_event, stored_from_new, to_us
+from .engine import make_engine
 from .errors import StoreError
 from .migrations import check_ours, migrate, read_version
 from .schema import EVENT_COLUMNS, events, kv_state, outbox, presence
@@ -184,7 +183,7 @@ class Store:
         now = _now_us()
         try:
             with self._write("recording an event") as conn:
-                seq = conn.execute(insert(events).values(row)).inserted_primary_key[0]
+                seq = _inserted_seq(conn.execute(insert(events).values(row)))
                 conn.execute(insert(outbox).values(seq=seq, state=PENDING, attempts=0, updated_at_us=now))
                 conn.exec_driver_sql(sql.PRESENCE_UPSERT_SQL, _presence_values(row, seq))
         except StoreError as exc:
@@ -250,7 +249,7 @@ class Store:
             .group_by(events.c.direction)
         )
         with self._read("counting today's events") as conn:
-            counts = dict(conn.execute(query).all())
+            counts: dict[str, int] = {direction: count for direction, count in conn.execute(query).all()}
         return {"entries": int(counts.get(Direction.ENTRY.value, 0)), "exits": int(counts.get(Direction.EXIT.value, 0))}
 
     def search(self, text: str, limit: int = 50) -> list[StoredEvent]:
@@ -354,7 +353,7 @@ class Store:
         """{"pending": n, "sent": m, "acknowledged": k}."""
         query = select(outbox.c.state, func.count()).group_by(outbox.c.state)
         with self._read("counting the outbox") as conn:
-            counts = dict(conn.execute(query).all())
+            counts: dict[str, int] = {state: count for state, count in conn.execute(query).all()}
         return {state: int(counts.get(state, 0)) for state in (PENDING, SENT, ACKNOWLEDGED)}
 
     def oldest_pending_time(self) -> datetime | None:
@@ -377,34 +376,6 @@ class Store:
             else:
                 _upsert_state(conn, key, value)
 
-    # --- benchmark support ---------------------------------------------------------------------------------
-
-    def _bulk_load(self, new_events: Iterable[NewEvent], outbox_state: str = ACKNOWLEDGED, batch: int = 50_000) -> int:
-        """Insert many events fast (benchmarks only): large transactions, executemany of plain tuples.
-
-        Writes the same rows as record() would; not for production (nothing is durable until a batch commits)."""
-        total = 0
-        now = _now_us()
-        iterator = iter(new_events)
-        while chunk := list(itertools.islice(iterator, batch)):
-            with self._write("bulk loading events", durable=False) as conn:
-                conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MB while loading: random uuid index
-                first = conn.exec_driver_sql(sql.NEXT_SEQ).scalar_one()
-                rows = [event_to_row(event) for event in chunk]
-                conn.exec_driver_sql(
-                    sql.BULK_EVENT_SQL, [(first + i, *(r[f] for f in EVENT_FIELDS[1:])) for i, r in enumerate(rows)]
-                )
-                conn.exec_driver_sql(
-                    "INSERT INTO outbox (seq, state, attempts, updated_at_us) VALUES (?, ?, 0, ?)",
-                    [(first + i, outbox_state, now) for i in range(len(rows))],
-                )
-                latest = {r["person_key"]: (first + i, r) for i, r in enumerate(rows)}  # the last one wins
-                conn.exec_driver_sql(sql.PRESENCE_UPSERT_SQL, [_presence_values(r, seq) for seq, r in latest.values()])
-            total += len(chunk)
-        with self._write("bulk loading events", durable=False) as conn:
-            conn.exec_driver_sql(f"PRAGMA cache_size = {-CACHE_KIB}")
-        return total
-
 
 def _presence_values(row: dict[str, Any], seq: int) -> tuple[Any, ...]:
     """Parameters of sql.PRESENCE_UPSERT_SQL for an event row."""
@@ -426,3 +397,11 @@ def _upsert_state(conn: Connection, key: str, value: str) -> None:
             set_={"value": statement.excluded.value, "updated_at_us": statement.excluded.updated_at_us},
         )
     )
+
+
+def _inserted_seq(result: CursorResult[Any]) -> int:
+    """The `seq` SQLite gave the event just inserted (an INTEGER PRIMARY KEY always has one)."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise StoreError("the database gave the new event no sequence number")
+    return int(key[0])

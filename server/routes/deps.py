@@ -18,11 +18,13 @@ _bearer = HTTPBearer(auto_error=False, description="A kiosk, venue-manager or he
 
 
 def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
+    engine: Engine = request.app.state.engine
+    return engine
 
 
 def get_settings(request: Request) -> ServerSettings:
-    return request.app.state.settings
+    settings: ServerSettings = request.app.state.settings
+    return settings
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

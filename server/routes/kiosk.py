@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from sync import protocol
 from server import admin
 from server.ingest import ingest
 from server.routes.deps import EngineDep, KioskDep, SettingsDep, etag_response, unauthorized
+from sync import protocol
 
 log = logging.getLogger("server.kiosk")
 router = APIRouter(prefix=protocol.API_PREFIX, tags=["kiosk"])

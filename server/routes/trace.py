@@ -10,9 +10,9 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from kiosk.csvsafe import iter_safe_csv
-from sync.protocol import API_PREFIX
 from server.routes.deps import AuthorityDep, EngineDep, SettingsDep
 from server.tracing import MAX_WINDOW, TRACE_CSV_HEADER, TraceSettings, trace, trace_csv_rows, trace_json
+from sync.protocol import API_PREFIX
 
 router = APIRouter(prefix=API_PREFIX, tags=["tracing"])
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)

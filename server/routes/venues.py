@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kiosk.csvsafe import iter_safe_csv
-from sync.protocol import API_PREFIX
+from kiosk.vocabulary import QuestionnairePolicy, SafetyLevel, StationMode
 from server import admin
 from server.routes.deps import EngineDep, PrincipalDep
+from sync.protocol import API_PREFIX
 
 router = APIRouter(prefix=f"{API_PREFIX}/venues", tags=["venues"])
 VenueId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -32,7 +33,7 @@ def _existing(engine: Any, venue_id: int) -> None:
 
 
 class SafetyBody(BaseModel):
-    level: Literal["green", "yellow", "orange", "red"]
+    level: SafetyLevel
     assessed_on: date
 
 
@@ -47,11 +48,17 @@ def put_safety(venue_id: VenueId, body: SafetyBody, principal: PrincipalDep, eng
 
 class StationConfigBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    mode: Literal["auto", "entry", "exit"] | None = None
+    mode: StationMode | None = None
     capacity: int | None = Field(default=None, ge=1, le=1_000_000)
     cooldown_seconds: int | None = Field(default=None, ge=0, le=86_400)
     accepted_credentials: list[str] | None = Field(default=None, max_length=20)
-    questionnaire_policy: Literal["off", "ask", "require"] | None = None
+    questionnaire_policy: QuestionnairePolicy | None = None
+
+    @field_validator("questionnaire_policy", mode="before")
+    @classmethod
+    def _legacy_words(cls, value: object) -> object:
+        """Scripts written for servers before revision 0004 may still send off / ask / require."""
+        return None if value is None else QuestionnairePolicy.parse(value)
 
 
 @router.patch("/{venue_id}/config", summary="Change the venue's station settings (venue manager)")

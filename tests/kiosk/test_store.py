@@ -24,6 +24,7 @@ from kiosk.store import store as store_module
 from kiosk.store.engine import make_engine
 from kiosk.store.migrations import LATEST_VERSION, migrate
 from kiosk.store.schema import metadata
+from tests.support.seed import bulk_load
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 VN = timezone(timedelta(hours=7))
@@ -576,8 +577,8 @@ def test_bulk_load_matches_record(tmp_path: Path) -> None:
         make_event("c", at=T0 + timedelta(minutes=3), name="Đỗ Thị Ưng"),
     ]
     with Store.open(tmp_path / "bulk.db") as bulk, Store.open(tmp_path / "rec.db") as rec:
-        assert bulk._bulk_load(history[:2], "acknowledged", batch=1) == 2
-        assert bulk._bulk_load(history[2:], "pending", batch=1) == 2
+        assert bulk_load(bulk, history[:2], "acknowledged", batch=1) == 2
+        assert bulk_load(bulk, history[2:], "pending", batch=1) == 2
         for event in history:
             rec.record(event)
         rec.acknowledge([history[0].uuid, history[1].uuid])

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from kiosk.events import Direction
 from server import admin
-from sync import protocol
+from sync import protocol, protocol_pull
 from tests.support.server_env import ServerEnv, make_event
 
 
@@ -177,7 +177,7 @@ def test_enrolment_code_works_once(env: ServerEnv) -> None:
     _, code = admin.add_kiosk(env.engine, env.venue_id)
     first = env.client.post(protocol.ENROLL_PATH, json={"code": code.lower()[:4] + "-" + code[4:]})
     assert first.status_code == 200
-    answer = protocol.EnrollResponse.from_json(first.json())
+    answer = protocol_pull.EnrollResponse.from_json(first.json())
     assert answer.venue_id == str(env.venue_id) and answer.token
     assert env.client.post(protocol.ENROLL_PATH, json={"code": code}).status_code == 401
     assert env.client.post(protocol.ENROLL_PATH, json={"code": "WRONGCODE"}).status_code == 401
@@ -199,7 +199,7 @@ def test_reenrolment_revokes_the_old_token(env: ServerEnv) -> None:
 def test_config_has_etag_and_follows_manager_changes(env: ServerEnv) -> None:
     first = env.client.get(protocol.CONFIG_PATH, headers=env.headers())
     assert first.status_code == 200
-    config = protocol.RemoteConfig.from_json(first.json())
+    config = protocol_pull.RemoteConfig.from_json(first.json())
     assert config.venue_name == "Phở Hà Nội" and config.safety_level is None and config.kiosk_id == str(env.kiosk_id)
     etag = first.headers["etag"]
     unchanged = env.client.get(protocol.CONFIG_PATH, headers={**env.headers(), "If-None-Match": etag})
@@ -218,7 +218,7 @@ def test_config_has_etag_and_follows_manager_changes(env: ServerEnv) -> None:
     assert patch.status_code == 200, patch.text
     changed = env.client.get(protocol.CONFIG_PATH, headers={**env.headers(), "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
-    config = protocol.RemoteConfig.from_json(changed.json())
+    config = protocol_pull.RemoteConfig.from_json(changed.json())
     assert (config.safety_level, config.safety_assessed_on) == ("yellow", date(2021, 10, 20))
     assert (config.capacity, config.mode) == (40, "entry")
 
@@ -241,7 +241,9 @@ def test_only_the_venues_manager_sets_its_safety_level(env: ServerEnv) -> None:
         == 422
     )
     assert (
-        protocol.RemoteConfig.from_json(env.client.get(protocol.CONFIG_PATH, headers=env.headers()).json()).safety_level
+        protocol_pull.RemoteConfig.from_json(
+            env.client.get(protocol.CONFIG_PATH, headers=env.headers()).json()
+        ).safety_level
         is None
     )
 
@@ -259,11 +261,11 @@ def test_keys_revocations_and_trust_list_with_etags(env: ServerEnv) -> None:
     admin.add_revocation(env.engine, "person", "P-42")
     kid = admin.add_trusted_certificate(env.engine, b"0\x82fake-der")
     keys = env.client.get(protocol.KEYS_PATH, headers=env.headers())
-    assert protocol.keys_from_json(keys.json())[0].kid == "k1"
+    assert protocol_pull.keys_from_json(keys.json())[0].kid == "k1"
     revoked = env.client.get(protocol.REVOCATIONS_PATH, headers=env.headers())
-    assert protocol.revocations_from_json(revoked.json())[0].value == "P-42"
+    assert protocol_pull.revocations_from_json(revoked.json())[0].value == "P-42"
     trust = env.client.get(protocol.TRUST_LIST_PATH, headers=env.headers())
-    certificate = protocol.trust_list_from_json(trust.json())[0]
+    certificate = protocol_pull.trust_list_from_json(trust.json())[0]
     assert certificate.kid == kid and base64.b64decode(certificate.certificate) == b"0\x82fake-der"
     for answer, path in (
         (keys, protocol.KEYS_PATH),
@@ -283,7 +285,7 @@ def test_keys_revocations_and_trust_list_with_etags(env: ServerEnv) -> None:
 
 def test_time_endpoint(env: ServerEnv) -> None:
     answer = env.client.get(protocol.TIME_PATH)
-    assert abs(protocol.server_time_from_json(answer.json()) - datetime.now(UTC)) < timedelta(seconds=5)
+    assert abs(protocol_pull.server_time_from_json(answer.json()) - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 def test_export_via_api_is_spreadsheet_safe(env: ServerEnv) -> None:

@@ -16,7 +16,7 @@ from server import admin
 from server.auth import Principal
 from server.db import open_database
 from server.ingest import ingest
-from sync import protocol
+from sync import protocol, protocol_pull
 from tests.support.paths import REPO_ROOT
 from tests.support.server_env import make_event
 
@@ -62,7 +62,7 @@ def test_venue_kiosk_user_commands(server_db_url: str, tmp_path: Path) -> None:
     from PIL import Image
 
     decoded = zxingcpp.read_barcodes(Image.open(tmp_path / "e.png"))
-    assert protocol.parse_enrollment_qr(decoded[0].text) == (code, "https://checkin.example.vn")
+    assert protocol_pull.parse_enrollment_qr(decoded[0].text) == (code, "https://checkin.example.vn")
 
     token = last_line(cli("user", "add", "--db", server_db_url, "--role", "manager", "--venue", venue_id))
     assert token.startswith("qrck_man_")
@@ -169,7 +169,7 @@ def test_migrations_are_idempotent_and_shipped_in_code(tmp_path: Path) -> None:
         db.migrate(db.make_engine(url))
     engine = db.make_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
     tables = set(inspect(engine).get_table_names())
     assert {"events", "venues", "kiosks", "tokens", "signing_keys", "persons", "declarations"} <= tables
     assert "signing_private_keys" not in tables  # private halves are columns of signing_keys

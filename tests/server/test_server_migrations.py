@@ -187,7 +187,7 @@ def test_upgrade_from_0001_keeps_data(server_db_url: str, first_use_tables: bool
     seeded = _seed_0001(engine, first_use_tables=first_use_tables)
     db.migrate(engine)
 
-    assert _revision(engine) == "0003"
+    assert _revision(engine) == "0004"
     assert "signing_private_keys" not in inspect(engine).get_table_names()
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
@@ -252,7 +252,7 @@ def test_upgrade_to_0003_keeps_one_person_per_id_number(server_db_url: str) -> N
             )
         conn.execute(persons.insert().values(id="PNONUMBERXXX", full_name="Bé An", id_number=None, created_at=NOW))
     _upgrade(engine, "head")
-    assert _revision(engine) == "0003"
+    assert _revision(engine) == "0004"
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
         numbers = dict(conn.execute(select(persons.c.id, persons.c.id_number)).all())
@@ -261,3 +261,35 @@ def test_upgrade_to_0003_keeps_one_person_per_id_number(server_db_url: str) -> N
     _upgrade(engine, "head")
     assert _schema_diff(engine) == []
     engine.dispose()
+
+
+def test_0004_maps_stored_questionnaire_words_both_ways(server_db_url: str) -> None:
+    """Venues configured with the server's old words (off / ask / require) read the kiosk's after 0004, and the
+    old words come back on a downgrade; other settings and venues without a policy are left as they were."""
+    engine = _fresh_engine(server_db_url)
+    _upgrade(engine, "0003")
+    stored = {
+        1: {"questionnaire_policy": "require", "mode": "entry"},
+        2: {"questionnaire_policy": "off"},
+        3: {"capacity": 40},
+    }
+    with engine.begin() as conn:
+        for venue_id, config in stored.items():
+            conn.execute(
+                venues.insert().values(
+                    id=venue_id, name=f"V{venue_id}", created_at=NOW, station_config=json.dumps(config)
+                )
+            )
+
+    def configs() -> dict[int, dict]:
+        with engine.connect() as conn:
+            return {row.id: json.loads(row.station_config) for row in conn.execute(select(venues))}
+
+    _upgrade(engine, "0004")
+    assert configs() == {
+        1: {"questionnaire_policy": "always", "mode": "entry"},
+        2: {"questionnaire_policy": "never"},
+        3: {"capacity": 40},
+    }
+    _downgrade(engine, "0003")
+    assert configs() == stored

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kiosk.events import Direction, NewEvent
-from sync import protocol
+from sync import protocol, protocol_pull
 from tests.support.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -250,7 +250,7 @@ class ImitationServer:
                     if code != server.enroll_code:
                         return self._send(401, {"detail": "unknown, used or expired enrolment code"})
                     server.enroll_code = "USED"
-                    answer = protocol.EnrollResponse(server.issued_token, "7", "1", server.server_clock())
+                    answer = protocol_pull.EnrollResponse(server.issued_token, "7", "1", server.server_clock())
                     return self._send(200, answer.to_json())
                 if self.path != protocol.EVENTS_PATH:
                     return self._send(404, {"detail": "not found"})

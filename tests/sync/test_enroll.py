@@ -100,7 +100,7 @@ def test_unwritable_config_keeps_the_code_unused(tmp_path: Path, server: LiveSer
 
 
 def test_enrolment_qr_text_carries_code_and_server(tmp_path: Path, server: LiveServer, venue: int) -> None:
-    from sync.protocol import enrollment_qr_payload
+    from sync.protocol_pull import enrollment_qr_payload
 
     code = new_code(server, venue)
     result = enroll(None, enrollment_qr_payload(code.lower(), server.url), tmp_path / "c.toml")

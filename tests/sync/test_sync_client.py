@@ -23,10 +23,12 @@ from cryptography.x509.oid import NameOID
 
 from kiosk.store import Store
 from sync import clock, protocol
-from sync.client import Backoff, SyncClient, SyncWorker, canonical_uuid, delay_after, read_status
+from sync.client import SyncClient, canonical_uuid
 from sync.pull import age_seconds, cached, pull_all, trust_material
 from sync.transport import SyncError, Transport, parse_retry_after
+from sync.worker import Backoff, SyncWorker, delay_after, read_status
 from tests.support.postgres import LiveServer, sqlite_server_for
+from tests.support.seed import bulk_load
 from tests.support.sync_servers import TOKEN, Fault, FaultProxy, ImitationServer, free_port, make_events
 
 
@@ -543,7 +545,7 @@ def test_two_batches_on_the_wire_save_round_trips(tmp_path: Path, server: Imitat
     timings = {}
     for in_flight in (1, 2):
         with Store.open(tmp_path / f"kiosk{in_flight}.sqlite3") as kiosk_store:
-            kiosk_store._bulk_load(make_events(400, prefix=str(in_flight)), outbox_state="pending")
+            bulk_load(kiosk_store, make_events(400, prefix=str(in_flight)), outbox_state="pending")
             with FaultProxy(server.url) as proxy:
                 proxy.delay_s = 0.25  # a slow link
                 client = client_for(kiosk_store, proxy.url, batch_size=100, max_in_flight=in_flight)
@@ -559,7 +561,7 @@ def test_two_batches_on_the_wire_save_round_trips(tmp_path: Path, server: Imitat
 def test_after_a_failure_no_new_batch_is_sent_but_those_on_the_wire_are_settled(
     store: Store, server: ImitationServer
 ) -> None:
-    store._bulk_load(make_events(500), outbox_state="pending")
+    bulk_load(store, make_events(500), outbox_state="pending")
     with FaultProxy(server.url) as proxy:
         # The first batch fails, slowly enough that the second is surely on the wire by then, even on a busy CI.
         proxy.add(Fault("status", status=500, seconds=0.5))

@@ -20,10 +20,12 @@ import pytest
 
 from kiosk.config import update_config_file
 from kiosk.store import Store
-from sync.client import SyncClient, SyncReport, SyncWorker
+from sync.client import SyncClient, SyncReport
 from sync.enroll import enroll
 from sync.protocol import EVENTS_PATH
+from sync.worker import SyncWorker
 from tests.support.postgres import LiveServer, PgCluster, require_pg_bin
+from tests.support.seed import bulk_load
 from tests.support.sync_servers import ROOT, Fault, FaultProxy, _env, make_events
 
 pytestmark = pytest.mark.slow
@@ -72,7 +74,7 @@ class Kiosk:
         events = make_events(count, prefix=prefix)
         with Store.open(self.db) as store:
             if count > 100:
-                store._bulk_load(events, outbox_state="pending")
+                bulk_load(store, events, outbox_state="pending")
             else:
                 for event in events:
                     store.record(event)

@@ -193,7 +193,7 @@ def test_daily_health_update_records_the_temperature(tmp_path: Path, station_fac
 def test_status_bar_shows_sync_state_and_warnings() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from sync.client import SyncStatus
+    from sync.worker import SyncStatus
     from ui.app import make_application
     from ui.status_bar import StationStatusBar
 

@@ -12,7 +12,7 @@ import ui.station
 from kiosk.demo import demo_people
 from kiosk.store import Store
 from sync import protocol
-from sync.client import SyncWorker
+from sync.worker import SyncWorker
 from tests.support.media import write_video
 from tests.support.station import make_settings, stations, wait_for_views
 from tests.support.sync_servers import TOKEN, ImitationServer
