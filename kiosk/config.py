@@ -72,7 +72,9 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
-class ServerSettings:
+class ServerLinkSettings:
+    """The `[server]` section: how this kiosk reaches the central server (not the server's own settings)."""
+
     url: str = ""
     token: str = ""
     ca_file: str = ""
@@ -97,7 +99,7 @@ class Settings:
     station: StationSettings = field(default_factory=StationSettings)
     camera: CameraSettings = field(default_factory=CameraSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
-    server: ServerSettings = field(default_factory=ServerSettings)
+    server: ServerLinkSettings = field(default_factory=ServerLinkSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     path: str = ""  # the file these came from (where `kiosk enroll` and the settings screen write)
 
