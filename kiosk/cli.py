@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
-from kiosk import commands as core_commands
+from kiosk.commands import register as register_core_commands
 from kiosk.commands.common import COMMANDS_GROUP, STATION_COMMAND, Subcommands, add_common_options, run_guarded
 
 log = logging.getLogger("kiosk")
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(parser)
     parser.set_defaults(config=None, db=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    core_commands.register(commands)
+    register_core_commands(commands)
     for plugin in _plugins():
         plugin(commands)
     return parser
@@ -34,7 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except ModuleNotFoundError as missing:
+        print(
+            f"kiosk: {missing.name} is not installed: install the station (pip install 'qr-checkpoint[station]')",
+            file=sys.stderr,
+        )
+        return 2
     known_commands = _subcommand_names(parser)
     wants_station = not any(arg in known_commands for arg in argv) and not {"-h", "--help"} & set(argv)
     if wants_station and STATION_COMMAND in known_commands:
@@ -56,7 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _quiet_opencv(verbose: bool) -> None:
     """OpenCV's own warnings (e.g. three lines for a camera index that does not exist) would repeat, less
     clearly, the one-line errors we print; keep them for --verbose."""
-    import cv2
+    try:
+        import cv2
+    except ModuleNotFoundError:
+        return
 
     if not verbose:
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)

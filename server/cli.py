@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.vocabulary import SafetyLevel, words
 from server import admin
-from server.cli_args import add_command, parse_date, parse_utc_time_option, positive_id
+from server.cli_args import Subcommands, add_command, parse_date, parse_utc_time_option, positive_id
 from server.db import DatabaseError, open_database
 from server.personal_cli import register as register_personal_commands
 from server.settings import ServerSettings
@@ -207,7 +207,13 @@ def cmd_trust_add(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="kiosk-server", description="QR Checkpoint central server")
     sub = parser.add_subparsers(dest="command", required=True)
+    for add_commands in (_serve_commands, _venue_commands, _kiosk_and_user_commands, _data_commands, _trust_commands):
+        add_commands(sub)
+    register_personal_commands(sub)  # keys generate|rotate|retire|list|import (alias: key add), person card
+    return parser
 
+
+def _serve_commands(sub: Subcommands) -> None:
     serve = add_command(sub, "serve", cmd_serve, "run the HTTP server (migrates the database first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -215,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     _trace_options(serve)
 
+
+def _venue_commands(sub: Subcommands) -> None:
     venue = sub.add_parser("venue", help="venues").add_subparsers(dest="action", required=True)
     add_command(venue, "add", cmd_venue_add, "add a venue; prints its id on the last line").add_argument(
         "--name", required=True
@@ -227,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     safety.add_argument("--level", required=True, choices=words(SafetyLevel))
     safety.add_argument("--assessed-on", type=parse_date, default=date.today())
 
+
+def _kiosk_and_user_commands(sub: Subcommands) -> None:
     kiosk = sub.add_parser("kiosk", help="kiosks").add_subparsers(dest="action", required=True)
     add = add_command(kiosk, "add", cmd_kiosk_add, "add a kiosk; prints a one-time enrolment code on the last line")
     add.add_argument("--venue", type=positive_id, required=True)
@@ -242,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--venue", type=positive_id, help="the venue a manager manages")
     add.add_argument("--name", default="")
 
+
+def _data_commands(sub: Subcommands) -> None:
     purge = add_command(sub, "purge", cmd_purge, "delete old events (retention); prints how many on the last line")
     when = purge.add_mutually_exclusive_group(required=True)
     when.add_argument("--before", type=parse_utc_time_option, help="ISO 8601; naive = UTC")
@@ -259,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--csv", help="also write the contacts as spreadsheet-safe CSV")
     _trace_options(trace)
 
+
+def _trust_commands(sub: Subcommands) -> None:
     revoke = sub.add_parser("revoke", help="revocations").add_subparsers(dest="action", required=True)
     add = add_command(revoke, "add", cmd_revoke_add, "revoke a person's QR, or a key (= `keys retire KID`)")
     add.add_argument("--kind", required=True, choices=["person", "key"])
@@ -267,8 +281,6 @@ def build_parser() -> argparse.ArgumentParser:
     trust = sub.add_parser("trust", help="EU DCC trust list").add_subparsers(dest="action", required=True)
     add = add_command(trust, "add", cmd_trust_add, "add a signer certificate (DER or PEM); prints its kid")
     add.add_argument("--cert", required=True)
-    register_personal_commands(sub)  # keys generate|rotate|retire|list|import (alias: key add), person card
-    return parser
 
 
 def _code_options(parser: argparse.ArgumentParser) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from kiosk.commands import decode, doctor, export, scan
 from kiosk.commands.common import Subcommands
 
 
 def register(commands: Subcommands) -> None:
+    # Imported here: these need the station's packages (OpenCV, numpy, the decoders), and `kiosk` without them
+    # must still start far enough to say so in one line.
+    from kiosk.commands import decode, doctor, export, scan
+
     for module in (scan, export, decode, doctor):
         module.register(commands)

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from kiosk.config import ConfigError, Settings, default_db_path, load_settings, with_overrides
 from kiosk.credentials.base import TrustMaterial
-from kiosk.decode.base import DecoderUnavailable
 from kiosk.store import Store, StoreError
 
 COMMANDS_GROUP = "qr_checkpoint.commands"
@@ -90,6 +89,8 @@ def in_venue_time(moment: datetime | None, settings: Settings) -> datetime | Non
 
 def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command; every expected failure becomes one line on stderr and a non-zero exit, never a traceback."""
+    from kiosk.decode.base import DecoderUnavailable  # the commands that run here have the decoders installed
+
     try:
         return func(args)
     except (CommandError, ConfigError, StoreError, DecoderUnavailable) as error:

@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, distribution
 
 from packaging.requirements import Requirement
 
+from tests.support.blocked_imports import STATION_MODULES, blocking_prelude
 from tests.support.paths import REPO_ROOT
 
 STATION_ONLY = {
@@ -31,7 +32,6 @@ STATION_ONLY = {
     "pyserial",
     "requests",
 }
-BLOCKED_MODULES = ("cv2", "numpy", "zxingcpp", "pyzbar", "PySide6", "shiboken6", "serial", "requests")
 
 
 def canonical(name: str) -> str:
@@ -82,17 +82,6 @@ def test_the_station_extra_is_where_the_camera_and_qt_come_from() -> None:
     )
 
 
-BLOCKER = """
-import importlib.abc, sys
-BLOCKED = {blocked!r}
-class Blocker(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ImportError(f"{{name}} is a station package: the server must not import it")
-        return None
-sys.meta_path.insert(0, Blocker())
-"""
-
 SERVER_SESSION = """
 from server.app import create_app
 from server.cli import main
@@ -106,7 +95,7 @@ print("imported:", sorted(name for name in sys.modules if name.split(".")[0] in 
 
 
 def test_the_server_runs_without_any_station_package(tmp_path) -> None:
-    script = BLOCKER.format(blocked=BLOCKED_MODULES) + SERVER_SESSION
+    script = blocking_prelude(STATION_MODULES) + SERVER_SESSION
     done = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "server.db")],
         capture_output=True,
@@ -119,6 +108,6 @@ def test_the_server_runs_without_any_station_package(tmp_path) -> None:
 
 
 def test_the_blocker_does_block(tmp_path) -> None:
-    script = BLOCKER.format(blocked=BLOCKED_MODULES) + "import kiosk.decode.chain\n"
+    script = blocking_prelude(STATION_MODULES) + "import kiosk.decode.chain\n"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
-    assert done.returncode != 0 and "station package" in done.stderr
+    assert done.returncode != 0 and "station package: blocked" in done.stderr

@@ -19,6 +19,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_venues_kiosks_tokens()
+    _create_events()
+    _create_trust_tables()
+
+
+def _create_venues_kiosks_tokens() -> None:
     op.create_table(
         "venues",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -58,6 +64,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["venue_id"], ["venues.id"], name="fk_tokens_venue_id_venues"),
         sa.ForeignKeyConstraint(["kiosk_id"], ["kiosks.id"], name="fk_tokens_kiosk_id_kiosks"),
     )
+
+
+def _create_events() -> None:
     op.create_table(
         "events",
         sa.Column("venue_id", sa.Integer, nullable=False),
@@ -81,6 +90,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_events_person_time", "events", ["id_number", "corrected_time"])
     op.create_index("ix_events_venue_time", "events", ["venue_id", "corrected_time"])
+
+
+def _create_trust_tables() -> None:
     op.create_table(
         "signing_keys",
         sa.Column("kid", sa.String(64), nullable=False),
