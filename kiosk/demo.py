@@ -1,6 +1,6 @@
 """Synthetic visitors for the demo source, tests and benchmarks: Vietnamese citizen-ID (CCCD) QR payloads.
 
-Every person here is invented. The 12-digit ID is consistent with the birth year and sex (FORMATS.md):
+Every person here is invented. The 12-digit ID is consistent with the birth year and sex (docs/formats.md):
 digits 1-3 province, digit 4 century+sex (1900s: male 0 / female 1; 2000s: male 2 / female 3),
 digits 5-6 the last two digits of the birth year, digits 7-12 random.
 """

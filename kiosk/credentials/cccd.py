@@ -1,4 +1,4 @@
-"""The QR on the chip-based citizen ID card (CCCD, 2021 onwards). See FORMATS.md.
+"""The QR on the chip-based citizen ID card (CCCD, 2021 onwards). See docs/formats.md.
 
 `<12-digit ID>|<old 9-digit ID or empty>|<full name>|<dob ddmmyyyy>|<sex Nam/Nữ>|<address>|<issue date>[|...]`
 

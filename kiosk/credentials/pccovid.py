@@ -1,4 +1,4 @@
-"""The national personal QR of the PC-Covid app (2021). See FORMATS.md: described by secondary sources only.
+"""The national personal QR of the PC-Covid app (2021). See docs/formats.md: described by secondary sources only.
 
 `<document number>|<FULL NAME, upper case, no diacritics>|<dob YYYY-MM-DD>|<type 0 self / 1 on behalf>|<QID>|<EXT>`
 

@@ -1,6 +1,6 @@
 """Turning QR bytes into text a parser can trust and a screen can show.
 
-QR codes carry bytes, not text (see FORMATS.md "Reading the bytes"): we decode UTF-8 ourselves and fall back
+QR codes carry bytes, not text (see docs/formats.md "Reading the bytes"): we decode UTF-8 ourselves and fall back
 to the legacy encodings Vietnamese issuers have used (Windows-1258, then Latin-1) only when the result looks
 like real text. Valid UTF-8 is never re-read as something else, so good input never becomes mojibake.
 

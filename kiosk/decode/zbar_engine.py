@@ -1,7 +1,7 @@
 """zbar through the library pyzbar loads, in BINARY mode so that UTF-8 Vietnamese comes back byte-exact.
 
 pyzbar 0.1.9 does not expose ZBAR_CFG_BINARY (zbar ≥ 0.23); in text mode zbar guesses an encoding and turns
-UTF-8 names into Shift-JIS/Big5 mojibake (FORMATS.md). So this module re-does pyzbar's small decode() with the
+UTF-8 names into Shift-JIS/Big5 mojibake (docs/formats.md). So this module re-does pyzbar's small decode() with the
 binary option set on the scanner."""
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ def test_cp1258_payload_decoded() -> None:
 
 
 def test_sex_mismatch_flagged_not_rejected() -> None:
-    # FORMATS.md's synthetic example: digit 4 = 0 (male) but the card says Nữ.
+    # docs/formats.md's synthetic example: digit 4 = 0 (male) but the card says Nữ.
     cred = expect_credential(
         parse("038095001234|173456789|Lê Thị Hạnh|12031995|Nữ|12 Lê Lợi, P. Điện Biên, TP. Thanh Hóa|20042021")
     )
