@@ -86,7 +86,7 @@ def scaled_style(text: str, scale: float) -> str:
 def make_sync(settings: Settings, db_path: Path, store: Store) -> tuple[Any, Callable[[], Any] | None]:
     """(SyncWorker, None) when a server is configured; otherwise (None, a reader of the offline status)."""
     try:
-        from sync.client import SyncWorker, read_status
+        from sync.worker import SyncWorker, read_status
     except ImportError:
         return None, None
     if settings.server.url and settings.server.token:

@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from kiosk.commands.common import add_common_options
+from kiosk.commands.common import Subcommands, add_common_options
 
 MAX_WINDOW_SIDE = 16384  # Qt's own limit for a widget's size
 
@@ -25,7 +25,7 @@ def window_size(text: str) -> tuple[int, int]:
     return size
 
 
-def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_commands(subparsers: Subcommands) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("station", help="run the check-in station (the default command)")
     parser.add_argument("--demo", action="store_true", help="use the built-in demo source instead of the camera")
     add_common_options(parser)
