@@ -7,10 +7,10 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from kiosk.commands.common import add_common_options
+from kiosk.commands.common import Subcommands, add_common_options
 from sync import clock
 from sync.client import SyncClient, SyncReport
 from sync.enroll import EnrollError, enroll
@@ -18,7 +18,7 @@ from sync.pull import RESOURCES, PullResult
 from sync.worker import SyncStatus, SyncWorker, read_status
 
 
-def register_commands(subparsers: Any) -> None:
+def register_commands(subparsers: Subcommands) -> None:
     """Add `enroll` and `sync` to the `kiosk` command's subparsers."""
     enroll_parser = subparsers.add_parser("enroll", help="enrol this kiosk with a central server")
     enroll_parser.add_argument(
@@ -150,9 +150,9 @@ def run_foreground(worker: SyncWorker) -> int:
     return 0
 
 
-def _print_change() -> Any:
+def _print_change() -> Callable[[SyncStatus], None]:
     """A status callback that prints one line when something a person cares about changed."""
-    last: list[tuple[Any, ...]] = []
+    last: list[tuple[bool, int, str | None]] = []
     lock = threading.Lock()
 
     def on_status(status: SyncStatus) -> None:
@@ -204,7 +204,7 @@ def _age_text(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def _close(store: Any) -> None:
+def _close(store: object) -> None:
     close = getattr(store, "close", None)
     if callable(close):
         close()

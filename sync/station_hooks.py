@@ -15,6 +15,7 @@ from typing import Any
 from kiosk.config import ConfigError, Settings, with_overrides
 from kiosk.credentials.base import TrustMaterial
 from sync import clock, protocol, protocol_pull
+from sync.clock import KeyValueStore
 from sync.pull import remote_config, station_overrides, trust_material
 from sync.transport import SyncError, Transport
 
@@ -26,7 +27,7 @@ DOCTOR_TIMEOUT_S = (5.0, 5.0)
 Check = tuple[str, bool, str]
 
 
-def with_server_config(settings: Settings, store: Any) -> Settings:
+def with_server_config(settings: Settings, store: KeyValueStore) -> Settings:
     """The settings with the station configuration the server last sent (when any, and when it is valid)."""
     overrides = station_overrides(store)
     remote = remote_config(store)
@@ -43,7 +44,7 @@ def with_server_config(settings: Settings, store: Any) -> Settings:
         return settings
 
 
-def cached_trust(store: Any) -> Callable[[], TrustMaterial]:
+def cached_trust(store: KeyValueStore) -> Callable[[], TrustMaterial]:
     """The trust material sync has pulled (keys, revocations, DCC signers), re-read at most once a minute."""
     cache: dict[str, Any] = {"at": -TRUST_CACHE_S, "value": TrustMaterial()}
 
@@ -60,7 +61,7 @@ def cached_trust(store: Any) -> Callable[[], TrustMaterial]:
     return current
 
 
-def station_context(settings: Settings, store: Any) -> tuple[Settings, Callable[[], TrustMaterial]]:
+def station_context(settings: Settings, store: KeyValueStore) -> tuple[Settings, Callable[[], TrustMaterial]]:
     """Entry point `qr_checkpoint.station_context`: the server's settings and the pulled trust material."""
     return with_server_config(settings, store), cached_trust(store)
 

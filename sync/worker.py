@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sync import clock
 from sync.client import OutboxStore, SyncClient, SyncReport
@@ -112,7 +112,7 @@ class SyncWorker(threading.Thread):
 
     def __init__(
         self,
-        open_store: Callable[[], Any],
+        open_store: Callable[[], OutboxStore],
         server_url: str,
         token: str,
         *,
@@ -197,7 +197,7 @@ class SyncWorker(threading.Thread):
                 self._guarded(close)
             self._publish(replace(self.status(), running=False, next_attempt_in_s=None))
 
-    def _cycle(self, client: SyncClient, store: Any) -> SyncError | None:
+    def _cycle(self, client: SyncClient, store: OutboxStore) -> SyncError | None:
         """One round: push everything pending, pull if due. Returns the error that should delay the next round."""
         report = self._guarded(lambda: client.drain(should_stop=self._stop_event.is_set))
         error = report.error if isinstance(report, SyncReport) else report
@@ -212,7 +212,7 @@ class SyncWorker(threading.Thread):
     def _pull_due(self) -> bool:
         return self._last_pull_mono is None or time.monotonic() - self._last_pull_mono >= self.pull_interval_s
 
-    def _next_status(self, store: Any, error: SyncError | None) -> SyncStatus:
+    def _next_status(self, store: OutboxStore, error: SyncError | None) -> SyncStatus:
         previous = self.status()
         fresh = self._guarded(lambda: read_status(store))
         base = fresh if isinstance(fresh, SyncStatus) else previous
