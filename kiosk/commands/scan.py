@@ -20,6 +20,7 @@ from kiosk.commands.common import (
 from kiosk.commands.output import emit
 from kiosk.config import with_overrides
 from kiosk.pipeline import Pipeline, build_pipeline
+from kiosk.retention import apply_retention
 from kiosk.sources import open_source
 from kiosk.sources.base import Frame, FrameSource, SourceError, SourceState
 from kiosk.sources.files import ImageFolderSource
@@ -55,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
         settings = with_overrides(settings, "camera", {"stable_frames": 1})
     try:
         with open_store_from_args(args, settings) as store:
-            # Retention: synced events past the period go; unsynced ones are never purged.
-            store.purge(datetime.now(UTC) - timedelta(days=settings.station.retention_days))
+            apply_retention(store, settings.station.retention_days, datetime.now(UTC))
             settings, trust = station_context(settings, store)
             if args.mode:  # the command line wins over the server's configuration too
                 settings = with_overrides(settings, "station", {"mode": args.mode})

@@ -47,3 +47,16 @@ PURGE_SELECT = """
     WHERE e.wall_time_us < ? AND o.state = 'acknowledged'
       AND NOT EXISTS (SELECT 1 FROM presence AS p WHERE p.seq = e.seq AND p.direction = 'entry')
     LIMIT ?"""
+# Events dated after `now` (a kiosk clock that ran ahead) age by when the server acknowledged them: the outbox
+# row's last change, which is never earlier than the event's insertion here.
+PURGE_FUTURE_SELECT = """
+    SELECT e.seq FROM events AS e JOIN outbox AS o ON o.seq = e.seq
+    WHERE e.wall_time_us > ? AND o.state = 'acknowledged' AND o.updated_at_us < ?
+      AND NOT EXISTS (SELECT 1 FROM presence AS p WHERE p.seq = e.seq AND p.direction = 'entry')
+    LIMIT ?"""
+# Entries whose person has shown nothing since `older_than`: nobody stays inside for the whole retention period
+# (an entry-only door never records exits). Dropping the presence row closes the visit here, so that the entry
+# ages like any other; no exit event is invented for the server, whose tracing estimates such stays itself.
+CLOSE_STALE_ENTRIES = "DELETE FROM presence WHERE direction = 'entry' AND wall_time_us < ?"
+# The highest event sequence number ever given (AUTOINCREMENT keeps it in sqlite_sequence, purges included).
+HIGHEST_SEQ = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)"

@@ -7,6 +7,7 @@ pool of connections and, thanks to WAL, never wait for a writer."""
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -21,15 +22,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 import kiosk.store.sql as sql
+from kiosk.config import default_db_path
 from kiosk.events import Direction, NewEvent, StoredEvent
 
 from .checkpoint import Checkpointer
 from .codec import event_to_row, fold_text, from_us, row_to_event, stored_from_new, to_us
 from .engine import make_engine
 from .errors import StoreError
+from .files import HighWaterMark, create_private_file, create_private_folders, tighten
+from .integrity import check_high_water
 from .migrations import check_ours, migrate, read_version
 from .schema import EVENT_COLUMNS, events, kv_state, outbox, presence
 
+log = logging.getLogger(__name__)
 PENDING, SENT, ACKNOWLEDGED = "pending", "sent", "acknowledged"
 _EVENTS_PAGE = 2000  # rows per query when streaming events()
 _PURGE_CHUNK = 1000  # rows per purge transaction: a scan waits at most one chunk (tens of ms)
@@ -66,8 +71,9 @@ def _uuid_json(uuids: Iterable[str]) -> str:
 class Store:
     """The local SQLite store. Create with `Store.open(path)`; every failure is a one-line `StoreError`."""
 
-    def __init__(self, path: Path, writer: Engine, relaxed: Engine, reader: Engine) -> None:
+    def __init__(self, path: Path, writer: Engine, relaxed: Engine, reader: Engine, high_water: HighWaterMark) -> None:
         self._path = path
+        self._high_water = high_water
         self._writer = writer  # synchronous=FULL: events, state
         self._relaxed = relaxed  # synchronous=NORMAL: outbox transitions and purge, which are safe to redo
         self._reader = reader
@@ -84,13 +90,18 @@ class Store:
         path = Path(path).expanduser().absolute()  # the checkpointer thread must not depend on the cwd
         where = str(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            created = create_private_folders(path.parent)
         except OSError as exc:
             blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
             reason = f"{blocker} is a file, not a folder" if blocker else (exc.strerror or str(exc))
             raise StoreError(f"cannot create the folder for the local store {where}: {reason}") from None
         if path.is_dir():
             raise StoreError(f"cannot open the local store {where}: it is a folder, not a file")
+        try:
+            create_private_file(path)
+            high_water = HighWaterMark(path)
+        except OSError as exc:
+            raise StoreError(f"cannot open the local store {where}: {exc.strerror or exc}") from None
         engines = (
             make_engine(path, writer=True),
             make_engine(path, writer=True, synchronous="NORMAL"),
@@ -98,13 +109,16 @@ class Store:
         )
         try:
             cls._prepare(engines[0], where)
+            check_high_water(engines[0], high_water)
+            tighten(path, private_folder=bool(created) or path.parent == default_db_path().parent)
         except (StoreError, SQLAlchemyError, sqlite3.Error, OSError) as exc:
             for engine in engines:
                 engine.dispose()
+            high_water.close()
             if isinstance(exc, StoreError):
                 raise
             raise StoreError(f"cannot open the local store {where}: {_reason(exc)}") from None
-        return cls(path, *engines)
+        return cls(path, *engines, high_water)
 
     @staticmethod
     def _prepare(writer: Engine, where: str) -> None:
@@ -136,6 +150,7 @@ class Store:
                 self._checkpointer.stop()
                 for engine in (self._reader, self._relaxed, self._writer):
                     engine.dispose()
+                self._high_water.close()
 
     def __enter__(self) -> Store:
         return self
@@ -190,6 +205,7 @@ class Store:
             if isinstance(exc.__cause__, IntegrityError) and "events.uuid" in str(exc):
                 raise StoreError(f"event {row['uuid']} is already recorded") from None
             raise
+        self._high_water.advance(seq)
         return stored_from_new(event, row, seq)
 
     def last_event(self, person_key: str) -> StoredEvent | None:
@@ -267,17 +283,30 @@ class Store:
             rows = conn.execute(sql.SEARCH_SQL, params).all()
         return [row_to_event(row, row[-1]) for row in rows]
 
-    def purge(self, older_than: datetime) -> int:
+    def purge(self, older_than: datetime, now: datetime | None = None) -> int:
         """Delete ACKNOWLEDGED events (and their outbox rows) with wall_time < older_than; returns how many.
 
+        With `now`, events dated after it (a clock that ran ahead) go too once acknowledged before `older_than`.
         Never deletes a pending or sent event, nor the entry event of someone still inside (the roll-call must
-        stay complete). When a person's latest event (an exit) is purged, their presence row goes too: they are
-        then simply unknown, which the rules treat like someone outside."""
+        stay complete; `close_stale_entries` ends visits that outlived the retention period). When a person's
+        latest event (an exit) is purged, their presence row goes too: they are then simply unknown, which the
+        rules treat like someone outside."""
         cut = to_us(older_than, "older_than")
+        total = self._purge_chunks(sql.PURGE_SELECT, (cut,))
+        if now is not None:
+            total += self._purge_chunks(sql.PURGE_FUTURE_SELECT, (to_us(now, "now"), cut))
+        return total
+
+    def close_stale_entries(self, older_than: datetime) -> int:
+        """Take people whose last event is an entry before `older_than` off the roll-call; returns how many."""
+        with self._write("closing stale visits", durable=False) as conn:
+            return int(conn.exec_driver_sql(sql.CLOSE_STALE_ENTRIES, (to_us(older_than, "older_than"),)).rowcount)
+
+    def _purge_chunks(self, select_sql: str, parameters: tuple[int, ...]) -> int:
         total = 0
         while True:
             with self._write("purging old events", durable=False) as conn:
-                seqs = conn.exec_driver_sql(sql.PURGE_SELECT, (cut, _PURGE_CHUNK)).scalars().all()
+                seqs = conn.exec_driver_sql(select_sql, (*parameters, _PURGE_CHUNK)).scalars().all()
                 if seqs:
                     ids = json.dumps(seqs)
                     conn.exec_driver_sql("DELETE FROM presence WHERE seq IN (SELECT value FROM json_each(?))", (ids,))
