@@ -175,6 +175,8 @@ def _print_change() -> Callable[[SyncStatus], None]:
 
 def print_status(status: SyncStatus, now: datetime | None = None) -> None:
     print(f"pending events: {status.pending}")
+    if status.refused:
+        print(f"refused by the server, kept here: {status.refused} (latest reason: {status.last_refusal or '-'})")
     if status.clock_offset_s is None:
         print("clock offset: never measured (the kiosk has not reached its server)")
     else:

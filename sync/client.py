@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ACKNOWLEDGING = protocol.EVENT_STATUSES  # every answer is final; only silence resends
 MIN_BATCH = 10
 CLOCK_SAVE_INTERVAL_S = 5.0
+LAST_REFUSAL_KEY = "sync.last_refusal"  # the server's reason for the latest refused event (no personal data)
 
 
 class OutboxStore(Protocol):
@@ -42,6 +43,10 @@ class OutboxStore(Protocol):
     def claim_pending(self, limit: int) -> list[StoredEvent]: ...
 
     def acknowledge(self, uuids: Sequence[str]) -> int: ...
+
+    def set_aside(self, uuids: Sequence[str]) -> int: ...
+
+    def refused_count(self) -> int: ...
 
     def release(self, uuids: Sequence[str]) -> int | None: ...
 
@@ -272,17 +277,21 @@ class SyncClient:
         that keeps leaving events out costs a resend per back-off, never a tight loop."""
         in_batch = {canonical_uuid(event.uuid): event.uuid for event in batch}
         counts = {"stored": 0, "duplicate": 0, "refused": 0}
-        done: dict[str, None] = {}  # our spelling of each answered uuid, in answer order
+        done: dict[str, str] = {}  # our spelling of each answered uuid -> its status, in answer order
         for result in results:
             ours = in_batch.get(canonical_uuid(result.uuid))
             if ours is None or ours in done or result.status not in ACKNOWLEDGING:
                 continue
             counts[result.status] += 1
-            done[ours] = None
+            done[ours] = result.status
             if result.status == "refused":  # the uuid and reason only: no personal data in logs
                 log.warning("sync: server refused event %s: %s", ours, one_line(result.reason or "no reason"))
-        if done:
-            self.store.acknowledge(list(done))
+                self.store.set_state(LAST_REFUSAL_KEY, one_line(result.reason or "no reason"))
+        stored = [uuid for uuid, status in done.items() if status != "refused"]
+        if stored:
+            self.store.acknowledge(stored)
+        if len(stored) < len(done):  # refused: final, so never resent, but kept (it did not reach the server)
+            self.store.set_aside([uuid for uuid, status in done.items() if status == "refused"])
         released = self._release(batch, set(done))
         error = None
         if released:

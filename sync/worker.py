@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sync import clock
-from sync.client import OutboxStore, SyncClient, SyncReport
+from sync.client import LAST_REFUSAL_KEY, OutboxStore, SyncClient, SyncReport
 from sync.pull import RESOURCES, PullResult, fetched_at
 from sync.transport import DEFAULT_TIMEOUT, SyncError, Timeout, one_line, utc_now
 
@@ -59,6 +59,8 @@ class SyncStatus:
 
     online: bool = False
     pending: int = 0
+    refused: int = 0  # events the server refused, set aside: kept here, never resent
+    last_refusal: str | None = None  # the server's reason for the latest one
     last_success: datetime | None = None
     last_error: str | None = None  # one line, no personal data
     clock_offset_s: float | None = None
@@ -97,6 +99,8 @@ def read_status(
     return SyncStatus(
         online=online,
         pending=store.pending_count(),
+        refused=store.refused_count(),
+        last_refusal=store.get_state(LAST_REFUSAL_KEY),
         last_success=last_success,
         last_error=last_error,
         clock_offset_s=reading.offset_s if reading else None,

@@ -81,7 +81,27 @@ def _v2_presence(conn: Connection) -> None:
         conn.exec_driver_sql(sql)
 
 
-MIGRATIONS: Sequence[Callable[[Connection], None]] = (_v1_events_outbox_state, _v2_presence)
+def _v3_refused_state(conn: Connection) -> None:
+    """Outbox state `refused`: an event the server answered "refused" is set aside, neither resent nor purged
+    (it never reached the server). SQLite cannot change a CHECK constraint in place: the table is rebuilt."""
+    for sql in (
+        """CREATE TABLE outbox_v3 (
+            seq INTEGER PRIMARY KEY REFERENCES events (seq) ON DELETE CASCADE,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'acknowledged', 'refused')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            updated_at_us INTEGER NOT NULL
+        )""",
+        "INSERT INTO outbox_v3 (seq, state, attempts, updated_at_us) SELECT seq, state, attempts, updated_at_us FROM outbox",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_v3 RENAME TO outbox",
+        "CREATE INDEX ix_outbox_pending ON outbox (seq) WHERE state = 'pending'",
+        "CREATE INDEX ix_outbox_sent ON outbox (seq) WHERE state = 'sent'",
+        "CREATE INDEX ix_outbox_refused ON outbox (seq) WHERE state = 'refused'",
+    ):
+        conn.exec_driver_sql(sql)
+
+
+MIGRATIONS: Sequence[Callable[[Connection], None]] = (_v1_events_outbox_state, _v2_presence, _v3_refused_state)
 LATEST_VERSION = len(MIGRATIONS)
 
 

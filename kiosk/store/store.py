@@ -35,7 +35,7 @@ from .migrations import check_ours, migrate, read_version
 from .schema import EVENT_COLUMNS, events, kv_state, outbox, presence
 
 log = logging.getLogger(__name__)
-PENDING, SENT, ACKNOWLEDGED = "pending", "sent", "acknowledged"
+PENDING, SENT, ACKNOWLEDGED, REFUSED = "pending", "sent", "acknowledged", "refused"
 _EVENTS_PAGE = 2000  # rows per query when streaming events()
 _PURGE_CHUNK = 1000  # rows per purge transaction: a scan waits at most one chunk (tens of ms)
 _WITH_STATE = (*EVENT_COLUMNS, outbox.c.state)
@@ -343,6 +343,14 @@ class Store:
     def acknowledge(self, uuids: Iterable[str]) -> int:
         """Mark the events the server has stored as acknowledged; returns how many changed."""
         return self._set_state_by_uuid(uuids, to_state=ACKNOWLEDGED, from_states=(PENDING, SENT))
+
+    def set_aside(self, uuids: Iterable[str]) -> int:
+        """Events the server refused: kept, never resent and never purged (they did not reach the server)."""
+        return self._set_state_by_uuid(uuids, to_state=REFUSED, from_states=(PENDING, SENT))
+
+    def refused_count(self) -> int:
+        with self._read("counting refused events") as conn:
+            return int(conn.execute(select(func.count()).where(outbox.c.state == REFUSED)).scalar_one())
 
     def release(self, uuids: Iterable[str]) -> int:
         """Sent -> pending for events whose send failed; returns how many changed."""

@@ -99,7 +99,7 @@ def test_crash_between_send_and_acknowledge_resends_and_server_says_duplicate(
     assert sorted(server.stored_uuids()) == sorted(uuids)
 
 
-def test_refused_events_are_acknowledged_and_logged_without_personal_data(
+def test_refused_events_are_set_aside_and_logged_without_personal_data(
     store: Store, server: ImitationServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     uuids = record(store, 10)
@@ -107,6 +107,11 @@ def test_refused_events_are_acknowledged_and_logged_without_personal_data(
     with caplog.at_level(logging.INFO, logger="sync"):
         report = client_for(store, server.url).drain()
     assert (report.stored, report.refused, report.pending_left) == (9, 1, 0)
+    assert store.refused_count() == 1 and store.outbox_counts()["acknowledged"] == 9  # kept, never resent
+    store.close_stale_entries(datetime.now(UTC) + timedelta(days=1))
+    store.purge(datetime.now(UTC) + timedelta(days=1))
+    assert [e.uuid for e in store.events()] == [uuids[3]]  # the acknowledged ones go; the refused one is kept
+    assert read_status(store).refused == 1 and read_status(store).last_refusal == "test refusal"
     assert uuids[3] in caplog.text and "test refusal" in caplog.text
     for event in make_events(10):
         assert event.full_name not in caplog.text
