@@ -8,6 +8,7 @@ overrides the file. Any unknown key or bad value is a `ConfigError` whose messag
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import os
 import tomllib
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -81,6 +83,7 @@ class ServerLinkSettings:
     timeout_seconds: float = 15.0
     sync_interval_seconds: float = 30.0
     batch_size: int = 500
+    allow_plain_http: bool = False  # http:// to a server that is not this machine (a test network only)
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,9 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{name}: expected a table of settings")
         built[name] = _build_section(name, _section_type(sections[name]), value)
-    return Settings(**built)
+    settings = Settings(**built)
+    _check_server_link(settings.server)
+    return settings
 
 
 def with_overrides(settings: Settings, section: str, values: Mapping[str, Any]) -> Settings:
@@ -274,6 +279,29 @@ def _convert_scalar(key: str, hint: type, value: Any) -> Any:
     if not isinstance(value, str):
         raise ConfigError(f"{key}: expected text, got {value!r}")
     return value
+
+
+def is_plain_http_to_another_machine(url: str) -> bool:
+    """An http:// URL whose host is not this machine: the token and visitors' data would cross the network in
+    clear text."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def _check_server_link(server: ServerLinkSettings) -> None:
+    if server.url and not server.allow_plain_http and is_plain_http_to_another_machine(server.url):
+        raise ConfigError(
+            "server.url: plain http:// to another machine sends the token and visitors' data unencrypted: "
+            "use https://, or set server.allow_plain_http = true on a closed test network"
+        )
 
 
 def _check_timezone(key: str, name: str) -> None:

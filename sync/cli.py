@@ -28,6 +28,11 @@ def register_commands(subparsers: Subcommands) -> None:
         "--code", required=True, help="the one-time enrolment code from IT staff, or the text of its QR"
     )
     enroll_parser.add_argument("--ca-file", metavar="FILE", help="CA certificate(s) to trust for this server")
+    enroll_parser.add_argument(
+        "--allow-plain-http",
+        action="store_true",
+        help="allow http:// to a server that is not this machine (closed test networks only)",
+    )
     add_common_options(enroll_parser)
     enroll_parser.set_defaults(func=run_enroll)
 
@@ -44,7 +49,9 @@ def register_commands(subparsers: Subcommands) -> None:
 
 def run_enroll(args: argparse.Namespace) -> int:
     try:
-        result = enroll(args.server, args.code, getattr(args, "config", None), args.ca_file)
+        result = enroll(
+            args.server, args.code, getattr(args, "config", None), args.ca_file, allow_plain_http=args.allow_plain_http
+        )
     except EnrollError as error:
         print(f"kiosk enroll: {error}", file=sys.stderr)
         return 1

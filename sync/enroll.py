@@ -5,10 +5,18 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.config import ENV_PREFIX, ConfigError, default_config_path, settings_from_mapping, update_config_file
+from kiosk.config import (
+    ENV_PREFIX,
+    ConfigError,
+    default_config_path,
+    is_plain_http_to_another_machine,
+    settings_from_mapping,
+    update_config_file,
+)
 from sync import clock, protocol, protocol_pull
 from sync.transport import DEFAULT_TIMEOUT, Exchange, SyncError, Timeout, Transport, http_error, one_line
 
@@ -41,6 +49,7 @@ def enroll(
     ca_file: str | None = None,
     *,
     timeout: Timeout = DEFAULT_TIMEOUT,
+    allow_plain_http: bool = False,
 ) -> EnrollResult:
     """POST the code; on success write `[server] url`, `token` (and `ca_file`) into the config file.
 
@@ -52,12 +61,14 @@ def enroll(
         server_url = server_url or qr_url
     if not server_url:
         raise EnrollError("no server address: give --server URL (the enrolment QR did not carry one)")
-    server_url = _check_url(server_url)
+    server_url = _check_url(server_url, allow_plain_http)
     normalised = protocol_pull.normalise_code(code)
     if not normalised:
         raise EnrollError("enrolment code is empty")
     path = resolve_config_path(config_path)
-    values = {"url": server_url, "token": "not-yet-enrolled"}
+    values: dict[str, str | bool] = {"url": server_url, "token": "not-yet-enrolled"}
+    if allow_plain_http:
+        values["allow_plain_http"] = True
     if ca_file:
         values["ca_file"] = str(Path(ca_file).resolve())
     created = _check_writable(path, values)  # the code is single-use: never spend it on a file we cannot write
@@ -97,7 +108,7 @@ def _post_code(
     return answer, response
 
 
-def _check_writable(path: Path, values: dict[str, str]) -> list[Path]:
+def _check_writable(path: Path, values: Mapping[str, str | bool]) -> list[Path]:
     """Make sure `update_config_file(path, "server", values)` will succeed, before the code is spent: the
     existing file reads and would still read with `values`, its folder exists (created here if needed) and
     takes a new file (`update_config_file` writes a temporary file there and renames it over `path`).
@@ -135,8 +146,13 @@ def _remove_folders(created: list[Path]) -> None:
             pass
 
 
-def _check_url(server_url: str) -> str:
+def _check_url(server_url: str, allow_plain_http: bool) -> str:
     url = server_url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1]) == 0:
         raise EnrollError(f"server address must start with https:// (or http:// on a test network): {server_url!r}")
+    if is_plain_http_to_another_machine(url) and not allow_plain_http:
+        raise EnrollError(
+            f"refusing plain http:// to another machine ({url}): the token would cross the network unencrypted; "
+            "use https://, or --allow-plain-http on a closed test network"
+        )
     return url

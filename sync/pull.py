@@ -7,7 +7,6 @@ signatures with what it had, and knows (and shows) how old that is: stale data m
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -15,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kiosk.config import StationSettings
 from kiosk.credentials import trust
 from kiosk.credentials.base import TrustMaterial
 from sync import clock, protocol, protocol_pull
@@ -183,15 +181,32 @@ def remote_config(store: KeyValueStore) -> protocol_pull.RemoteConfig | None:
         return None
 
 
+# The `[station]` settings the venue manager sets on the server. Kept on the kiosk only (its config file): the
+# retention period, the time zone, accepting unknown QRs as ids, the language default, the safety level (which
+# comes from its own field of the configuration, not from `extra`).
+SERVER_SETTABLE = frozenset(
+    {
+        "capacity_action",
+        "closing_time",
+        "declaration_max_age_hours",
+        "dcc_required",
+        "venue_name",
+    }
+)
+
+
 def station_overrides(store: KeyValueStore) -> dict[str, Any]:
     """The cached server configuration as `[station]` settings, for
     `kiosk.config.with_overrides(settings, "station", station_overrides(store))`. Station settings the protocol
-    does not name travel in `extra`; only names `StationSettings` knows are passed on."""
+    does not name travel in `extra`; only those in SERVER_SETTABLE are taken, the rest are ignored with a
+    warning (a server, or whoever controls it, must not turn off retention or change the venue's clock)."""
     config = remote_config(store)
     if config is None:
         return {}
-    known = {f.name for f in dataclasses.fields(StationSettings)}
-    values: dict[str, Any] = {key: value for key, value in config.extra.items() if key in known}
+    values: dict[str, Any] = {key: value for key, value in config.extra.items() if key in SERVER_SETTABLE}
+    ignored = sorted(set(config.extra) - SERVER_SETTABLE)
+    if ignored:
+        log.warning("server configuration: ignoring settings it may not set: %s", ", ".join(ignored)[:200])
     values.update(mode=config.mode.value, capacity=config.capacity or 0, cooldown_seconds=config.cooldown_seconds)
     if config.accepted_credentials:
         values["accepted_credentials"] = tuple(config.accepted_credentials)

@@ -76,3 +76,15 @@ def test_update_refuses_a_value_it_could_not_read_back(tmp_path):
     with pytest.raises(ConfigError):
         update_config_file(path, "station", {"mode": "sideways"})
     assert not path.exists()
+
+
+def test_plain_http_to_another_machine_needs_an_explicit_setting(tmp_path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[server]\nurl = "http://192.0.2.10:8000"\ntoken = "t"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="server.url: plain http"):
+        load_settings(path, env={})
+    path.write_text('[server]\nurl = "http://192.0.2.10:8000"\nallow_plain_http = true\n', encoding="utf-8")
+    assert load_settings(path, env={}).server.allow_plain_http
+    for local in ("http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000", "https://example.org"):
+        path.write_text(f'[server]\nurl = "{local}"\n', encoding="utf-8")
+        assert load_settings(path, env={}).server.url == local

@@ -748,3 +748,33 @@ def test_cli_enroll_and_sync_once_against_the_real_server(tmp_path: Path, real_s
     assert "sent 42, acknowledged 42 (stored 42, duplicate 0, refused 0), pending left 0" in done.stdout, done.stderr
     assert "pull:" in done.stdout
     assert sorted(real_server.stored_uuids(venue)) == sorted(uuids)
+
+
+def test_the_server_may_set_only_the_allowed_station_settings(
+    store: Store, server: ImitationServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server (or whoever controls it) cannot turn retention off, move the venue's clock or accept any QR."""
+    from kiosk.config import Settings, with_overrides
+    from sync.pull import station_overrides
+
+    server.documents[protocol.CONFIG_PATH] = {
+        "venue_id": "1",
+        "venue_name": "Bệnh viện Chợ Rẫy",
+        "kiosk_id": "7",
+        "extra": {"retention_days": 0, "timezone": "UTC", "accept_unknown": True, "closing_time": "21:30"},
+    }
+    with caplog.at_level(logging.WARNING, logger="sync"):
+        assert pull_all(store, Transport(server.url, TOKEN)).ok
+        station = with_overrides(Settings(), "station", station_overrides(store)).station
+    assert (station.retention_days, station.timezone, station.accept_unknown) == (21, "Asia/Ho_Chi_Minh", False)
+    assert station.closing_time == "21:30"  # an allowed one still applies
+    assert "accept_unknown, retention_days, timezone" in caplog.text
+
+
+def test_plain_http_to_another_machine_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    from sync.enroll import EnrollError, enroll
+
+    config = tmp_path / "kiosk.toml"
+    with pytest.raises(EnrollError, match="plain http"):
+        enroll("http://192.0.2.10:8000", "ABCD-EFGH", config)  # TEST-NET-1: nothing is ever sent there
+    assert not config.exists()
