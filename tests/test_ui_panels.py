@@ -14,7 +14,7 @@ from kiosk.config import load_settings
 from kiosk.demo import demo_people
 from kiosk.privacy import mask_name
 from kiosk.store import Store
-from ui.pin import hash_pin, verify_pin
+from ui.pages.pin import hash_pin, verify_pin
 
 station_factory = pytest.fixture(stations)
 
@@ -155,7 +155,7 @@ def test_enrolment_failure_is_one_line_and_the_gui_stays_live(tmp_path: Path, st
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = make_settings(tmp_path)
-    station = station_factory(settings, source=idle_video(tmp_path))
+    station = station_factory(settings, source=idle_video(tmp_path), inline_tasks=False)  # a real thread
     station.open_settings()
     page = station.window.settings_page
     assert station.window.current_page() is page  # no PIN configured: straight in (the status bar warns)
@@ -195,7 +195,7 @@ def test_status_bar_shows_sync_state_and_warnings() -> None:
 
     from sync.client import SyncStatus
     from ui.app import make_application
-    from ui.status_bar import StationStatusBar
+    from ui.widgets.status_bar import StationStatusBar
 
     make_application()
     bar = StationStatusBar()

@@ -11,7 +11,7 @@ import threading
 from PySide6.QtCore import QThread, Signal
 
 from kiosk.credentials.text import MAX_PAYLOAD_BYTES
-from ui.qt_compat import emit
+from ui.runtime.qt_compat import emit
 
 REOPEN_S = 3.0
 

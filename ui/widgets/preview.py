@@ -8,8 +8,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ui.qt_compat import emit
-from ui.workers import FrameCodes, PreviewFrame
+from ui.runtime.camera import PreviewFrame
+from ui.runtime.pipeline_thread import FrameCodes
+from ui.runtime.qt_compat import emit
 
 OUTLINE_HOLD_S = 0.5  # keep an outline this long after the code was last seen (decoding lags the preview)
 
