@@ -115,8 +115,7 @@ class SettingsPage(QWidget):
         self.retranslate()
 
     # -- building
-    def _fields(self) -> list[Field]:
-        """The page, row by row, in the order shown."""
+    def _make_widgets(self) -> None:
         self.camera = QComboBox()
         self.camera.setEditable(True)
         self.camera.addItems(CAMERA_CHOICES)
@@ -135,6 +134,10 @@ class SettingsPage(QWidget):
         self.kiosk_mode, self.guard_full_names = QCheckBox(), QCheckBox()
         self.new_pin = QLineEdit()
         self.new_pin.setEchoMode(QLineEdit.EchoMode.Password)
+
+    def _fields(self) -> list[Field]:
+        """The page, row by row, in the order shown."""
+        self._make_widgets()
         return [
             Field(
                 QT_TRANSLATE_NOOP("SettingsPage", "Camera"),
