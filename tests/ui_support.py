@@ -40,6 +40,7 @@ def make_station(
     decoder_wrapper: Callable[[Any], Any] | None = None,
     start: bool = True,
     inline_tasks: bool = True,
+    clock: Callable[[], Any] | None = None,
 ) -> Any:
     """A started Station on `source` (a video path); closed and its threads joined at teardown.
 
@@ -60,7 +61,7 @@ def make_station(
         station_services(store, Path(settings.store.db_path), tasks),
         open_source=open_source_fn or (lambda spec: open_source(spec)),
     )
-    station = Station(settings, store, pipeline, services, source=source)
+    station = Station(settings, store, pipeline, services, source=source, clock=clock)
     station.qtbot = qtbot
     station.quit_calls = []
     station.on_quit = lambda: station.quit_calls.append(True)

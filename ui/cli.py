@@ -29,7 +29,7 @@ def window_size(text: str) -> tuple[int, int]:
     return size
 
 
-def register_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("station", help="run the check-in station (the default command)")
     parser.add_argument("--demo", action="store_true", help="use the built-in demo source instead of the camera")
     add_common_options(parser)
