@@ -117,7 +117,7 @@ def main() -> int:
     parser.add_argument("--visitors", type=int, default=12)
     parser.add_argument("--size", default="1024x600")
     args = parser.parse_args()
-    from ui.app import build_station, make_application
+    from ui.app import build_station, make_application, open_store
 
     work = Path(tempfile.mkdtemp(prefix="qrc-bench-ui-"))
     people = demo_people(args.visitors, seed=3)
@@ -127,16 +127,23 @@ def main() -> int:
     )
     settings = dataclasses.replace(settings, path=str(work / "config.toml"))
     app = make_application(sys.argv[:1])
-    station = build_station(settings, str(work / "visitors.avi"))
+    store = open_store(settings)
+    station = build_station(settings, str(work / "visitors.avi"), store)
     width, height = (int(x) for x in args.size.split("x"))
     station.window.resize(width, height)
     station.window.show()
     watch = PaintWatch()
     station.window.result_panel.installEventFilter(watch)
     shown: list[float] = []
-    station.shown.connect(lambda _view: (shown.append(time.monotonic()), setattr(watch, "armed", True)))
+    views: list[object] = []
+    station.shown.connect(
+        lambda view: (views.append(view), shown.append(time.monotonic()), setattr(watch, "armed", True))
+    )
     station.start()
-    station.camera_thread.keep_read_times = True
+    read_times: dict[
+        int, float
+    ] = {}  # frame index -> when the camera delivered it (every frame is previewed at 15 fps)
+    station.camera_thread.preview.connect(lambda preview: read_times.__setitem__(preview.index, preview.read_at))
     duration = 2.0 + args.visitors * (SHOW_S + GAP_S)
     run_loop(2.0)
     cpu0, wall0, threads0 = cpu_seconds(), time.monotonic(), thread_cpu()
@@ -146,12 +153,11 @@ def main() -> int:
     threads1 = thread_cpu()
     per_thread = {name: (threads1[name] - threads0.get(name, 0.0)) / wall for name in threads1}
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    read_times = station.camera_thread.read_times
-    views = list(station.views)
     frames_decoded = station.pipeline_thread.frames_decoded
     preview_frames = station.window.preview.frames_shown
     station.stop()
-    station.store.close()
+    station.services.tasks.shutdown()
+    store.close()
     del app
 
     latencies = [

@@ -7,5 +7,5 @@ PY=${PYTHON:-.venv/bin/python}
 command -v xvfb-run >/dev/null || { echo "screenshots: xvfb-run missing (apt-get install xvfb xauth)" >&2; exit 1; }
 for size in 1024x600 1920x1080; do
   QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 ${size}x24 -nolisten tcp" \
-    "$PY" -m ui.screenshots --size "$size" --out docs/screenshots
+    "$PY" scripts/screenshots.py --size "$size" --out docs/screenshots
 done

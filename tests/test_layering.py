@@ -160,3 +160,47 @@ def test_the_checks_themselves_can_fail(tmp_path):
     (package / "c.py").write_text("def later():\n    import pkg.a\n")
     (package / "d.py").write_text("from pkg.a import something\n")
     assert cycles(import_graph(tmp_path, ["pkg"])) == [["pkg.a", "pkg.b", "pkg.c"]]
+
+
+MAX_MODULE_LINES = 450
+MAX_FUNCTION_LINES = 60
+
+
+def oversized(root: Path, packages: Iterable[str]) -> list[str]:
+    """Production modules over MAX_MODULE_LINES and functions over MAX_FUNCTION_LINES, as readable lines."""
+    found = []
+    for name, path in sorted(module_files(root, packages).items()):
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            found.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    found.append(f"{name}.{node.name}: {length} lines")
+    return found
+
+
+def test_production_modules_and_functions_are_small():
+    assert oversized(ROOT, PRODUCTION) == []
+
+
+def test_the_size_check_can_fail(tmp_path):
+    package = tmp_path / "big"
+    package.mkdir()
+    (package / "__init__.py").write_text("def long():\n" + "    x = 1\n" * 61)
+    assert oversized(tmp_path, ["big"]) == ["big.long: 62 lines"]
+
+
+def test_no_module_takes_names_from_its_own_package_init():
+    """`from ui import x` inside ui/, where x is not a module, goes through ui/__init__.py: it hides where x
+    lives and makes cycles through the package. Importing a submodule (`from sync import protocol`) is fine."""
+    modules = module_files(ROOT, PRODUCTION)
+    offenders = []
+    for package in PRODUCTION:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == package:
+                    names = [alias.name for alias in node.names if f"{package}.{alias.name}" not in modules]
+                    offenders += [f"{path.relative_to(ROOT)}: from {package} import {name}" for name in names]
+    assert offenders == []

@@ -1,13 +1,15 @@
-"""The composition root: settings → store → pipeline → sync → Station window. Nothing else builds core objects."""
+"""The composition root: settings → store → pipeline → sync → Station window. Nothing else builds core objects:
+the station receives what it needs (its services: a source opener, the task runner, the sync factory, enrolment,
+the server-config reader) from here and never imports this module."""
 
 from __future__ import annotations
 
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import platformdirs
 from PySide6.QtGui import QFont
@@ -16,7 +18,15 @@ from PySide6.QtWidgets import QApplication
 from kiosk.commands.common import station_context
 from kiosk.config import APP_NAME, Settings, default_db_path
 from kiosk.pipeline import build_pipeline
+from kiosk.sources import open_source
 from kiosk.store import Store
+from ui.protocols import ServerConfigReader, SyncSetup
+from ui.runtime.tasks import TaskRunner
+from ui.station.controller import Station
+from ui.station.state import StationServices
+
+if TYPE_CHECKING:
+    from sync.enroll import EnrollResult
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -83,12 +93,12 @@ def scaled_style(text: str, scale: float) -> str:
     return re.sub(r"(\d+)px", lambda m: f"{round(int(m.group(1)) * scale) if int(m.group(1)) > 1 else 1}px", text)
 
 
-def make_sync(settings: Settings, db_path: Path, store: Store) -> tuple[Any, Callable[[], Any] | None]:
-    """(SyncWorker, None) when a server is configured; otherwise (None, a reader of the offline status)."""
+def make_sync(settings: Settings, db_path: Path, store: Store) -> SyncSetup:
+    """A sync worker (not started) when a server is configured; otherwise a reader of the offline status."""
     try:
         from sync.worker import SyncWorker, read_status
     except ImportError:
-        return None, None
+        return SyncSetup()
     if settings.server.url and settings.server.token:
         worker = SyncWorker(
             lambda: Store.open(db_path),
@@ -99,29 +109,54 @@ def make_sync(settings: Settings, db_path: Path, store: Store) -> tuple[Any, Cal
             timeout=(5.0, max(1.0, settings.server.timeout_seconds)),
             interval_s=settings.server.sync_interval_seconds,
         )
-        return worker, None
-    return None, lambda: read_status(store)
+        return SyncSetup(worker=worker)
+    return SyncSetup(read_status=lambda: read_status(store))
 
 
-def build_station(settings: Settings, source: str, store: Store | None = None, with_sync: bool = True) -> Any:
+def enroll_kiosk(server_url: str, code: str, config_path: str) -> EnrollResult:
+    """`sync.enroll.enroll` (imported when used: the station runs without sync when no server is configured)."""
+    from sync.enroll import enroll
+
+    return enroll(server_url, code, config_path)
+
+
+def server_config_reader(store: Store) -> ServerConfigReader:
+    """`sync.station_hooks.with_server_config` on this store; the file's settings alone without sync installed."""
+    try:
+        from sync.station_hooks import with_server_config
+    except ImportError:
+        return lambda base: base
+    return lambda base: with_server_config(base, store)
+
+
+def station_services(store: Store, db_path: Path, tasks: TaskRunner | None = None) -> StationServices:
+    """Everything the station needs besides the store and the pipeline; `tasks` defaults to a thread pool."""
+    return StationServices(
+        open_source=open_source,
+        tasks=tasks or TaskRunner(),
+        sync_factory=lambda settings: make_sync(settings, db_path, store),
+        enroll=enroll_kiosk,
+        server_config=server_config_reader(store),
+    )
+
+
+def open_store(settings: Settings) -> Store:
+    return Store.open(Path(settings.store.db_path or default_db_path()))
+
+
+def build_station(settings: Settings, source: str, store: Store | None = None, with_sync: bool = True) -> Station:
     """A ready (not yet started) Station for `settings`, reading frames from `source`."""
-    from kiosk.sources import open_source
-    from ui.station import Station
-
     db_path = Path(settings.store.db_path or default_db_path())
     store = store or Store.open(db_path)
     base = settings  # the config file's values; the running station re-applies newly pulled server ones over it
     settings, trust = station_context(settings, store)  # what sync pulled: server settings, keys, trust list
     pipeline = build_pipeline(settings, store, trust=trust)
-    worker, read_status = make_sync(settings, db_path, store) if with_sync else (None, None)
-    station = Station(
+    return Station(
         settings,
         store,
         pipeline,
-        lambda spec: open_source(spec),
-        sync_worker=worker,
-        read_sync_status=read_status,
+        station_services(store, db_path),
+        sync=make_sync(settings, db_path, store) if with_sync else SyncSetup(),
         source=source,
         base_settings=base,
     )
-    return station

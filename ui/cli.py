@@ -7,8 +7,12 @@ import argparse
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.commands.common import Subcommands, add_common_options
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
 MAX_WINDOW_SIDE = 16384  # Qt's own limit for a widget's size
 
@@ -25,7 +29,7 @@ def window_size(text: str) -> tuple[int, int]:
     return size
 
 
-def register_commands(subparsers: Subcommands) -> None:  # type: ignore[type-arg]
+def register_commands(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser("station", help="run the check-in station (the default command)")
     parser.add_argument("--demo", action="store_true", help="use the built-in demo source instead of the camera")
     add_common_options(parser)
@@ -61,7 +65,7 @@ def run_station(args: argparse.Namespace) -> int:
 
     from kiosk.commands.common import load_settings_from_args
     from kiosk.config import with_overrides
-    from ui.app import build_station, default_log_path, make_application, setup_decision_log
+    from ui.app import build_station, default_log_path, make_application, open_store, setup_decision_log
 
     settings = load_settings_from_args(args)
     command_line: dict[str, dict[str, object]] = {}
@@ -72,7 +76,8 @@ def run_station(args: argparse.Namespace) -> int:
     log_file = getattr(args, "log_file", None)
     setup_decision_log(Path(log_file) if log_file else default_log_path())
     app = make_application(sys.argv[:1])
-    station = build_station(settings, source)
+    store = open_store(settings)
+    station = build_station(settings, source, store)
     station.command_line = command_line  # kept when the settings page reloads the config file
     # In kiosk mode the window is always full screen; --windowed and --size are for testing on a desk.
     windowed = getattr(args, "windowed", False) and not settings.ui.kiosk_mode
@@ -91,16 +96,17 @@ def run_station(args: argparse.Namespace) -> int:
         station.stop()
         if station.sync_worker is not None:
             station.sync_worker.stop()
-        station.store.close()
+        station.services.tasks.shutdown()
+        store.close()
     return int(code)
 
 
-def _show(window: object, windowed: bool, size: tuple[int, int] | None) -> None:
+def _show(window: QWidget, windowed: bool, size: tuple[int, int] | None) -> None:
     """Full screen (a kiosk) unless asked for a window; `--size` gives a window of that size (screenshots, testing)."""
     if size:
-        window.resize(*size)  # type: ignore[attr-defined]
-        window.show()  # type: ignore[attr-defined]
+        window.resize(*size)
+        window.show()
     elif windowed:
-        window.show()  # type: ignore[attr-defined]
+        window.show()
     else:
-        window.showFullScreen()  # type: ignore[attr-defined]
+        window.showFullScreen()

@@ -13,20 +13,21 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
-from ui.guard_panel import GuardPanel
-from ui.pin_page import PinPage
-from ui.preview import PreviewView
-from ui.qt_compat import emit
-from ui.questionnaire import QuestionnairePage
-from ui.result_panel import ICONS_DIR, ResultPanel
-from ui.settings_page import SettingsPage
-from ui.status_bar import StationStatusBar
+from ui.pages.guard_panel import GuardPanel
+from ui.pages.pin import PinPage
+from ui.pages.questionnaire import QuestionnairePage
+from ui.pages.settings import SettingsPage
+from ui.protocols import EventReader
+from ui.runtime.qt_compat import emit
+from ui.widgets.preview import PreviewView
+from ui.widgets.result_panel import ICONS_DIR, ResultPanel
+from ui.widgets.status_bar import StationStatusBar
 
 
 class MainWindow(QMainWindow):
     exit_requested = Signal()
 
-    def __init__(self, store: object, timezone: str, parent: QWidget | None = None) -> None:
+    def __init__(self, store: EventReader, timezone: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowIcon(QIcon(str(ICONS_DIR / "qr.svg")))
@@ -35,6 +36,23 @@ class MainWindow(QMainWindow):
         self.venue_name = ""
         self.language = "vi"
         self.zone = ZoneInfo(timezone)  # the venue's clock, the same as on every result
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self._header())
+        column.addWidget(self._pages(store, timezone), 1)
+        self.setCentralWidget(central)
+        self.status = StationStatusBar()
+        self.setStatusBar(self.status)
+        self._clock_timer = QTimer(self)
+        self._clock_timer.timeout.connect(self._tick)
+        self._clock_timer.start(1000)
+        self._tick()
+        self.retranslate()
+
+    def _header(self) -> QWidget:
+        """Venue name, clock, and the guard, language and settings buttons."""
         self.venue = QLabel()
         self.venue.setObjectName("venue")
         self.clock = QLabel()
@@ -56,7 +74,10 @@ class MainWindow(QMainWindow):
         header_widget = QWidget()
         header_widget.setObjectName("header")
         header_widget.setLayout(header)
+        return header_widget
 
+    def _pages(self, store: EventReader, timezone: str) -> QStackedWidget:
+        """The station page (preview and result) and the pages shown instead of it."""
         self.preview = PreviewView()
         self.result_panel = ResultPanel()
         station_page = QWidget()
@@ -74,26 +95,12 @@ class MainWindow(QMainWindow):
         for page in (station_page, self.guard_panel, self.questionnaire, self.pin_page, self.settings_page):
             self.pages.addWidget(page)
         self.station_page = station_page
-
-        central = QWidget()
-        column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(header_widget)
-        column.addWidget(self.pages, 1)
-        self.setCentralWidget(central)
-        self.status = StationStatusBar()
-        self.setStatusBar(self.status)
-        self._clock_timer = QTimer(self)
-        self._clock_timer.timeout.connect(self._tick)
-        self._clock_timer.start(1000)
-        self._tick()
-        self.retranslate()
+        return self.pages
 
     def show_page(self, page: QWidget) -> None:
         self.pages.setCurrentWidget(page)
 
-    def current_page(self) -> QWidget:
+    def current_page(self) -> QWidget | None:
         return self.pages.currentWidget()
 
     def set_venue(self, name: str) -> None:

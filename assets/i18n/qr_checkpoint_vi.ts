@@ -3,27 +3,27 @@
 <context>
     <name>AssistedForm</name>
     <message>
-        <location filename="../../ui/guard_panel.py" line="65" />
+        <location filename="../../ui/pages/guard_panel.py" line="66" />
         <source>Name and ID number are required</source>
         <translation>Cần nhập họ tên và số giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="76" />
+        <location filename="../../ui/pages/guard_panel.py" line="78" />
         <source>Full name</source>
         <translation>Họ và tên</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="76" />
+        <location filename="../../ui/pages/guard_panel.py" line="78" />
         <source>Phone</source>
         <translation>Điện thoại</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="76" />
+        <location filename="../../ui/pages/guard_panel.py" line="78" />
         <source>ID number</source>
         <translation>Số CCCD / giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="79" />
+        <location filename="../../ui/pages/guard_panel.py" line="81" />
         <source>Continue</source>
         <translation>Tiếp tục</translation>
     </message>
@@ -31,78 +31,78 @@
 <context>
     <name>GuardPanel</name>
     <message>
-        <location filename="../../ui/guard_panel.py" line="169" />
+        <location filename="../../ui/pages/guard_panel.py" line="172" />
         <source>inside</source>
         <translation>đang ở trong</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="169" />
+        <location filename="../../ui/pages/guard_panel.py" line="172" />
         <source>left</source>
         <translation>đã ra</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="195" />
+        <location filename="../../ui/pages/guard_panel.py" line="195" />
         <source>Today: %1 entries, %2 exits. Inside now: %3</source>
         <translation>Hôm nay: %1 lượt vào, %2 lượt ra. Đang ở trong: %3</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="204" />
+        <location filename="../../ui/pages/guard_panel.py" line="207" />
         <source>Guard panel</source>
         <translation>Bảng bảo vệ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="205" />
+        <location filename="../../ui/pages/guard_panel.py" line="208" />
         <source>Back</source>
         <translation>Quay lại</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="206" />
+        <location filename="../../ui/pages/guard_panel.py" line="209" />
         <source>Daily health update</source>
         <translation>Khai báo y tế hằng ngày</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="207" />
-        <location filename="../../ui/guard_panel.py" line="208" />
+        <location filename="../../ui/pages/guard_panel.py" line="210" />
+        <location filename="../../ui/pages/guard_panel.py" line="211" />
         <source>Check out the selected person</source>
         <translation>Cho người đã chọn ra về</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="209" />
+        <location filename="../../ui/pages/guard_panel.py" line="212" />
         <source>Name or last digits of the ID</source>
         <translation>Tên hoặc các số cuối của giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="210" />
+        <location filename="../../ui/pages/guard_panel.py" line="213" />
         <source>Inside now</source>
         <translation>Đang ở trong</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="211" />
+        <location filename="../../ui/pages/guard_panel.py" line="214" />
         <source>Search</source>
         <translation>Tìm kiếm</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="212" />
+        <location filename="../../ui/pages/guard_panel.py" line="215" />
         <source>Assisted entry</source>
         <translation>Nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="213" />
+        <location filename="../../ui/pages/guard_panel.py" line="216" />
         <source>Name</source>
         <translation>Họ tên</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="213" />
+        <location filename="../../ui/pages/guard_panel.py" line="216" />
         <source>ID</source>
         <translation>Số giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="213" />
+        <location filename="../../ui/pages/guard_panel.py" line="216" />
         <source>Time</source>
         <translation>Giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/guard_panel.py" line="213" />
+        <location filename="../../ui/pages/guard_panel.py" line="216" />
         <source>Status</source>
         <translation>Trạng thái</translation>
     </message>
@@ -110,18 +110,18 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="125" />
-        <location filename="../../ui/main_window.py" line="126" />
+        <location filename="../../ui/main_window.py" line="132" />
+        <location filename="../../ui/main_window.py" line="133" />
         <source>QR Checkpoint</source>
         <translation>Trạm quét QR</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="127" />
+        <location filename="../../ui/main_window.py" line="134" />
         <source>Guard</source>
         <translation>Bảo vệ</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="130" />
+        <location filename="../../ui/main_window.py" line="137" />
         <source>Settings</source>
         <translation>Cài đặt</translation>
     </message>
@@ -129,32 +129,32 @@
 <context>
     <name>PinPage</name>
     <message>
-        <location filename="../../ui/pin_page.py" line="79" />
+        <location filename="../../ui/pages/pin.py" line="107" />
         <source>Wrong PIN</source>
         <translation>Sai mã PIN</translation>
     </message>
     <message>
-        <location filename="../../ui/pin_page.py" line="91" />
+        <location filename="../../ui/pages/pin.py" line="120" />
         <source>Enter the PIN to close the station</source>
         <translation>Nhập mã PIN để tắt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pin_page.py" line="92" />
+        <location filename="../../ui/pages/pin.py" line="120" />
         <source>Enter the staff PIN</source>
         <translation>Nhập mã PIN nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/pin_page.py" line="93" />
+        <location filename="../../ui/pages/pin.py" line="122" />
         <source>Clear</source>
         <translation>Xóa</translation>
     </message>
     <message>
-        <location filename="../../ui/pin_page.py" line="94" />
+        <location filename="../../ui/pages/pin.py" line="123" />
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../ui/pin_page.py" line="95" />
+        <location filename="../../ui/pages/pin.py" line="124" />
         <source>Cancel</source>
         <translation>Hủy</translation>
     </message>
@@ -162,37 +162,37 @@
 <context>
     <name>Questionnaire</name>
     <message>
-        <location filename="../../ui/questionnaire.py" line="32" />
+        <location filename="../../ui/pages/questionnaire.py" line="32" />
         <source>Fever</source>
         <translation>Sốt</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="33" />
+        <location filename="../../ui/pages/questionnaire.py" line="33" />
         <source>Cough</source>
         <translation>Ho</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="34" />
+        <location filename="../../ui/pages/questionnaire.py" line="34" />
         <source>Shortness of breath</source>
         <translation>Khó thở</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="35" />
+        <location filename="../../ui/pages/questionnaire.py" line="35" />
         <source>Sore throat</source>
         <translation>Đau họng</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="36" />
+        <location filename="../../ui/pages/questionnaire.py" line="36" />
         <source>Loss of taste or smell</source>
         <translation>Mất vị giác hoặc khứu giác</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="37" />
+        <location filename="../../ui/pages/questionnaire.py" line="37" />
         <source>Contact with a confirmed or suspected case</source>
         <translation>Tiếp xúc với ca bệnh hoặc nghi nhiễm</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="38" />
+        <location filename="../../ui/pages/questionnaire.py" line="38" />
         <source>Travel from an area with an outbreak</source>
         <translation>Đi về từ vùng có dịch</translation>
     </message>
@@ -200,37 +200,37 @@
 <context>
     <name>QuestionnairePage</name>
     <message>
-        <location filename="../../ui/questionnaire.py" line="174" />
+        <location filename="../../ui/pages/questionnaire.py" line="190" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="175" />
+        <location filename="../../ui/pages/questionnaire.py" line="191" />
         <source>In the last 14 days, have you had any of the following?</source>
         <translation>Trong 14 ngày qua, bạn có dấu hiệu nào sau đây không?</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="178" />
+        <location filename="../../ui/pages/questionnaire.py" line="194" />
         <source>Yes</source>
         <translation>Có</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="179" />
+        <location filename="../../ui/pages/questionnaire.py" line="195" />
         <source>No</source>
         <translation>Không</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="180" />
+        <location filename="../../ui/pages/questionnaire.py" line="196" />
         <source>Body temperature (°C)</source>
         <translation>Nhiệt độ cơ thể (°C)</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="181" />
+        <location filename="../../ui/pages/questionnaire.py" line="197" />
         <source>Confirm</source>
         <translation>Xác nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/questionnaire.py" line="182" />
+        <location filename="../../ui/pages/questionnaire.py" line="198" />
         <source>Cancel</source>
         <translation>Hủy</translation>
     </message>
@@ -238,129 +238,129 @@
 <context>
     <name>Result</name>
     <message>
-        <location filename="../../ui/presenter.py" line="37" />
+        <location filename="../../ui/widgets/presenter.py" line="31" />
         <source>ENTRY</source>
         <translation>VÀO</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="38" />
+        <location filename="../../ui/widgets/presenter.py" line="32" />
         <source>EXIT</source>
         <translation>RA</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="39" />
+        <location filename="../../ui/widgets/presenter.py" line="33" />
         <source>ALREADY SCANNED</source>
         <translation>ĐÃ QUÉT RỒI</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="40" />
+        <location filename="../../ui/widgets/presenter.py" line="34" />
         <source>PLEASE SEE THE STAFF</source>
         <translation>VUI LÒNG GẶP NHÂN VIÊN</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="41" />
+        <location filename="../../ui/widgets/presenter.py" line="35" />
         <source>NOT ACCEPTED</source>
         <translation>KHÔNG HỢP LỆ</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="42" />
+        <location filename="../../ui/widgets/presenter.py" line="36" />
         <source>VENUE FULL</source>
         <translation>ĐÃ ĐỦ NGƯỜI</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="50" />
+        <location filename="../../ui/widgets/presenter.py" line="44" />
         <source>You were already recorded a moment ago</source>
         <translation>Bạn vừa được ghi nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="51" />
+        <location filename="../../ui/widgets/presenter.py" line="45" />
         <source>The venue is full. Please wait outside</source>
         <translation>Đã đủ người. Vui lòng chờ bên ngoài</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="52" />
+        <location filename="../../ui/widgets/presenter.py" line="46" />
         <source>This code cannot be read. Please show your personal QR code</source>
         <translation>Không đọc được mã. Vui lòng đưa mã QR cá nhân</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="53" />
-        <location filename="../../ui/presenter.py" line="54" />
+        <location filename="../../ui/widgets/presenter.py" line="49" />
+        <location filename="../../ui/widgets/presenter.py" line="50" />
         <source>This is not a personal QR code</source>
         <translation>Đây không phải mã QR cá nhân</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="55" />
+        <location filename="../../ui/widgets/presenter.py" line="51" />
         <source>This kind of code is not accepted here</source>
         <translation>Nơi này không nhận loại mã này</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="56" />
+        <location filename="../../ui/widgets/presenter.py" line="52" />
         <source>This code is not genuine</source>
         <translation>Mã này không hợp lệ</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="57" />
+        <location filename="../../ui/widgets/presenter.py" line="53" />
         <source>This code cannot be verified. Please see the staff</source>
         <translation>Không xác minh được mã. Vui lòng gặp nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="58" />
+        <location filename="../../ui/widgets/presenter.py" line="54" />
         <source>This code has expired</source>
         <translation>Mã này đã hết hạn</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="59" />
+        <location filename="../../ui/widgets/presenter.py" line="55" />
         <source>This code has been cancelled</source>
         <translation>Mã này đã bị thu hồi</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="60" />
+        <location filename="../../ui/widgets/presenter.py" line="56" />
         <source>This certificate is not valid for this use</source>
         <translation>Chứng nhận này không dùng được ở đây</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="61" />
+        <location filename="../../ui/widgets/presenter.py" line="57" />
         <source>A vaccination certificate is required here</source>
         <translation>Nơi này yêu cầu chứng nhận tiêm chủng</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="62" />
+        <location filename="../../ui/widgets/presenter.py" line="58" />
         <source>Health declaration reports symptoms. Please see the staff</source>
         <translation>Khai báo có triệu chứng. Vui lòng gặp nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="63" />
+        <location filename="../../ui/widgets/presenter.py" line="59" />
         <source>Please make a health declaration first</source>
         <translation>Vui lòng khai báo y tế trước</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="64" />
+        <location filename="../../ui/widgets/presenter.py" line="60" />
         <source>Could not save. Please see the staff</source>
         <translation>Không lưu được. Vui lòng gặp nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="65" />
-        <location filename="../../ui/presenter.py" line="70" />
+        <location filename="../../ui/widgets/presenter.py" line="61" />
+        <location filename="../../ui/widgets/presenter.py" line="66" />
         <source>Please see the staff</source>
         <translation>Vui lòng gặp nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="66" />
+        <location filename="../../ui/widgets/presenter.py" line="62" />
         <source>Declaration not completed. Please see the staff</source>
         <translation>Chưa khai báo xong. Vui lòng gặp nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="116" />
+        <location filename="../../ui/widgets/presenter.py" line="114" />
         <source>Welcome</source>
         <translation>Xin mời vào</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="117" />
+        <location filename="../../ui/widgets/presenter.py" line="115" />
         <source>Goodbye, see you again</source>
         <translation>Tạm biệt, hẹn gặp lại</translation>
     </message>
     <message>
-        <location filename="../../ui/presenter.py" line="123" />
+        <location filename="../../ui/widgets/presenter.py" line="121" />
         <source>Already recorded at %1</source>
         <translation>Đã ghi nhận lúc %1</translation>
     </message>
@@ -368,57 +368,57 @@
 <context>
     <name>ResultPanel</name>
     <message>
-        <location filename="../../ui/result_panel.py" line="85" />
+        <location filename="../../ui/widgets/result_panel.py" line="92" />
         <source>Green</source>
         <translation>Xanh</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="85" />
+        <location filename="../../ui/widgets/result_panel.py" line="93" />
         <source>Yellow</source>
         <translation>Vàng</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="85" />
+        <location filename="../../ui/widgets/result_panel.py" line="94" />
         <source>Orange</source>
         <translation>Cam</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="86" />
+        <location filename="../../ui/widgets/result_panel.py" line="95" />
         <source>Red</source>
         <translation>Đỏ</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="89" />
+        <location filename="../../ui/widgets/result_panel.py" line="99" />
         <source>COVID safety level: %1</source>
         <translation>Mức an toàn COVID: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="95" />
+        <location filename="../../ui/widgets/result_panel.py" line="105" />
         <source>assessed %1</source>
         <translation>đánh giá %1</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="117" />
+        <location filename="../../ui/widgets/result_panel.py" line="127" />
         <source>Show your personal QR code to the camera</source>
         <translation>Đưa mã QR cá nhân vào trước camera</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="118" />
+        <location filename="../../ui/widgets/result_panel.py" line="129" />
         <source>Hold still: the code is blurred</source>
         <translation>Giữ yên: mã đang bị mờ</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="119" />
+        <location filename="../../ui/widgets/result_panel.py" line="131" />
         <source>Hold the code about 20 cm from the camera</source>
         <translation>Giữ mã cách camera 20 cm</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="121" />
+        <location filename="../../ui/widgets/result_panel.py" line="134" />
         <source>Citizen ID (CCCD), PC-Covid or personal QR</source>
         <translation>Mã QR trên CCCD, PC-Covid hoặc QR cá nhân</translation>
     </message>
     <message>
-        <location filename="../../ui/result_panel.py" line="144" />
+        <location filename="../../ui/widgets/result_panel.py" line="158" />
         <source>Inside: %1</source>
         <translation>Đang ở trong: %1</translation>
     </message>
@@ -426,143 +426,143 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../ui/settings_page.py" line="158" />
+        <location filename="../../ui/pages/settings.py" line="257" />
         <source>The PIN must be at least 4 digits</source>
         <translation>Mã PIN phải có ít nhất 4 chữ số</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="171" />
+        <location filename="../../ui/pages/settings.py" line="271" />
         <source>Station settings</source>
         <translation>Cài đặt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="172" />
+        <location filename="../../ui/pages/settings.py" line="272" />
         <source>Test camera</source>
         <translation>Thử camera</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="173" />
+        <location filename="../../ui/pages/settings.py" line="273" />
         <source>Enrol</source>
         <translation>Đăng ký</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="174" />
+        <location filename="../../ui/pages/settings.py" line="143" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="174" />
+        <location filename="../../ui/pages/settings.py" line="149" />
         <source>Test view</source>
         <translation>Hình thử</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="174" />
+        <location filename="../../ui/pages/settings.py" line="150" />
         <source>Station mode</source>
         <translation>Chế độ trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="174" />
+        <location filename="../../ui/pages/settings.py" line="151" />
         <source>Capacity (0: no limit)</source>
         <translation>Sức chứa (0: không giới hạn)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="175" />
+        <location filename="../../ui/pages/settings.py" line="153" />
         <source>Repeat scan ignored for (seconds)</source>
         <translation>Bỏ qua quét lặp lại trong (giây)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="175" />
+        <location filename="../../ui/pages/settings.py" line="159" />
         <source>Accepted codes</source>
         <translation>Loại mã được chấp nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="176" />
+        <location filename="../../ui/pages/settings.py" line="165" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="176" />
+        <location filename="../../ui/pages/settings.py" line="167" />
         <source>Language</source>
         <translation>Ngôn ngữ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="176" />
+        <location filename="../../ui/pages/settings.py" line="168" />
         <source>Venue name</source>
         <translation>Tên địa điểm</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="177" />
+        <location filename="../../ui/pages/settings.py" line="169" />
         <source>Server address</source>
         <translation>Địa chỉ máy chủ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="177" />
+        <location filename="../../ui/pages/settings.py" line="172" />
         <source>Kiosk mode (locked full screen)</source>
         <translation>Chế độ kiosk (khóa toàn màn hình)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="177" />
+        <location filename="../../ui/pages/settings.py" line="170" />
         <source>Enrolment code</source>
         <translation>Mã đăng ký máy</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="178" />
+        <location filename="../../ui/pages/settings.py" line="183" />
         <source>New PIN (leave empty to keep)</source>
         <translation>Mã PIN mới (để trống nếu giữ nguyên)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="178" />
+        <location filename="../../ui/pages/settings.py" line="178" />
         <source>Full names in the guard panel (roll-call)</source>
         <translation>Họ tên đầy đủ trong bảng bảo vệ (điểm danh)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="181" />
+        <location filename="../../ui/pages/settings.py" line="287" />
         <source>Entry and exit (automatic)</source>
         <translation>Vào và ra (tự động)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="181" />
+        <location filename="../../ui/pages/settings.py" line="288" />
         <source>Entry only</source>
         <translation>Chỉ vào</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="182" />
+        <location filename="../../ui/pages/settings.py" line="289" />
         <source>Exit only</source>
         <translation>Chỉ ra</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="183" />
+        <location filename="../../ui/pages/settings.py" line="295" />
         <source>Never</source>
         <translation>Không bao giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="183" />
+        <location filename="../../ui/pages/settings.py" line="296" />
         <source>Assisted entries only</source>
         <translation>Chỉ khi nhân viên nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="184" />
+        <location filename="../../ui/pages/settings.py" line="297" />
         <source>Every entry</source>
         <translation>Mọi lượt vào</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="186" />
-        <location filename="../../ui/settings_page.py" line="187" />
+        <location filename="../../ui/pages/settings.py" line="277" />
+        <location filename="../../ui/pages/settings.py" line="278" />
         <source>On</source>
         <translation>Bật</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="188" />
+        <location filename="../../ui/pages/settings.py" line="279" />
         <source>Save</source>
         <translation>Lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="189" />
+        <location filename="../../ui/pages/settings.py" line="280" />
         <source>Close</source>
         <translation>Đóng</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_page.py" line="190" />
+        <location filename="../../ui/pages/settings.py" line="281" />
         <source>Exit the station</source>
         <translation>Tắt trạm</translation>
     </message>
@@ -570,33 +570,33 @@
 <context>
     <name>Station</name>
     <message>
-        <location filename="../../ui/station.py" line="230" />
+        <location filename="../../ui/station/configuration.py" line="119" />
         <source>Saved</source>
         <translation>Đã lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="252" />
+        <location filename="../../ui/station/configuration.py" line="135" />
         <source>Enrolling…</source>
         <translation>Đang đăng ký…</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="263" />
+        <location filename="../../ui/station/configuration.py" line="148" />
         <source>Enrolled as kiosk %1</source>
         <translation>Đã đăng ký, mã máy %1</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="465" />
-        <location filename="../../ui/station.py" line="466" />
+        <location filename="../../ui/station/status.py" line="55" />
+        <location filename="../../ui/station/status.py" line="56" />
         <source>Camera disconnected. Reconnecting…</source>
         <translation>Mất kết nối camera. Đang kết nối lại…</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="466" />
+        <location filename="../../ui/station/status.py" line="57" />
         <source>Video ended</source>
         <translation>Hết video</translation>
     </message>
     <message>
-        <location filename="../../ui/station.py" line="467" />
+        <location filename="../../ui/station/status.py" line="59" />
         <source>Camera cannot be opened</source>
         <translation>Không mở được camera</translation>
     </message>
@@ -604,62 +604,62 @@
 <context>
     <name>StationStatusBar</name>
     <message>
-        <location filename="../../ui/status_bar.py" line="55" />
+        <location filename="../../ui/widgets/status_bar.py" line="56" />
         <source>Camera: OK</source>
         <translation>Camera: tốt</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="55" />
+        <location filename="../../ui/widgets/status_bar.py" line="57" />
         <source>Camera: LOST</source>
         <translation>Camera: MẤT KẾT NỐI</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="56" />
+        <location filename="../../ui/widgets/status_bar.py" line="58" />
         <source>Camera: reconnecting…</source>
         <translation>Camera: đang kết nối lại…</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="56" />
+        <location filename="../../ui/widgets/status_bar.py" line="59" />
         <source>Camera: video ended</source>
         <translation>Camera: hết video</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="57" />
+        <location filename="../../ui/widgets/status_bar.py" line="61" />
         <source>Camera: cannot open</source>
         <translation>Camera: không mở được</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="64" />
+        <location filename="../../ui/widgets/status_bar.py" line="68" />
         <source>Sync: starting…</source>
         <translation>Đồng bộ: đang khởi động…</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="71" />
+        <location filename="../../ui/widgets/status_bar.py" line="76" />
         <source>Online, %1 pending, last sync %2</source>
         <translation>Trực tuyến, %1 chờ gửi, đồng bộ lúc %2</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="74" />
+        <location filename="../../ui/widgets/status_bar.py" line="79" />
         <source>Offline, %1 pending</source>
         <translation>Ngoại tuyến, %1 chờ gửi</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="76" />
+        <location filename="../../ui/widgets/status_bar.py" line="82" />
         <source>Keys: %1, trust list: %2</source>
         <translation>Khóa: %1, danh sách tin cậy: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="79" />
+        <location filename="../../ui/widgets/status_bar.py" line="87" />
         <source>Trust list out of date</source>
         <translation>Danh sách tin cậy đã cũ</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="81" />
+        <location filename="../../ui/widgets/status_bar.py" line="89" />
         <source>Clock looks wrong</source>
         <translation>Đồng hồ máy có vẻ sai</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="83" />
+        <location filename="../../ui/widgets/status_bar.py" line="91" />
         <source>No staff PIN set</source>
         <translation>Chưa đặt mã PIN</translation>
     </message>
@@ -667,22 +667,22 @@
 <context>
     <name>Status</name>
     <message>
-        <location filename="../../ui/status_bar.py" line="15" />
+        <location filename="../../ui/widgets/status_bar.py" line="15" />
         <source>never</source>
         <translation>chưa có</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="17" />
+        <location filename="../../ui/widgets/status_bar.py" line="17" />
         <source>%1 min</source>
         <translation>%1 phút</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="19" />
+        <location filename="../../ui/widgets/status_bar.py" line="19" />
         <source>%1 h</source>
         <translation>%1 giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="20" />
+        <location filename="../../ui/widgets/status_bar.py" line="20" />
         <source>%1 days</source>
         <translation>%1 ngày</translation>
     </message>

@@ -14,7 +14,7 @@ from kiosk.privacy import mask_name
 from kiosk.store import Store
 from tests.support.media import write_video
 from tests.support.station import make_settings, stations, wait_for_views
-from ui.pin import hash_pin, verify_pin
+from ui.pages.pin import hash_pin, verify_pin
 
 station_factory = pytest.fixture(stations)
 
@@ -91,6 +91,22 @@ def test_questionnaire_on_every_entry_holds_the_record_until_answered(tmp_path: 
         assert store.occupancy() == 1
 
 
+def test_cancelled_declaration_shows_the_station_clock_in_the_venue_time_zone(tmp_path: Path, station_factory) -> None:
+    from datetime import UTC, datetime
+
+    settings = make_settings(tmp_path, station={"questionnaire": "always", "timezone": "Asia/Ho_Chi_Minh"})
+    moment = datetime(2026, 11, 25, 3, 4, 5, tzinfo=UTC)  # 10:04:05 in Hồ Chí Minh City (UTC+7)
+    station = station_factory(settings, source=idle_video(tmp_path), clock=lambda: moment)
+    station.submit_payload(PERSON.payload.encode("utf-8"))
+    station.qtbot.waitUntil(lambda: station.window.current_page() is station.window.questionnaire, timeout=5000)
+    station.window.questionnaire.cancel_button.click()
+    view = wait_for_views(station.qtbot, station, 1)[0]
+    assert view.outcome == "rejected" and view.time_text == "10:04:05"
+    assert station.window.current_page() is station.window.station_page
+    with Store.open(settings.store.db_path) as store:
+        assert store.occupancy() == 0  # cancelling records nothing
+
+
 def test_pin_guards_settings_and_exit_in_kiosk_mode(tmp_path: Path, station_factory) -> None:
     settings = make_settings(tmp_path, ui={"kiosk_mode": True, "pin_hash": hash_pin("2468")})
     station = station_factory(settings, source=idle_video(tmp_path))
@@ -155,7 +171,7 @@ def test_enrolment_failure_is_one_line_and_the_gui_stays_live(tmp_path: Path, st
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = make_settings(tmp_path)
-    station = station_factory(settings, source=idle_video(tmp_path))
+    station = station_factory(settings, source=idle_video(tmp_path), inline_tasks=False)  # a real thread
     station.open_settings()
     page = station.window.settings_page
     assert station.window.current_page() is page  # no PIN configured: straight in (the status bar warns)
@@ -195,7 +211,7 @@ def test_status_bar_shows_sync_state_and_warnings() -> None:
 
     from sync.worker import SyncStatus
     from ui.app import make_application
-    from ui.status_bar import StationStatusBar
+    from ui.widgets.status_bar import StationStatusBar
 
     make_application()
     bar = StationStatusBar()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import ui.station
+import ui.station.status
 from kiosk.demo import demo_people
 from kiosk.store import Store
 from sync import protocol
@@ -47,7 +47,7 @@ def test_idle_screen_shows_the_safety_level_in_both_languages(tmp_path: Path, st
     station.submit_payload(PERSON.payload.encode("utf-8"))
     wait_for_views(station.qtbot, station, 1)
     assert not chip.isVisible()  # the result has the whole panel
-    station._back_to_idle()
+    station.back_to_idle()
     assert chip.isVisible() and "Yellow" in chip.text()
 
 
@@ -64,7 +64,7 @@ def test_no_safety_level_when_not_assessed_and_fits_at_1080p(tmp_path: Path, sta
 def test_a_pulled_config_change_reaches_the_running_station(
     tmp_path: Path, station_factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ui.station, "STATUS_INTERVAL_MS", 100)  # the GUI looks at the sync status often
+    monkeypatch.setattr(ui.station.status, "STATUS_INTERVAL_MS", 100)  # the GUI looks at the sync status often
     settings = make_settings(tmp_path, station={"mode": "entry", "venue_name": "Local name", "capacity": 0})
     with ImitationServer(tmp_path / "server.sqlite3") as server:
         server.documents[protocol.CONFIG_PATH] = {
@@ -111,7 +111,7 @@ def test_a_pulled_config_change_reaches_the_running_station(
             station.submit_payload(PERSON.payload.encode("utf-8"))
             assert wait_for_views(station.qtbot, station, 2)[1].outcome == "exit"
             assert window.result_panel.occupancy.text().endswith("0 / 80")
-            station._back_to_idle()
+            station.back_to_idle()
             assert plain(window.result_panel.safety.text()) == "Mức an toàn COVID: Cam · đánh giá 24/11/2026"
         finally:
             worker.stop()

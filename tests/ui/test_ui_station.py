@@ -38,7 +38,7 @@ def test_video_entry_then_same_code_is_duplicate(tmp_path: Path, station_factory
     assert entry.id_tail.endswith(person.id_number[-4:]) and person.id_number not in entry.id_tail
     assert entry.occupancy_text == "1 / 100"
     assert station.window.result_panel.title.text() == views[1].title
-    assert station.sounds.played[:2] == ["accept", "warn"]
+    assert station.sounds_played[:2] == ["accept", "warn"]
     out = capsys.readouterr().out
     assert "entry" in out and mask_name(person.full_name) in out and person.full_name not in out
     assert person.id_number not in out
@@ -57,7 +57,7 @@ def test_capacity_reached_is_full(tmp_path: Path, station_factory) -> None:
     assert [v.outcome for v in views[:2]] == ["entry", "full"]
     assert views[1].title == "ĐÃ ĐỦ NGƯỜI"  # Vietnamese by default
     assert views[1].occupancy_text == "1 / 1"
-    assert station.sounds.played[1] == "reject"
+    assert station.sounds_played[1] == "reject"
 
 
 class SlowOnce:
@@ -132,5 +132,5 @@ def test_code_read_on_and_off_asks_to_hold_still(tmp_path: Path, station_factory
     panel = station.window.result_panel
     station.qtbot.waitUntil(lambda: panel.hint, timeout=6000)
     assert panel.reason.text() == "Giữ yên: mã đang bị mờ"
-    assert station.views == []  # never a steady read, so never a decision
+    assert station.shown_views == []  # never a steady read, so never a decision
     station.qtbot.waitUntil(lambda: not panel.hint, timeout=6000)  # the code went away: the hint goes too

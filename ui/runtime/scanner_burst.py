@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QWindow
 from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QTextEdit
 
-from ui.qt_compat import emit
+from ui.runtime.qt_compat import emit
 
 MAX_GAP_S = 0.05  # scanners: 1-20 ms between keys; the fastest typists: ~60 ms, most people 120-250 ms
 MIN_LENGTH = 6  # shorter runs are keyboard chords or autorepeat, not codes

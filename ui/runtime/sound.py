@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QObject, QUrl, Signal
+
+from ui.runtime.qt_compat import emit
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QSoundEffect
 
 log = logging.getLogger(__name__)
-SOUNDS_DIR = Path(__file__).resolve().parent.parent / "assets" / "sounds"
+SOUNDS_DIR = Path(__file__).resolve().parents[2] / "assets" / "sounds"
 NAMES = ("accept", "warn", "reject")
 
 
 class SoundPlayer(QObject):
     """Plays the named sound; never raises (a kiosk without speakers still works)."""
 
+    played = Signal(str)  # every sound asked for, played or not (no device, sound off)
+
     def __init__(self, enabled: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.enabled = enabled
-        self.played: list[str] = []  # what was asked for, in order (the status bar and tests read it)
-        self._effects: dict[str, object] = {}
+        self._effects: dict[str, QSoundEffect] = {}
         if enabled:
             self._load()
 
@@ -36,11 +43,11 @@ class SoundPlayer(QObject):
             self._effects[name] = effect
 
     def play(self, name: str) -> None:
-        self.played.append(name)
+        emit(self.played, name)
         effect = self._effects.get(name)
         if effect is None or not self.enabled:
             return
         try:
-            effect.play()  # type: ignore[attr-defined]
+            effect.play()
         except RuntimeError as error:
             log.warning("could not play %s: %s", name, error)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 _PROBES = 16
 
@@ -38,8 +37,8 @@ if EMIT_LEAKS:  # repay the probe's own stolen references
         _INCREF(True)
 
 
-def emit(signal: Any, *args: Any) -> None:
+def emit(signal: SignalInstance, *args: object) -> None:
     """`signal.emit(*args)`, safe on bindings whose emit steals a reference to its return value."""
-    result = signal.emit(*args)
+    result = signal.emit(*args)  # type: ignore[func-returns-value]  # the stub says None; it returns True
     if EMIT_LEAKS and result is not None:
         _INCREF(result)

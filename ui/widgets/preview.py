@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QPolygonF, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ui.qt_compat import emit
-from ui.workers import FrameCodes, PreviewFrame
+from ui.runtime.camera import PreviewFrame
+from ui.runtime.pipeline_thread import FrameCodes
+from ui.runtime.qt_compat import emit
 
 OUTLINE_HOLD_S = 0.5  # keep an outline this long after the code was last seen (decoding lags the preview)
 
@@ -36,15 +37,15 @@ class PreviewView(QWidget):
             self._codes = codes
             self.update()
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         emit(self.resized, self.width())
-        super().resizeEvent(event)  # type: ignore[arg-type]
+        super().resizeEvent(event)
 
     def set_message(self, text: str) -> None:
         self.message = text
         self.update()
 
-    def paintEvent(self, _event: object) -> None:  # noqa: N802 (Qt's name)
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#111418"))
         if self._frame is not None and not self.message:

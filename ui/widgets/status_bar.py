@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+if TYPE_CHECKING:
+    from sync.worker import SyncStatus
 
 STALE_TRUST_S = 3 * 24 * 3600  # older keys or trust lists are shown as a warning
 
@@ -33,7 +37,7 @@ class StationStatusBar(QStatusBar):
             self.addWidget(label)
         self.addPermanentWidget(self.warning)
         self.camera_state = "reconnecting"
-        self.sync_status: object | None = None
+        self.sync_status: SyncStatus | None = None
         self.sync_configured = False
         self.pin_missing = False
         self.refresh()
@@ -42,7 +46,7 @@ class StationStatusBar(QStatusBar):
         self.camera_state = state
         self.refresh()
 
-    def set_sync_status(self, status: object, configured: bool) -> None:
+    def set_sync_status(self, status: SyncStatus | None, configured: bool) -> None:
         self.sync_status, self.sync_configured = status, configured
         self.refresh()
 

@@ -12,14 +12,8 @@ from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QCoreApplication
 
+from kiosk.pipeline import ScanResult
 from kiosk.privacy import mask_id, mask_name
-
-CTX = "Result"
-
-
-def _t(text: str) -> str:
-    return QCoreApplication.translate("Result", text)
-
 
 # (background, foreground, icon, sound) per outcome. Colours meet WCAG AA for their text colour.
 STYLES = {
@@ -102,16 +96,18 @@ def occupancy_text(occupancy: int, capacity: int) -> str:
     return f"{occupancy} / {capacity}" if capacity else str(occupancy)
 
 
-def present(result: object, occupancy: int, capacity: int, timezone: str, flags: tuple[str, ...] = ()) -> ResultView:
-    """The view of one ScanResult (duck-typed: decision, credential, rejection, event, time)."""
-    decision = result.decision  # type: ignore[attr-defined]
+def present(
+    result: ScanResult, occupancy: int, capacity: int, timezone: str, flags: tuple[str, ...] = ()
+) -> ResultView:
+    """The view of one ScanResult."""
+    decision = result.decision
     outcome = str(decision.outcome.value if hasattr(decision.outcome, "value") else decision.outcome)
     event = getattr(result, "event", None)
     all_flags = tuple(flags) + tuple(getattr(event, "flags", ()) or ())
     flagged = bool(set(all_flags) & {"symptoms", "id_mismatch", "unsafe_text"})
     style_key = "warning" if outcome == "entry" and flagged else outcome
     background, foreground, icon, sound = STYLES.get(style_key, STYLES["rejected"])
-    person = result.credential or result.rejection  # type: ignore[attr-defined]
+    person = result.credential or result.rejection
     name = mask_name(getattr(person, "full_name", "") or "") if person is not None else ""
     id_tail = mask_id(getattr(person, "id_number", "") or "") if person is not None else ""
     if outcome in ("entry", "exit") and not flagged:
@@ -131,7 +127,7 @@ def present(result: object, occupancy: int, capacity: int, timezone: str, flags:
         reason,
         name,
         id_tail,
-        local_time_text(result.time, timezone),  # type: ignore[attr-defined]
+        local_time_text(result.time, timezone),
         occupancy_text(occupancy, capacity),
         background,
         foreground,
@@ -141,16 +137,35 @@ def present(result: object, occupancy: int, capacity: int, timezone: str, flags:
     )
 
 
-def log_line(result: object, occupancy: int, capacity: int) -> str:
+def log_line(result: ScanResult, occupancy: int, capacity: int) -> str:
     """One line per decision for stdout and the log file: masked name and ID only (never the full data)."""
-    decision = result.decision  # type: ignore[attr-defined]
-    person = result.credential or result.rejection  # type: ignore[attr-defined]
+    decision = result.decision
+    person = result.credential or result.rejection
     name = mask_name(getattr(person, "full_name", "") or "") if person is not None else "-"
     id_tail = mask_id(getattr(person, "id_number", "") or "") if person is not None else "-"
     event = getattr(result, "event", None)
     flags = ",".join(getattr(event, "flags", ()) or ()) or "-"
     return (
-        f"{result.time.isoformat(timespec='seconds')} {decision.outcome} reason={decision.reason_code or '-'} "  # type: ignore[attr-defined]
+        f"{result.time.isoformat(timespec='seconds')} {decision.outcome} reason={decision.reason_code or '-'} "
         f"name={name or '-'} id={id_tail or '-'} source={getattr(result, 'source', '-')} flags={flags} "
         f"occupancy={occupancy_text(occupancy, capacity)}"
+    )
+
+
+def cancelled_view(moment: datetime, timezone: str) -> ResultView:
+    """The red screen after a visitor cancelled the health declaration (nothing was recorded)."""
+    background, foreground, icon, sound = STYLES["rejected"]
+    return ResultView(
+        "rejected",
+        headline("rejected"),
+        reason_text("cancelled"),
+        "",
+        "",
+        local_time_text(moment, timezone),
+        "",
+        background,
+        foreground,
+        icon,
+        sound,
+        False,
     )

@@ -1,5 +1,6 @@
 """Drives a real station window through its screens and saves a screenshot of each (run by scripts/screenshots.sh
-under Xvfb): idle, entry, rejected, guard panel, questionnaire, settings. Demo source, throwaway database."""
+under Xvfb): idle, entry, rejected, guard panel, questionnaire, PIN, settings. Demo source, throwaway database.
+A tool, not part of the station: `python scripts/screenshots.py --size 1024x600 --out docs/screenshots`."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QGuiApplication
 
 from kiosk.config import settings_from_mapping
-from ui.app import build_station, make_application
-from ui.pin import hash_pin
+from ui.app import build_station, make_application, open_store
+from ui.pages.pin import hash_pin
+from ui.widgets.presenter import ResultView
+
+PIN = "1234"
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -68,13 +72,16 @@ def main(argv: list[str] | None = None) -> int:
             },
             "camera": {"engines": ["zxing", "zbar"], "stable_frames": 2},
             "store": {"db_path": str(work / "events.sqlite3")},
-            "ui": {"pin_hash": hash_pin("1234"), "result_hold_seconds": 30.0, "sound": False},
+            "ui": {"pin_hash": hash_pin(PIN), "result_hold_seconds": 30.0, "sound": False},
         }
     )
     settings = dataclasses.replace(settings, path=str(work / "config.toml"))
     app = make_application(sys.argv[:1])
-    station = build_station(settings, "demo")
+    store = open_store(settings)
+    station = build_station(settings, "demo", store)
     station.on_quit = lambda: None
+    views: list[ResultView] = []
+    station.shown.connect(views.append)
     window = station.window
     window.resize(width, height)
     window.showFullScreen()
@@ -84,12 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(lambda: window.preview.frames_shown > 2, 10)
         save(window, out, "idle", args.size)
         station.start()
-        wait_until(lambda: any(v.outcome == "entry" for v in station.views), 20)
+        wait_until(lambda: any(v.outcome == "entry" for v in views), 20)
         save(window, out, "entry", args.size)
-        station.submit_payload(b"https://example.com/menu?table=4")
-        wait_until(lambda: bool(station.views) and station.views[-1].outcome == "rejected", 10)
+        for _attempt in range(3):  # a demo visitor's own result can land right after it: then scan again
+            station.submit_payload(b"https://example.com/menu?table=4")
+            if wait_until(lambda: bool(views) and views[-1].outcome == "rejected", 5):
+                break
         save(window, out, "rejected", args.size)
-        wait_until(lambda: sum(v.outcome == "entry" for v in station.views) >= 3, 20)
+        wait_until(lambda: sum(v.outcome == "entry" for v in views) >= 3, 20)
         station.open_guard_panel()
         save(window, out, "guard", args.size)
         panel = window.guard_panel
@@ -104,11 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         window.questionnaire.cancel_button.click()
         station.open_settings()
         save(window, out, "pin", args.size)
-        station._pin_accepted("settings")
+        window.pin_page.field.setText(PIN)
+        window.pin_page.ok_button.click()
         save(window, out, "settings", args.size)
     finally:
         station.stop()
-        station.store.close()
+        station.services.tasks.shutdown()
+        store.close()
     del app
     return 0
 

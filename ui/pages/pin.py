@@ -1,12 +1,40 @@
-"""PIN entry with an on-screen keypad (touch screens have no keyboard). Emits `accepted` or `cancelled`."""
+"""The IT staff PIN: its salted scrypt hash (`scrypt$n$r$p$salt_hex$hash_hex`, stored as `ui.pin_hash`) and the
+page that asks for it, with an on-screen keypad (touch screens have no keyboard). Emits `accepted` or `cancelled`.
+"""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from ui.pin import verify_pin
-from ui.qt_compat import emit
+from ui.runtime.qt_compat import emit
+
+_N, _R, _P = 2**14, 8, 1  # ~50 ms on a cheap PC: slow enough against guessing, fast enough for a guard
+
+
+def hash_pin(pin: str) -> str:
+    """A new salted hash of `pin`, for `ui.pin_hash` in the config file."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    """True when `pin` matches `stored`; False for a wrong PIN or a malformed hash (never raises)."""
+    try:
+        scheme, n, r, p, salt_hex, digest_hex = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        digest = hashlib.scrypt(
+            pin.encode("utf-8"), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=len(digest_hex) // 2
+        )
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(digest.hex(), digest_hex)
 
 
 class PinPage(QWidget):

@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.qt_compat import emit
+from ui.runtime.qt_compat import emit
 
 CTX = "Questionnaire"
 FEVER_C = 37.5
 
 # (key, English source text); QT_TRANSLATE_NOOP marks them for lupdate, translate() shows them.
-QUESTIONS: tuple[tuple[str, str], ...] = (
+QUESTIONS: tuple[tuple[str, object], ...] = (  # QT_TRANSLATE_NOOP returns the text; its stub says object
     ("fever", QT_TRANSLATE_NOOP("Questionnaire", "Fever")),
     ("cough", QT_TRANSLATE_NOOP("Questionnaire", "Cough")),
     ("breath", QT_TRANSLATE_NOOP("Questionnaire", "Shortness of breath")),
@@ -68,6 +68,8 @@ class QuestionnairePage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("questionnaire")
+        self.who = ""  # the visitor's masked name, shown in the title
+        self.with_temperature = False
         self.title = QLabel()
         self.title.setObjectName("pageTitle")
         self.title.setWordWrap(True)
@@ -77,25 +79,22 @@ class QuestionnairePage(QWidget):
         self.yes_buttons: dict[str, QPushButton] = {}
         self.no_buttons: dict[str, QPushButton] = {}
         self.labels: dict[str, QLabel] = {}
+        layout = QVBoxLayout(self)
+        layout.setSpacing(4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self._scroll(self._question_grid()), 1)
+        layout.addLayout(self._buttons())
+        self.start()
+        self.retranslate()
+
+    def _question_grid(self) -> QGridLayout:
+        """One row per question (label, Yes, No), then the temperature."""
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(4)
         for row, (key, _text) in enumerate(QUESTIONS):
-            label = QLabel()
-            label.setWordWrap(True)
-            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-            yes, no = QPushButton(), QPushButton()
-            group = QButtonGroup(self)
-            for button in (yes, no):
-                button.setCheckable(True)
-                button.setObjectName("answerButton")
-                group.addButton(button)
-            no.setChecked(False)
-            group.buttonToggled.connect(self._update_done)
-            grid.addWidget(label, row, 0)
-            grid.addWidget(yes, row, 1)
-            grid.addWidget(no, row, 2)
-            self.groups[key], self.yes_buttons[key], self.no_buttons[key], self.labels[key] = group, yes, no, label
+            self._add_question(grid, row, key)
         self.temperature_label = QLabel()
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(34.0, 42.0)
@@ -106,12 +105,36 @@ class QuestionnairePage(QWidget):
         row = len(QUESTIONS)
         grid.addWidget(self.temperature_label, row, 0)
         grid.addWidget(self.temperature, row, 1, 1, 2)
+        return grid
+
+    def _add_question(self, grid: QGridLayout, row: int, key: str) -> None:
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        yes, no = QPushButton(), QPushButton()
+        group = QButtonGroup(self)
+        for button in (yes, no):
+            button.setCheckable(True)
+            button.setObjectName("answerButton")
+            group.addButton(button)
+        no.setChecked(False)
+        group.buttonToggled.connect(self._update_done)
+        grid.addWidget(label, row, 0)
+        grid.addWidget(yes, row, 1)
+        grid.addWidget(no, row, 2)
+        self.groups[key], self.yes_buttons[key], self.no_buttons[key], self.labels[key] = group, yes, no, label
+
+    @staticmethod
+    def _scroll(grid: QGridLayout) -> QScrollArea:
         body = QWidget()
         body.setLayout(grid)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        return scroll
+
+    def _buttons(self) -> QHBoxLayout:
         self.done_button = QPushButton()
         self.done_button.setObjectName("primaryButton")
         self.cancel_button = QPushButton()
@@ -121,14 +144,7 @@ class QuestionnairePage(QWidget):
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
         buttons.addWidget(self.done_button)
-        layout = QVBoxLayout(self)
-        layout.setSpacing(4)
-        layout.addWidget(self.title)
-        layout.addWidget(self.subtitle)
-        layout.addWidget(scroll, 1)
-        layout.addLayout(buttons)
-        self.start()
-        self.retranslate()
+        return buttons
 
     def start(self, with_temperature: bool = False, who: str = "") -> None:
         """Clear the answers for a new visitor (`who`: their masked name, shown in the title)."""
@@ -171,10 +187,10 @@ class QuestionnairePage(QWidget):
         super().changeEvent(event)
 
     def retranslate(self) -> None:
-        self.title.setText(self.tr("Health declaration") + (f": {self.who}" if getattr(self, "who", "") else ""))
+        self.title.setText(self.tr("Health declaration") + (f": {self.who}" if self.who else ""))
         self.subtitle.setText(self.tr("In the last 14 days, have you had any of the following?"))
         for key, text in QUESTIONS:
-            self.labels[key].setText(QCoreApplication.translate(CTX, text))
+            self.labels[key].setText(QCoreApplication.translate(CTX, str(text)))
             self.yes_buttons[key].setText(self.tr("Yes"))
             self.no_buttons[key].setText(self.tr("No"))
         self.temperature_label.setText(self.tr("Body temperature (°C)"))

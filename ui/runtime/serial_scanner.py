@@ -7,11 +7,15 @@ letters), so a venue with such a scanner should prefer it. A port that disappear
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 from kiosk.credentials.text import MAX_PAYLOAD_BYTES
-from ui.qt_compat import emit
+from ui.runtime.qt_compat import emit
+
+if TYPE_CHECKING:
+    from serial import SerialBase
 
 REOPEN_S = 3.0
 
@@ -26,8 +30,8 @@ class SerialScannerThread(QThread):
     scanned = Signal(bytes)
     state_changed = Signal(str)  # "open", "closed: <reason>"
 
-    def __init__(self, port: str, baudrate: int = 9600, parent: object = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+    def __init__(self, port: str, baudrate: int = 9600, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.port = port
         self.baudrate = baudrate
         self._stop = threading.Event()
@@ -53,10 +57,10 @@ class SerialScannerThread(QThread):
             finally:
                 connection.close()
 
-    def _read(self, connection: object) -> None:
+    def _read(self, connection: SerialBase) -> None:
         buffer = b""
         while not self._stop.is_set():
-            chunk = connection.read(4096)  # type: ignore[attr-defined]
+            chunk = connection.read(4096)
             if not chunk:
                 continue
             lines, buffer = split_lines(buffer + chunk)

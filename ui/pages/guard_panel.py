@@ -6,7 +6,6 @@ writes goes to the pipeline thread through the signals `checkout_requested` and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,8 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.events import StoredEvent
 from kiosk.privacy import mask_id, mask_name, sanitize_for_display
-from ui.qt_compat import emit
+from ui.protocols import EventReader
+from ui.runtime.qt_compat import emit
 
 
 class AssistedForm(QWidget):
@@ -86,7 +87,7 @@ class GuardPanel(QWidget):
     assisted_requested = Signal(dict)
     health_mode_changed = Signal(bool)
 
-    def __init__(self, store: object, timezone: str, parent: QWidget | None = None) -> None:
+    def __init__(self, store: EventReader, timezone: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.zone = ZoneInfo(timezone)
@@ -94,6 +95,7 @@ class GuardPanel(QWidget):
         # Masked like the main screen unless IT staff turned on ui.guard_full_names (evacuation roll-call): the
         # panel is one tap away without a PIN. Display only: search still matches the full stored name.
         self.full_names = False
+        self.counts_values = (0, 0, 0)  # entries, exits, inside now: from the last refresh
         self.title = QLabel()
         self.title.setObjectName("pageTitle")
         self.counts = QLabel()
@@ -153,17 +155,17 @@ class GuardPanel(QWidget):
         """Reload counts and the roll-call from the store."""
         now = now or datetime.now(self.zone)
         day_start = now.astimezone(self.zone).replace(hour=0, minute=0, second=0, microsecond=0)
-        counts = self.store.today_counts(day_start)  # type: ignore[attr-defined]
-        inside = self.store.inside()  # type: ignore[attr-defined]
+        counts = self.store.today_counts(day_start)
+        inside = self.store.inside()
         self.counts_values = (counts["entries"], counts["exits"], len(inside))
         self._fill(self.inside_table, inside)
         self._update_counts()
         self.run_search(self.search_field.text())
 
     def run_search(self, text: str) -> None:
-        self._fill(self.search_table, self.store.search(text) if text.strip() else [])  # type: ignore[attr-defined]
+        self._fill(self.search_table, self.store.search(text) if text.strip() else [])
 
-    def _fill(self, table: QTableWidget, events: list) -> None:  # type: ignore[type-arg]
+    def _fill(self, table: QTableWidget, events: list[StoredEvent]) -> None:
         table.setRowCount(len(events))
         for row, event in enumerate(events):
             when = event.wall_time.astimezone(self.zone).strftime("%H:%M")
@@ -178,20 +180,16 @@ class GuardPanel(QWidget):
 
     def _checkout(self, table: QTableWidget) -> None:
         row = table.currentRow()
-        if row < 0 or table.item(row, 0) is None:
+        if row < 0:
             return
-        emit(self.checkout_requested, table.item(row, 0).data(Qt.ItemDataRole.UserRole))
-
-    def select_person(self, table: QTableWidget, match: Callable[[str], bool]) -> bool:
-        for row in range(table.rowCount()):
-            if match(table.item(row, 0).data(Qt.ItemDataRole.UserRole)):
-                table.selectRow(row)
-                return True
-        return False
+        item = table.item(row, 0)
+        if item is None:
+            return
+        emit(self.checkout_requested, item.data(Qt.ItemDataRole.UserRole))
 
     # -- text
     def _update_counts(self) -> None:
-        entries, exits, inside = getattr(self, "counts_values", (0, 0, 0))
+        entries, exits, inside = self.counts_values
         inside_text = f"{inside} / {self.capacity}" if self.capacity else str(inside)
         self.counts.setText(
             self.tr("Today: %1 entries, %2 exits. Inside now: %3")

@@ -9,12 +9,12 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QFont, QIcon
+from PySide6.QtGui import QFont, QIcon, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ui.presenter import ResultView
+from ui.widgets.presenter import ResultView
 
-ICONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "icons"
+ICONS_DIR = Path(__file__).resolve().parents[2] / "assets" / "icons"
 IDLE_BG, IDLE_FG = "#20262e", "#ffffff"
 # The venue's self-assessed COVID safety level: chip background and text colour (dark text on yellow and orange
 # for contrast). The level is also written out in words: colour alone is not enough.
@@ -115,10 +115,10 @@ class ResultPanel(QWidget):
             self._refresh()
         super().changeEvent(event)
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         self._apply_fonts()
         self._refresh_icon()
-        super().resizeEvent(event)  # type: ignore[arg-type]
+        super().resizeEvent(event)
 
     def _refresh(self) -> None:
         view = self.view
