@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk.commands.common import station_context
 from kiosk.config import APP_NAME, Settings, default_db_path
 from kiosk.pipeline import build_pipeline
+from kiosk.retention import apply_retention
 from kiosk.sources import open_source
 from kiosk.store import Store
 from ui.protocols import ServerConfigReader, SyncSetup
@@ -137,6 +138,7 @@ def station_services(store: Store, db_path: Path, tasks: TaskRunner | None = Non
         sync_factory=lambda settings: make_sync(settings, db_path, store),
         enroll=enroll_kiosk,
         server_config=server_config_reader(store),
+        retention=lambda days, now: apply_retention(store, days, now),
     )
 
 

@@ -21,8 +21,8 @@ from kiosk.rules import Policy
 from kiosk.sources.base import Frame
 
 if TYPE_CHECKING:
-    from sync.worker import SyncStatus
     from sync.enroll import EnrollResult
+    from sync.worker import SyncStatus
 
 
 class EventReader(Protocol):
@@ -61,6 +61,8 @@ class ScanPipeline(Protocol):
     ) -> ScanResult: ...
 
     def manual_checkout(self, person_key: str, now: datetime, source: str = "manual_checkout") -> ScanResult | None: ...
+
+    def auto_checkout_if_due(self, now: datetime) -> list[ScanResult]: ...
 
 
 class SyncWorkerHandle(Protocol):

@@ -34,6 +34,7 @@ from ui.station.access import AccessFlow
 from ui.station.configuration import SettingsFlow
 from ui.station.declaration import DeclarationFlow
 from ui.station.guard import GuardActions
+from ui.station.housekeeping import Housekeeping
 from ui.station.jobs import PipelineJobs
 from ui.station.results import ScanResults
 from ui.station.state import StationServices, StationState
@@ -88,6 +89,7 @@ class Station(QObject):
         self.guard = GuardActions(state, window, self.results, self.declarations, self.jobs, self.clock)
         self.access = AccessFlow(state, window, self.quit)
         self.status = StatusFlow(state, window, self.services.tasks, self.settings_flow, self)
+        self.housekeeping = Housekeeping(state, self.services, self.jobs, self.clock, self)
 
     def _wire(self) -> None:
         w, thread = self.window, self.pipeline_thread
@@ -122,9 +124,11 @@ class Station(QObject):
         self.start_camera(self.source_spec)
         self._start_serial(self.state.settings.ui.scanner_port)
         self.status.start()
+        self.housekeeping.start()
 
     def stop(self) -> None:
         self.status.timer.stop()
+        self.housekeeping.timer.stop()
         self.results.hold_timer.stop()
         app = QApplication.instance()
         if app is not None:

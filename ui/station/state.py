@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from kiosk.config import Settings
+from kiosk.retention import RetentionReport
 from kiosk.sources.base import FrameSource
 from ui.protocols import Enroll, ServerConfigReader, SyncFactory, SyncSetup
 from ui.runtime.tasks import TaskRunner
@@ -22,6 +24,7 @@ class StationServices:
     sync_factory: SyncFactory  # settings -> sync worker (again after an enrolment)
     enroll: Enroll  # trade a one-time code for this kiosk's token
     server_config: ServerConfigReader  # the file's settings with the server's pulled configuration over them
+    retention: Callable[[int, datetime], RetentionReport]  # (retention_days, now): purge what the period allows
 
 
 @dataclass
