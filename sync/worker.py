@@ -63,6 +63,7 @@ class SyncStatus:
     last_refusal: str | None = None  # the server's reason for the latest one
     last_success: datetime | None = None
     last_error: str | None = None  # one line, no personal data
+    token_refused: bool = False  # the server refused this kiosk's token (revoked or expired): enrol again
     clock_offset_s: float | None = None
     offset_warning: bool = False
     fetched_at: dict[str, datetime | None] = field(default_factory=dict)  # pull resource -> last confirmed
@@ -228,6 +229,7 @@ class SyncWorker(threading.Thread):
             else error is None or error.kind in ("http", "protocol", "auth"),
             last_success=self._clock() if error is None else previous.last_success,
             last_error=None if error is None else one_line(error.message),
+            token_refused=_token_refused(previous, error),
             running=True,
         )
 
@@ -262,3 +264,10 @@ class SyncWorker(threading.Thread):
         except Exception as exc:
             log.exception("sync: unexpected failure")
             return SyncError("protocol", one_line(f"sync failed: {type(exc).__name__}: {exc}"))
+
+
+def _token_refused(previous: SyncStatus, error: SyncError | None) -> bool:
+    """Refused on a 401/403, cleared by any success; an unreachable server says nothing either way."""
+    if error is None:
+        return False
+    return True if error.kind == "auth" else previous.token_refused

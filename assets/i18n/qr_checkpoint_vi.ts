@@ -604,62 +604,72 @@
 <context>
     <name>StationStatusBar</name>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="56" />
+        <location filename="../../ui/widgets/status_bar.py" line="60" />
         <source>Camera: OK</source>
         <translation>Camera: tốt</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="57" />
+        <location filename="../../ui/widgets/status_bar.py" line="61" />
         <source>Camera: LOST</source>
         <translation>Camera: MẤT KẾT NỐI</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="58" />
+        <location filename="../../ui/widgets/status_bar.py" line="62" />
         <source>Camera: reconnecting…</source>
         <translation>Camera: đang kết nối lại…</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="59" />
+        <location filename="../../ui/widgets/status_bar.py" line="63" />
         <source>Camera: video ended</source>
         <translation>Camera: hết video</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="61" />
+        <location filename="../../ui/widgets/status_bar.py" line="65" />
         <source>Camera: cannot open</source>
         <translation>Camera: không mở được</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="68" />
+        <location filename="../../ui/widgets/status_bar.py" line="72" />
         <source>Sync: starting…</source>
         <translation>Đồng bộ: đang khởi động…</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="76" />
+        <location filename="../../ui/widgets/status_bar.py" line="80" />
         <source>Online, %1 pending, last sync %2</source>
         <translation>Trực tuyến, %1 chờ gửi, đồng bộ lúc %2</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="79" />
+        <location filename="../../ui/widgets/status_bar.py" line="83" />
         <source>Offline, %1 pending</source>
         <translation>Ngoại tuyến, %1 chờ gửi</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="82" />
+        <location filename="../../ui/widgets/status_bar.py" line="86" />
         <source>Keys: %1, trust list: %2</source>
         <translation>Khóa: %1, danh sách tin cậy: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="87" />
+        <location filename="../../ui/widgets/status_bar.py" line="91" />
         <source>Trust list out of date</source>
         <translation>Danh sách tin cậy đã cũ</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="89" />
+        <location filename="../../ui/widgets/status_bar.py" line="93" />
         <source>Clock looks wrong</source>
         <translation>Đồng hồ máy có vẻ sai</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="91" />
+        <location filename="../../ui/widgets/status_bar.py" line="95" />
+        <source>Server refused this kiosk: enrol again (scans are kept here)</source>
+        <translation>Máy chủ từ chối máy này: hãy đăng ký lại (lượt quét vẫn được lưu)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/status_bar.py" line="98" />
+        <source>%1 records refused by the server</source>
+        <translation>%1 bản ghi bị máy chủ từ chối</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/status_bar.py" line="100" />
         <source>No staff PIN set</source>
         <translation>Chưa đặt mã PIN</translation>
     </message>
@@ -667,22 +677,22 @@
 <context>
     <name>Status</name>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="15" />
+        <location filename="../../ui/widgets/status_bar.py" line="19" />
         <source>never</source>
         <translation>chưa có</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="17" />
+        <location filename="../../ui/widgets/status_bar.py" line="21" />
         <source>%1 min</source>
         <translation>%1 phút</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="19" />
+        <location filename="../../ui/widgets/status_bar.py" line="23" />
         <source>%1 h</source>
         <translation>%1 giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="20" />
+        <location filename="../../ui/widgets/status_bar.py" line="24" />
         <source>%1 days</source>
         <translation>%1 ngày</translation>
     </message>

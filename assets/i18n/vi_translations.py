@@ -26,6 +26,8 @@ VI = {
     "Citizen ID (CCCD), PC-Covid or personal QR": "Mã QR trên CCCD, PC-Covid hoặc QR cá nhân",
     "Clear": "Xóa",
     "Clock looks wrong": "Đồng hồ máy có vẻ sai",
+    "Server refused this kiosk: enrol again (scans are kept here)": "Máy chủ từ chối máy này: hãy đăng ký lại (lượt quét vẫn được lưu)",
+    "%1 records refused by the server": "%1 bản ghi bị máy chủ từ chối",
     "Close": "Đóng",
     "Confirm": "Xác nhận",
     "COVID safety level: %1": "Mức an toàn COVID: %1",

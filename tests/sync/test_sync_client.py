@@ -778,3 +778,31 @@ def test_plain_http_to_another_machine_is_refused_before_anything_is_sent(tmp_pa
     with pytest.raises(EnrollError, match="plain http"):
         enroll("http://192.0.2.10:8000", "ABCD-EFGH", config)  # TEST-NET-1: nothing is ever sent there
     assert not config.exists()
+
+
+def test_a_refused_token_is_said_and_scans_go_on_being_kept(tmp_path: Path, server: ImitationServer) -> None:
+    """A revoked (or expired) kiosk token: the status says so for the status bar, nothing is lost, and once the
+    kiosk has a good token again the warning goes."""
+    db = tmp_path / "kiosk.sqlite3"
+    with Store.open(db) as scans:
+        record(scans, 5)
+        worker = SyncWorker(lambda: Store.open(db), server.url, "revoked-token", timeout=(1.0, 2.0), interval_s=0.2)
+        worker.start()
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not worker.status().token_refused:
+                time.sleep(0.05)
+            assert worker.status().token_refused and worker.status().pending == 5
+            record(scans, 3, prefix="later")  # the door keeps working offline
+            assert scans.pending_count() == 8
+        finally:
+            worker.stop()
+        good = SyncWorker(lambda: Store.open(db), server.url, TOKEN, timeout=(1.0, 2.0), interval_s=0.2)
+        good.start()
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and good.status().last_success is None:
+                time.sleep(0.05)
+            assert not good.status().token_refused and scans.pending_count() == 0
+        finally:
+            good.stop()

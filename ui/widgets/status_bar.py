@@ -91,6 +91,11 @@ class StationStatusBar(QStatusBar):
                 warnings.append(self.tr("Trust list out of date"))
             if getattr(status, "offset_warning", False):
                 warnings.append(self.tr("Clock looks wrong"))
+            if getattr(status, "token_refused", False):
+                warnings.append(self.tr("Server refused this kiosk: enrol again (scans are kept here)"))
+            refused = int(getattr(status, "refused", 0))
+            if refused:
+                warnings.append(self.tr("%1 records refused by the server").replace("%1", str(refused)))
         if self.pin_missing:
             warnings.append(self.tr("No staff PIN set"))
         self.warning.setText("  ·  ".join(warnings))
