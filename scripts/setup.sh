@@ -41,11 +41,12 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.installed-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
+stamp=.venv/.installed-$(cat setup.cfg pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages into .venv (log: .venv/setup.log)"
   if ! { .venv/bin/python -m pip install -q --upgrade pip &&
-         .venv/bin/python -m pip install -q -e ".[station,server,dev]"; } >.venv/setup.log 2>&1; then
+         .venv/bin/python -m pip install -q --require-hashes -r requirements.lock &&
+         .venv/bin/python -m pip install -q --no-deps -e .; } >.venv/setup.log 2>&1; then
     tail -n 30 .venv/setup.log >&2
     echo "setup: pip install failed (full log: .venv/setup.log)" >&2
     exit 1
