@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.vocabulary import SafetyLevel, words
@@ -64,6 +64,23 @@ def _check_port_free(host: str, port: int) -> None:
         # Anything else (an IPv6 host, say): let uvicorn try and report.
 
 
+def _ensure_signing_key(engine: Engine) -> None:
+    """A first start makes the key the declaration page signs personal QRs with (said on stderr); later
+    starts leave keys alone: `keys rotate` replaces one."""
+    from server.keys import NoSigningKey, active_signer, generate_key
+
+    try:
+        active_signer(engine)
+        return
+    except NoSigningKey:
+        pass
+    try:
+        kid = generate_key(engine)
+    except admin.Invalid:  # an active key whose private half is elsewhere (imported): not ours to replace
+        return
+    print(f"serve: no signing key yet: generated {kid} (see `kiosk-server keys list`)", file=sys.stderr)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -71,6 +88,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     _check_port_free(args.host, args.port)
     engine = open_database(args.db, pool_size=8)
+    _ensure_signing_key(engine)
     logging.getLogger("uvicorn.access").addFilter(_RedactQuery())
     trace = _trace_settings(args)
     if args.workers > 1:
