@@ -239,13 +239,14 @@ def test_429_retry_after_is_honoured_by_the_worker(kiosk: Kiosk) -> None:
 def test_timeouts_and_a_slow_server(kiosk: Kiosk) -> None:
     kiosk.record(400)
     with FaultProxy(kiosk.server.url) as proxy:
-        proxy.add(Fault("hang", seconds=2.0))
-        proxy.add(Fault("slow", seconds=0.8))
+        # Wide margins between the delays and the read timeout: a loaded machine must not turn "slow" into "hung".
+        proxy.add(Fault("hang", seconds=3.5))
+        proxy.add(Fault("slow", seconds=0.5))
         with Store.open(kiosk.db) as store:
-            client = kiosk.client(store, proxy.url, timeout=(1.0, 1.0), batch_size=200)
+            client = kiosk.client(store, proxy.url, timeout=(1.0, 2.0), batch_size=200)
             first = client.drain()
             assert first.error is not None and first.error.kind == "timeout"
-            time.sleep(1.2)  # the hung request completes upstream: the server has that batch already
+            time.sleep(2.0)  # the hung request completes upstream: the server has that batch already
             second = client.drain()  # the slow answer trickles in under the read timeout: it succeeds
             client.close()
     assert second.ok and second.pending_left == 0
