@@ -580,7 +580,7 @@
         <translation>Đang đăng ký…</translation>
     </message>
     <message>
-        <location filename="../../ui/station/configuration.py" line="148" />
+        <location filename="../../ui/station/configuration.py" line="159" />
         <source>Enrolled as kiosk %1</source>
         <translation>Đã đăng ký, mã máy %1</translation>
     </message>
@@ -599,6 +599,31 @@
         <location filename="../../ui/station/status.py" line="59" />
         <source>Camera cannot be opened</source>
         <translation>Không mở được camera</translation>
+    </message>
+    <message>
+        <location filename="../../ui/station/scan_enrolment.py" line="41" />
+        <source>ENROLLING THIS KIOSK</source>
+        <translation>ĐANG ĐĂNG KÝ MÁY</translation>
+    </message>
+    <message>
+        <location filename="../../ui/station/scan_enrolment.py" line="42" />
+        <source>Please wait: this kiosk is being registered with its server</source>
+        <translation>Vui lòng chờ: máy đang được đăng ký với máy chủ</translation>
+    </message>
+    <message>
+        <location filename="../../ui/station/scan_enrolment.py" line="53" />
+        <source>KIOSK ENROLLED</source>
+        <translation>ĐÃ ĐĂNG KÝ MÁY</translation>
+    </message>
+    <message>
+        <location filename="../../ui/station/scan_enrolment.py" line="54" />
+        <source>This kiosk is now kiosk %1 of its venue</source>
+        <translation>Máy này là máy số %1 của địa điểm</translation>
+    </message>
+    <message>
+        <location filename="../../ui/station/scan_enrolment.py" line="59" />
+        <source>ENROLMENT FAILED</source>
+        <translation>ĐĂNG KÝ THẤT BẠI</translation>
     </message>
 </context>
 <context>

@@ -134,21 +134,38 @@ class SettingsFlow:
         page = self._window.settings_page
         page.show_message(QCoreApplication.translate("Station", "Enrolling…"))
         page.enroll_button.setEnabled(False)
-        path, enroll = self._state.settings.path, self._services.enroll
-        self._services.tasks.run_in_background(lambda: enroll(server_url, code, path), self._enrolled, self._refused)
+        self.enroll_then(server_url, code, self._shown_on_page, self._refused_on_page)
 
-    def _refused(self, error: Exception) -> None:
+    def enroll_then(
+        self, server_url: str, code: str, on_done: Callable[[EnrollResult], None], on_error: Callable[[Exception], None]
+    ) -> None:
+        """Enrol (`code` may be an enrolment QR's text, which names the server), then start syncing."""
+        path, enroll = self._state.settings.path, self._services.enroll
+
+        def enrolled(result: EnrollResult) -> None:
+            self._enrolled(result)
+            on_done(result)
+
+        self._services.tasks.run_in_background(lambda: enroll(server_url, code, path), enrolled, on_error)
+
+    def _refused_on_page(self, error: Exception) -> None:
         page = self._window.settings_page
         page.enroll_button.setEnabled(True)
-        page.show_message(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        page.show_message(one_line_error(error))
 
-    def _enrolled(self, result: EnrollResult) -> None:
+    def _shown_on_page(self, result: EnrollResult) -> None:
         page = self._window.settings_page
         page.enroll_button.setEnabled(True)
         page.show_message(QCoreApplication.translate("Station", "Enrolled as kiosk %1").replace("%1", result.kiosk_id))
+
+    def _enrolled(self, result: EnrollResult) -> None:
         settings = self._reload_file(self._state.settings.path)
         self.apply_base(settings)
         if self._state.sync.worker is None:  # the kiosk has a token now: start syncing
             self._state.sync = self._services.sync_factory(settings)
             if self._state.sync.worker is not None:
                 self._state.sync.worker.start()
+
+
+def one_line_error(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -37,6 +37,7 @@ from ui.station.guard import GuardActions
 from ui.station.housekeeping import Housekeeping
 from ui.station.jobs import PipelineJobs
 from ui.station.results import ScanResults
+from ui.station.scan_enrolment import ScanEnrolment
 from ui.station.state import StationServices, StationState
 from ui.station.status import StatusFlow
 
@@ -90,6 +91,8 @@ class Station(QObject):
         self.access = AccessFlow(state, window, self.quit)
         self.status = StatusFlow(state, window, self.services.tasks, self.settings_flow, self)
         self.housekeeping = Housekeeping(state, self.services, self.jobs, self.clock, self)
+        self.scan_enrolment = ScanEnrolment(state, self.settings_flow, self.results.show_view, self.clock)
+        self.results.intercept = self.scan_enrolment.handle
 
     def _wire(self) -> None:
         w, thread = self.window, self.pipeline_thread

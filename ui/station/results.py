@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -43,9 +44,12 @@ class ScanResults(QObject):
         self._last_result_at = 0.0
         self.hold_timer = QTimer(self)
         self.hold_timer.setSingleShot(True)
+        self.intercept: Callable[[ScanResult], bool] | None = None
         self.hold_timer.timeout.connect(self.back_to_idle)
 
     def show_result(self, result: ScanResult, flags: tuple[str, ...] = ()) -> None:
+        if self.intercept is not None and self.intercept(result):
+            return  # not a visitor's decision (an enrolment QR on a new kiosk): its own flow shows it
         station = self._state.settings.station
         occupancy = self.refresh_occupancy()
         self.show_view(present(result, occupancy, station.capacity, station.timezone, flags))

@@ -154,18 +154,12 @@ def log_line(result: ScanResult, occupancy: int, capacity: int) -> str:
 
 def cancelled_view(moment: datetime, timezone: str) -> ResultView:
     """The red screen after a visitor cancelled the health declaration (nothing was recorded)."""
-    background, foreground, icon, sound = STYLES["rejected"]
+    return message_view("rejected", headline("rejected"), reason_text("cancelled"), moment, timezone)
+
+
+def message_view(style: str, title: str, reason: str, moment: datetime, timezone: str) -> ResultView:
+    """A screen that is no visitor's decision (a cancelled declaration, this kiosk's enrolment)."""
+    background, foreground, icon, sound = STYLES[style]
     return ResultView(
-        "rejected",
-        headline("rejected"),
-        reason_text("cancelled"),
-        "",
-        "",
-        local_time_text(moment, timezone),
-        "",
-        background,
-        foreground,
-        icon,
-        sound,
-        False,
+        style, title, reason, "", "", local_time_text(moment, timezone), "", background, foreground, icon, sound, False
     )
