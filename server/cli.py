@@ -136,6 +136,9 @@ def cmd_venue_safety(args: argparse.Namespace) -> None:
     print(f"venue {args.venue}: safety level {args.level} (assessed {args.assessed_on})")
 
 
+MAX_FLEET = 500
+
+
 def _announce_code(code: str, args: argparse.Namespace, kiosk_id: int) -> None:
     from sync.protocol_pull import enrollment_qr_payload
 
@@ -153,9 +156,38 @@ def _announce_code(code: str, args: argparse.Namespace, kiosk_id: int) -> None:
 
 
 def cmd_kiosk_add(args: argparse.Namespace) -> None:
+    if args.count != 1 or args.sheet:
+        _add_fleet(args)
+        return
     engine = open_database(args.db)
     kiosk_id, code = admin.add_kiosk(engine, args.venue, args.name, timedelta(hours=args.expires_hours))
     _announce_code(code, args, kiosk_id)
+
+
+def _add_fleet(args: argparse.Namespace) -> None:
+    """`--count N [--sheet FILE.pdf]`: N kiosks, their codes on stdout (one a line) and on a printable sheet."""
+    from server.fleet_sheet import SheetEntry, render_sheet, save_sheet
+    from sync.protocol_pull import enrollment_qr_payload
+
+    if not 1 <= args.count <= MAX_FLEET:
+        raise CliError(f"--count must be 1 to {MAX_FLEET}")
+    if args.sheet and not args.server_url:
+        raise CliError("--sheet needs --server-url: the stations read the server's address from the QR")
+    engine = open_database(args.db)
+    ttl = timedelta(hours=args.expires_hours)
+    entries = []
+    for number in range(1, args.count + 1):
+        name = f"{args.name or 'Kiosk'} {number}"
+        kiosk_id, code = admin.add_kiosk(engine, args.venue, name, ttl)
+        entries.append(SheetEntry(kiosk_id, name, enrollment_qr_payload(code, args.server_url), code))
+    if args.sheet:
+        with engine.connect() as conn:
+            venue_name = admin.venue_row(conn, args.venue).name
+        save_sheet(render_sheet(entries, venue_name, datetime.now(UTC) + ttl), args.sheet)
+        print(f"{len(entries)} enrolment QRs saved to {args.sheet}", file=sys.stderr)
+    print(f"{len(entries)} kiosks: one-time enrolment codes (valid {int(args.expires_hours)} h):", file=sys.stderr)
+    for entry in entries:
+        print(entry.code)
 
 
 def cmd_kiosk_code(args: argparse.Namespace) -> None:
@@ -259,7 +291,9 @@ def _kiosk_and_user_commands(sub: Subcommands) -> None:
     add = add_command(kiosk, "add", cmd_kiosk_add, "add a kiosk; prints a one-time enrolment code on the last line")
     add.add_argument("--venue", type=positive_id, required=True)
     _code_options(add)
-    add.add_argument("--name", default="")
+    add.add_argument("--name", default="", help="its name (with --count: the names' prefix, numbered from 1)")
+    add.add_argument("--count", type=int, default=1, help="add this many kiosks at once (one code each)")
+    add.add_argument("--sheet", metavar="FILE.pdf", help="a printable A4 sheet of their enrolment QRs")
     code = add_command(kiosk, "code", cmd_kiosk_code, "a new enrolment code for an existing kiosk (replaced PC)")
     code.add_argument("--kiosk", type=positive_id, required=True)
     _code_options(code)
