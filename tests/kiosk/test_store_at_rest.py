@@ -12,36 +12,21 @@ import stat
 import subprocess
 import sys
 import textwrap
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kiosk.config import default_db_path
-from kiosk.events import Direction, NewEvent
+from kiosk.events import Direction
 from kiosk.retention import apply_retention
 from kiosk.store import Store
 from kiosk.store.integrity import LOST_EVENTS_KEY
+from tests.support.events import visit_event
 from tests.support.media import write_video
 from tests.support.paths import REPO_ROOT
 
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def event(person: str, at: datetime, direction: Direction = Direction.ENTRY) -> NewEvent:
-    return NewEvent(
-        direction=direction,
-        credential="cccd",
-        person_key=person,
-        id_number="079195001234",
-        full_name="Trần Thị Mai",
-        date_of_birth=None,
-        wall_time=at,
-        monotonic_ns=0,
-        source="scan",
-        uuid=str(uuid.uuid4()),
-    )
 
 
 # --- modes ---------------------------------------------------------------------------------------------------
@@ -51,7 +36,7 @@ def test_a_new_store_is_private(tmp_path: Path) -> None:
     path = tmp_path / "new" / "deeper" / "events.sqlite3"
     before = mode(tmp_path)
     with Store.open(path) as store:
-        store.record(event("p1", datetime.now(UTC)))
+        store.record(visit_event("p1", datetime.now(UTC)))
         files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
         assert [mode(f) for f in files if f.exists()] == [0o600] * len([f for f in files if f.exists()])
         assert len([f for f in files if f.exists()]) >= 2  # the database and its WAL at least
@@ -68,7 +53,7 @@ def test_an_existing_install_is_tightened_on_open() -> None:
     os.chmod(path.parent, 0o755)
     os.chmod(path, 0o644)
     with Store.open(path) as store:
-        store.record(event("p2", datetime.now(UTC)))
+        store.record(visit_event("p2", datetime.now(UTC)))
         assert mode(path) == 0o600
         assert mode(path.parent) == 0o700
 
@@ -126,14 +111,14 @@ def test_a_damaged_wal_that_drops_committed_events_is_noticed(tmp_path: Path) ->
         assert lost["expected"] == 300 and lost["found"] == found  # ...and the store says how many
     with Store.open(db) as store:  # reported once, and the store goes on
         assert json.loads(store.get_state(LOST_EVENTS_KEY) or "{}")["expected"] == 300
-        store.record(event("after", datetime.now(UTC)))
+        store.record(visit_event("after", datetime.now(UTC)))
 
 
 def test_an_intact_store_reports_no_loss(tmp_path: Path) -> None:
     db = tmp_path / "events.sqlite3"
     with Store.open(db) as store:
         for i in range(20):
-            store.record(event(f"p{i}", datetime.now(UTC)))
+            store.record(visit_event(f"p{i}", datetime.now(UTC)))
     with Store.open(db) as store:
         assert store.get_state(LOST_EVENTS_KEY) is None and store.count_events() == 20
 
@@ -144,8 +129,8 @@ def test_an_intact_store_reports_no_loss(tmp_path: Path) -> None:
 def test_retention_closes_entry_only_visits_and_purges_them(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     with Store.open(tmp_path / "events.sqlite3") as store:
-        old_entry = store.record(event("entry-only", now - timedelta(days=30)))
-        recent_entry = store.record(event("recent", now - timedelta(days=2)))
+        old_entry = store.record(visit_event("entry-only", now - timedelta(days=30)))
+        recent_entry = store.record(visit_event("recent", now - timedelta(days=2)))
         store.acknowledge(e.uuid for e in store.claim_pending(10))
         assert store.occupancy() == 2
         report = apply_retention(store, 21, now)
@@ -157,7 +142,7 @@ def test_retention_closes_entry_only_visits_and_purges_them(tmp_path: Path) -> N
 def test_retention_never_purges_an_unsynced_visit_but_closes_it(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     with Store.open(tmp_path / "events.sqlite3") as store:
-        store.record(event("offline", now - timedelta(days=40)))
+        store.record(visit_event("offline", now - timedelta(days=40)))
         report = apply_retention(store, 21, now)
         assert (report.closed_visits, report.purged_events) == (1, 0)
         assert store.count_events() == 1 and store.pending_count() == 1 and store.occupancy() == 0
@@ -168,8 +153,8 @@ def test_events_dated_in_the_future_age_from_their_acknowledgement(tmp_path: Pat
     goes; the clock is moved (the `now` given), not the calendar."""
     real_now = datetime.now(UTC)
     with Store.open(tmp_path / "events.sqlite3") as store:
-        ahead = store.record(event("ahead", real_now + timedelta(days=100)))
-        store.record(event("ahead", real_now + timedelta(days=100, minutes=5), Direction.EXIT))
+        ahead = store.record(visit_event("ahead", real_now + timedelta(days=100)))
+        store.record(visit_event("ahead", real_now + timedelta(days=100, minutes=5), Direction.EXIT))
         store.acknowledge(e.uuid for e in store.claim_pending(10))
         assert apply_retention(store, 21, real_now + timedelta(days=20)).purged_events == 0
         assert ahead.uuid in {e.uuid for e in store.events()}
