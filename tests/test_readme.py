@@ -1,5 +1,5 @@
 """The README's walk-through "From the door to the health authority", run as written: bash, an empty folder,
-`.venv/bin` on the PATH. Every command must succeed and the trace must find the visitor the video shows."""
+`.venv/bin` (the interpreter running the tests) on the PATH. Every command must succeed and the trace must find the visitor the video shows."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
     # Stop the server whatever happens (the block itself ends with `kill %1`).
     script = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + script
     script = re.sub(r"(kiosk-server trace [^\n]*)", rf"\1 > {traced}", script, count=1)
-    env = dict(os.environ, PATH=f"{REPO_ROOT / '.venv' / 'bin'}:{os.environ['PATH']}", PYTHONPATH=str(REPO_ROOT))
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}", PYTHONPATH=str(REPO_ROOT))
     done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(traced.read_text(encoding="utf-8"))
