@@ -115,7 +115,7 @@ class DecoderChain:
         if frame is None or frame.ndim not in (2, 3) or min(frame.shape[:2]) < MIN_SIDE_PX:
             return []  # empty, odd, or smaller than the smallest QR code at one pixel per module
         gray = as_gray(frame)
-        cache: dict[str, tuple[np.ndarray, float] | None] = {}
+        cache: dict[str, tuple[np.ndarray, float, float] | None] = {}
         found: dict[bytes, DecodedCode] = {}
         codes, located = self._run(self.steps[0], gray, cache)
         _merge(found, codes)
@@ -155,7 +155,7 @@ class DecoderChain:
         return True
 
     def _run(
-        self, step: Step, gray: np.ndarray, cache: dict[str, tuple[np.ndarray, float] | None]
+        self, step: Step, gray: np.ndarray, cache: dict[str, tuple[np.ndarray, float, float] | None]
     ) -> tuple[list[DecodedCode], int]:
         """(codes, how many QR-like symbols the engine located, read or not; 1 per code when it cannot tell)."""
         t0 = self._clock()
@@ -168,7 +168,7 @@ class DecoderChain:
         transformed = cache[step.transform]
         if transformed is None:  # the transform does not apply to an image of this size
             return [], 0
-        image, scale = transformed
+        image, scale, margin = transformed
         try:
             counted = getattr(step.engine, "decode_counted", None)
             if counted is not None:
@@ -182,16 +182,17 @@ class DecoderChain:
         # Exponential moving average of what the step really costs on this machine and these frames.
         step.cost_ms = 0.8 * step.estimate_ms(gray.size) + 0.2 * (self._clock() - t0) * 1000
         step.area = float(gray.size)
-        return [_rescaled(code, scale, step.label) for code in codes], located
+        return [_rescaled(code, scale, margin, step.label) for code in codes], located
 
 
 # Fallbacks that rescue codes the fast path did not even locate (measured on the entrance set).
-DEFAULT_BLIND: tuple[tuple[int, str], ...] = ((0, "sharpen"), (0, "double"), (0, "sharpen_double"))
+DEFAULT_BLIND: tuple[tuple[int, str], ...] = ((0, "pad"), (0, "sharpen"), (0, "double"), (0, "sharpen_double"))
 
 
 def default_fallbacks(n_engines: int) -> list[tuple[int, str]]:
     """Fallback order measured on the entrance set: cheap rescues first, the slow second engine last."""
     steps = [
+        (0, "pad"),
         (0, "sharpen"),
         (0, "sharpen_fine"),
         (0, "double"),
@@ -227,9 +228,9 @@ def _merge(found: dict[bytes, DecodedCode], codes: list[DecodedCode]) -> int:
     return new
 
 
-def _rescaled(code: DecodedCode, scale: float, label: str) -> DecodedCode:
-    if scale == 1.0:
+def _rescaled(code: DecodedCode, scale: float, margin: float, label: str) -> DecodedCode:
+    if scale == 1.0 and margin == 0.0:
         points = code.points
     else:
-        points = tuple((x / scale, y / scale) for x, y in code.points)
+        points = tuple(((x - margin) / scale, (y - margin) / scale) for x, y in code.points)
     return DecodedCode(code.data, points, label)
