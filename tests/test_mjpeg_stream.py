@@ -99,3 +99,21 @@ def test_kiosk_scan_keeps_running_through_a_stalled_stream(tmp_path) -> None:
             _, stderr = proc.communicate(timeout=15)
     assert "lost; reconnecting" in stderr
     assert "Traceback" not in stderr
+
+
+def test_doctor_reports_the_size_and_rate_the_camera_delivers(tmp_path) -> None:
+    import os
+
+    with MjpegServer([frame_with_code(None, (800, 448))], fps=10) as server:
+        env = dict(os.environ, QRC_CAMERA__SOURCE=server.url)
+        result = subprocess.run(
+            [sys.executable, "-m", "kiosk", "doctor", "--db", str(tmp_path / "e.sqlite3"), "--probe-cameras", "0"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+    line = next(line for line in result.stdout.splitlines() if "camera:" in line)
+    assert line.startswith("[ok] camera: the configured source opens; delivers 800x448 at "), line
+    fps = float(line.split(" at ")[1].split(" fps")[0])
+    assert 7 <= fps <= 13, line

@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtGui import QImage
 
 from kiosk.decode.base import DecodedCode
+from kiosk.decode.motion import MotionGate
 from kiosk.sources.base import Frame, FrameSource, SourceError, SourceState
 from kiosk.sources.slot import LatestFrameSlot
 from ui.qt_compat import emit
@@ -106,6 +107,9 @@ class CameraThread(QThread):
         state: str | None = None
         started = time.monotonic()
         last_preview = 0.0
+        # A live doorway that did not change is not converted and repainted again (at least once a second it
+        # is): most of the day the picture on screen would be the same pixels. Files play every frame.
+        unchanged = None if source.is_file else MotionGate(settle_frames=1, refresh_s=1.0)
         while not self._stop.is_set():
             frame = source.read()
             if source.state.value != state:
@@ -123,6 +127,8 @@ class CameraThread(QThread):
                 self.read_times[frame.index] = read_at
             self._slot.put(frame)
             if read_at - last_preview >= self._preview_interval * 0.75:  # tolerate camera jitter
+                if unchanged is not None and not unchanged.check(frame.image, read_at).decode:
+                    continue
                 last_preview = read_at
                 emit(self.preview, to_preview(frame, self.preview_width))
 

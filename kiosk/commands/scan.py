@@ -25,7 +25,7 @@ from kiosk.sources.files import ImageFolderSource
 from kiosk.sources.slot import FrameGrabber, LatestFrameSlot
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("scan", help="run the check-in pipeline without a window")
     parser.add_argument(
         "--source", required=True, help="camera index or device, RTSP/HTTP URL, video file, image folder, or 'demo'"
