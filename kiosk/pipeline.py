@@ -95,8 +95,10 @@ class Pipeline:
             codes = self.decoder.decode(frame.image)
         else:
             verdict = self.gate.check(frame.image, frame.position)
-            if verdict.decode:
-                self._last_codes = self.decoder.decode(frame.image, blind=verdict.entered)
+            if verdict.decode and (verdict.entered or not getattr(self.decoder, "takes_blind", False)):
+                self._last_codes = self.decoder.decode(frame.image)
+            elif verdict.decode:  # nothing entered the empty scene: no blind fallbacks
+                self._last_codes = self.decoder.decode(frame.image, blind=False)
             codes = list(self._last_codes)
         presented = self.stabilizer.update(codes, frame.position) if self.stabilizer else codes
         return FrameReading(codes, presented)

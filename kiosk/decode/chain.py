@@ -64,7 +64,8 @@ class DecoderChain:
     """`decode(frame)` -> every QR code in a BGR (or gray) frame, within about `budget_ms` of one core.
 
     `engines[0]` is the fast path. Fallback steps, in order, are `(engine_index, transform)` pairs; the default
-    list is the one tuned by benchmarks/bench_decode.py. With `exhaustive` (still images: nobody is waiting)
+    list is the one tuned by benchmarks/bench_decode.py. `decode(frame, blind=False)` (`takes_blind`) skips the
+    fallbacks that search for codes the fast path did not locate. With `exhaustive` (still images: nobody is waiting)
     every step runs while the budget lasts and everything read is returned. Not thread-safe: one chain per
     decoding thread."""
 
@@ -85,6 +86,7 @@ class DecoderChain:
         self.engines = list(engines)
         self.budget_ms = float(budget_ms)
         self.exhaustive = exhaustive
+        self.takes_blind = True  # decode() accepts `blind` (a decoder a test or plug-in wraps may not)
         self._clock = clock
         self.stats = ChainStats()
         self.unavailable: dict[str, str] = {}  # engines asked for but not loaded -> why (set by make_chain)
