@@ -154,7 +154,10 @@ def bent(frame: np.ndarray, payload: bytes, rng: random.Random) -> tuple[np.ndar
     card = _card(payload, mpx, margin_modules=2.0)
     h, w = card.shape
     theta = rng.uniform(0.3, 0.8)  # half the angle of arc the card wraps (edges foreshortened to cos θ)
-    bow = rng.uniform(0.01, 0.05) * h
+    # Rows bow when the camera looks at the cylinder from above or below: the arc's depth (sagitta) seen at
+    # that angle. Up to 20° off the card's axis: at the widest wrap the edges lift by ~7 % of the card.
+    sagitta = w * (1 - np.cos(theta)) / (2 * np.sin(theta))
+    bow = sagitta * np.sin(np.radians(rng.uniform(0, 20)))
     xs = np.linspace(-1, 1, w, dtype=np.float32)
     src_u = np.arcsin(np.clip(xs * np.sin(theta), -1, 1)) / theta  # output column -> card column on the cylinder
     map_x = np.tile(((src_u + 1) / 2 * (w - 1))[None, :], (h, 1)).astype(np.float32)
