@@ -75,7 +75,7 @@ class CameraThread(QThread):
     def __init__(
         self,
         open_source: Callable[[], FrameSource],
-        slot: LatestFrameSlot,
+        slot: LatestFrameSlot[Frame],
         preview_fps: float = 15.0,
         parent: Any = None,
     ) -> None:
@@ -173,7 +173,11 @@ class PipelineThread(QThread):
     """Runs the pipeline on the newest frame, and the GUI's requests (scanner input, assisted entry, ...)."""
 
     def __init__(
-        self, pipeline: Any, slot: LatestFrameSlot, clock: Callable[[], datetime] | None = None, parent: Any = None
+        self,
+        pipeline: Any,
+        slot: LatestFrameSlot[Frame],
+        clock: Callable[[], datetime] | None = None,
+        parent: Any = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("qrc-pipeline")
