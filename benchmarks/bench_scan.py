@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kiosk.demo import demo_people  # noqa: E402
-from tests.media import write_video  # noqa: E402
+from tests.support.media import write_video  # noqa: E402
 
 
 def make_video(path: Path, seconds: float) -> int:

@@ -3,7 +3,11 @@ a cheap webcam at a venue door meets, plus empty frames with decoys.
 
 Deterministic for a seed. Conditions: clean, glare, tilt (up to 40°), motion blur, defocus, low light, backlight,
 small code, heavy JPEG, mixed, and empty frames (text, barcode-like stripes, a fake QR with finder patterns,
-checkerboards, noise). Every frame also goes through mild sensor noise and MJPG-like JPEG compression.
+checkerboards, noise). The hard cases real doors show (issue 9): a phone held close (the code fills 40-100 % of
+the frame height, its quiet zone cut at an edge, defocused because it is nearer than the lens focuses), a code on
+a phone screen photographed as it is (sub-pixel grid, moiré from resampling, bloom, glare, refresh banding),
+an inverted code (dark mode), a printed card bent around a hand, and several cards in one frame. Every frame
+also goes through mild sensor noise and MJPG-like JPEG compression. `photos()` makes 12-megapixel stills.
 
     python benchmarks/entrance_set.py --out /tmp/entrance   # write the set as PNGs to look at
 """
@@ -21,6 +25,9 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import entrance_hard as hard  # noqa: E402
 
 from kiosk.demo import make_cccd_payload  # noqa: E402
 from kiosk.sources import scene  # noqa: E402
@@ -39,7 +46,12 @@ CONDITIONS: dict[str, float] = {
     "small": 1.0,
     "jpeg": 1.0,
     "mixed": 1.0,
-    "empty": 2.5,
+    "closeup": 1.0,
+    "screen": 1.0,
+    "inverted": 1.0,
+    "bent": 1.0,
+    "multi": 1.0,
+    "empty": 3.5,
 }
 
 
@@ -50,6 +62,11 @@ class Sample:
     condition: str
     size: tuple[int, int]  # (width, height)
     corners: tuple[tuple[float, float], ...]  # where the code proper was drawn ([] on an empty frame)
+    others: tuple[bytes, ...] = ()  # further codes in the same frame ("multi")
+
+    @property
+    def payloads(self) -> tuple[bytes, ...]:
+        return () if self.payload is None else (self.payload, *self.others)
 
 
 def generate(n_per_size: int = 250, seed: int = 0, sizes: tuple[tuple[int, int], ...] = SIZES) -> Iterator[Sample]:
@@ -63,7 +80,10 @@ def generate(n_per_size: int = 250, seed: int = 0, sizes: tuple[tuple[int, int],
         for _ in range(n_per_size):
             condition = rng.choices(names, weights)[0]
             bg = rng.choice(backgrounds).copy()
-            yield make_sample(condition, bg, rng, rng.choice(payloads))
+            if condition == "multi":
+                yield make_multi(bg, rng, rng.sample(payloads, rng.randint(2, 4)))
+            else:
+                yield make_sample(condition, bg, rng, rng.choice(payloads))
 
 
 def make_sample(condition: str, frame: np.ndarray, rng: random.Random, payload: bytes) -> Sample:
@@ -72,6 +92,9 @@ def make_sample(condition: str, frame: np.ndarray, rng: random.Random, payload: 
     if condition == "empty":
         _draw_decoys(frame, rng)
         return Sample(_camera(frame, rng, quality=rng.randint(70, 90)), None, condition, (width, height), ())
+    if condition in hard.DRAWERS:
+        frame, corners = hard.DRAWERS[condition](frame, payload, rng)
+        return Sample(_camera(frame, rng, rng.randint(70, 90)), payload, condition, (width, height), tuple(corners))
     unit = height / 720  # codes scale with the frame: the same arm's length seen by a smaller sensor
     code_px = rng.uniform(150, 260) * unit
     rotate = rng.uniform(-15, 15)
@@ -92,6 +115,25 @@ def make_sample(condition: str, frame: np.ndarray, rng: random.Random, payload: 
     frame = _degrade(condition, frame, rng, unit)
     quality = rng.randint(8, 25) if condition == "jpeg" else rng.randint(70, 90)
     return Sample(_camera(frame, rng, quality), payload, condition, (width, height), tuple(corners))
+
+
+def make_multi(frame: np.ndarray, rng: random.Random, payloads: list[bytes]) -> Sample:
+    """Several printed cards in one frame (a parent with the children's cards), one per cell of a 2×2 grid."""
+    height, width = frame.shape[:2]
+    corners = hard.draw_cards(frame, payloads, rng)
+    image = _camera(frame, rng, rng.randint(70, 90))
+    return Sample(image, payloads[0], "multi", (width, height), tuple(corners), tuple(payloads[1:]))
+
+
+def photos(n: int = 12, seed: int = 0, size: tuple[int, int] = (4000, 3000)) -> Iterator[Sample]:
+    """12-megapixel stills for `kiosk decode`: a card anywhere from small to filling the photo, mildly blurred."""
+    rng = random.Random(f"photo-{seed}")
+    payloads = [make_cccd_payload(rng).encode() for _ in range(8)]
+    for _ in range(n):
+        frame = cv2.resize(scene.background(1000, 750, seed=rng.randrange(100)), size, interpolation=cv2.INTER_LINEAR)
+        payload = rng.choice(payloads)
+        frame, corners = hard.draw_photo_card(frame, payload, rng)
+        yield Sample(_camera(frame, rng, rng.randint(80, 95)), payload, "photo12mp", size, tuple(corners))
 
 
 def _draw_phone(

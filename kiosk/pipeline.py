@@ -72,11 +72,13 @@ class Pipeline:
     policy: Policy
     decoder: Any = None  # kiosk.decode.chain.DecoderChain: decode(bgr) -> list[DecodedCode]
     stabilizer: Any = None  # kiosk.stabilize.Stabilizer: update(codes, position) -> list[DecodedCode]
+    gate: Any = None  # kiosk.decode.motion.MotionGate: check(image, position) -> GateVerdict; None: decode all
     trust: Callable[[], TrustMaterial] = TrustMaterial
     formats: Any = None  # None: every registered format
     monotonic_ns: Callable[[], int] = time.monotonic_ns
     _auto_checkout_done: datetime | None = field(default=None, init=False)  # the last closing handled
     _auto_checkout_loaded: bool = field(default=False, init=False)
+    _last_codes: list[DecodedCode] = field(default_factory=list, init=False)  # what the last decoded frame showed
 
     def process_frame(self, frame: Frame, now: datetime) -> list[ScanResult]:
         """Decode one frame; every code that has just become a steady presentation is decided and recorded."""
@@ -85,8 +87,19 @@ class Pipeline:
         ]
 
     def read_frame(self, frame: Frame) -> FrameReading:
-        """Decode and stabilise one frame, deciding nothing (the station evaluates before asking questions)."""
-        codes = self.decoder.decode(frame.image)
+        """Decode and stabilise one frame, deciding nothing (the station evaluates before asking questions).
+
+        With a motion gate, a frame that did not change since the last decoded one is not decoded again: it
+        shows what that frame showed, so a code held still keeps its place in the stabiliser."""
+        if self.gate is None:
+            codes = self.decoder.decode(frame.image)
+        else:
+            verdict = self.gate.check(frame.image, frame.position)
+            if verdict.decode and (verdict.entered or not getattr(self.decoder, "takes_blind", False)):
+                self._last_codes = self.decoder.decode(frame.image)
+            elif verdict.decode:  # nothing entered the empty scene: no blind fallbacks
+                self._last_codes = self.decoder.decode(frame.image, blind=False)
+            codes = list(self._last_codes)
         presented = self.stabilizer.update(codes, frame.position) if self.stabilizer else codes
         return FrameReading(codes, presented)
 
@@ -200,6 +213,7 @@ class Pipeline:
 def build_pipeline(settings: Settings, store: Store, trust: Callable[[], TrustMaterial] | None = None) -> Pipeline:
     """The pipeline as the settings describe it (decoder engines, stabiliser, policy)."""
     from kiosk.decode import make_chain
+    from kiosk.decode.motion import MotionGate
     from kiosk.stabilize import Stabilizer
 
     return Pipeline(
@@ -207,6 +221,7 @@ def build_pipeline(settings: Settings, store: Store, trust: Callable[[], TrustMa
         policy=Policy.from_settings(settings.station),
         decoder=make_chain(list(settings.camera.engines), settings.camera.budget_ms),
         stabilizer=Stabilizer(min_frames=settings.camera.stable_frames),
+        gate=MotionGate(),
         trust=trust or TrustMaterial,
     )
 

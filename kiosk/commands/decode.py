@@ -9,8 +9,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from kiosk.commands.common import (
     CommandError,
     Subcommands,
@@ -21,8 +19,9 @@ from kiosk.commands.common import (
 )
 from kiosk.credentials.base import Credential, ParseContext, TrustMaterial
 from kiosk.credentials.registry import parse_payload
-from kiosk.decode import make_chain
+from kiosk.decode import make_still_chain
 from kiosk.decode.base import DecodedCode
+from kiosk.decode.images import ImageUnreadable, load_image_noted
 
 
 def register(commands: Subcommands) -> None:
@@ -37,8 +36,8 @@ def register(commands: Subcommands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings_from_args(args)
-    # Still images get a generous budget: nobody is waiting at a door, so every fallback may run.
-    chain = make_chain(list(settings.camera.engines), budget_ms=max(settings.camera.budget_ms, 500.0))
+    # Still images: nobody is waiting at a door, so every step runs and every code read by any is printed.
+    chain = make_still_chain(list(settings.camera.engines))
     context = ParseContext(now=in_venue_time(args.at, settings) or datetime.now(UTC), trust=_trust(args))
     missing = 0
     for name in args.files:
@@ -46,11 +45,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"kiosk: {name}: no such file", file=sys.stderr)
             missing += 1
             continue
-        image = cv2.imread(name, cv2.IMREAD_COLOR)
-        if image is None:  # a verdict on this file (the picture does not decode), not a failure to run
-            print(f"kiosk: {name}: not a readable image", file=sys.stderr)
+        try:
+            image, note = load_image_noted(name)
+        except ImageUnreadable as error:  # a verdict on this file (the picture does not decode), not a failure
+            print(f"kiosk: {name}: {error}", file=sys.stderr)
             continue
-        for code in chain.decode(image):
+        if note:
+            print(f"kiosk: {name}: {note}", file=sys.stderr)
+        codes = chain.decode(image)
+        if not codes:  # one line per file either way: silence would look like a hang or a skipped file
+            print(f"kiosk: {name}: no QR code found ({image.shape[1]}x{image.shape[0]})", file=sys.stderr)
+        for code in codes:
             print(json.dumps(describe(name, code, context, settings.station.accept_unknown), ensure_ascii=False))
     return 1 if missing else 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
@@ -17,7 +18,7 @@ from kiosk.commands.common import (
 )
 from kiosk.config import Settings
 from kiosk.sources import open_source
-from kiosk.sources.base import SourceError
+from kiosk.sources.base import FrameSource, SourceError, SourceState
 from kiosk.store import StoreError
 
 Check = tuple[str, bool, str]  # (what, ok, detail)
@@ -63,10 +64,36 @@ def check_cameras(settings: Settings, probe: int) -> list[Check]:
     listing = f"webcams working: {', '.join(found)}" if found else "no webcam found"
     spec = settings.camera.source
     try:
-        open_source(spec).close()
+        source = open_source(spec)
     except SourceError as error:
         return [("camera", False, f"{error}; {listing}; 'demo' or a video file can stand in")]
-    return [("camera", True, f"the configured source opens; {listing}")]
+    try:
+        delivered = describe_delivery(source)
+    finally:
+        source.close()
+    return [("camera", True, f"the configured source opens; {delivered}; {listing}")]
+
+
+def describe_delivery(source: FrameSource, *, frames: int = 20, timeout_s: float = 4.0) -> str:
+    """The size and rate the source really delivers (a camera may ignore the 1280x720 MJPG it was asked for)."""
+    times: list[float] = []
+    size = None
+    deadline = time.monotonic() + timeout_s
+    while len(times) < frames and time.monotonic() < deadline:
+        frame = source.read()
+        if frame is None:
+            if source.state is SourceState.ENDED:
+                break
+            continue
+        size = frame.image.shape[1], frame.image.shape[0]
+        times.append(frame.position)
+    if size is None:
+        return "but delivered no frame within a few seconds"
+    text = f"delivers {size[0]}x{size[1]}"
+    if len(times) >= 3 and times[-1] > times[0]:
+        fps = (len(times) - 1) / (times[-1] - times[0])
+        text += f" at {fps:.1f} fps" + (" (file time)" if source.is_file else "")
+    return text
 
 
 def check_decoders(settings: Settings) -> list[Check]:

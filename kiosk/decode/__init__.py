@@ -22,13 +22,14 @@ __all__ = [
     "available_engines",
     "create_engine",
     "make_chain",
+    "make_still_chain",
 ]
 
 
 def _zxing() -> DecoderEngine:
     from kiosk.decode.zxing_engine import ZxingEngine
 
-    return ZxingEngine()
+    return ZxingEngine(try_downscale=True, try_invert=True)  # the library's defaults: see zxing_engine
 
 
 def _zbar() -> DecoderEngine:
@@ -81,4 +82,20 @@ def make_chain(
         raise DecoderUnavailable("no decoding engine could be loaded: " + "; ".join(unavailable.values()))
     chain = DecoderChain(engines, budget_ms)
     chain.unavailable = unavailable
+    return chain
+
+
+STILL_BUDGET_MS = 4000.0  # a photo handed to `kiosk decode` or a folder source: nobody waits at a door
+
+
+def make_still_chain(
+    engine_names: Sequence[str] = ("zxing", "zbar"), budget_ms: float = STILL_BUDGET_MS
+) -> DecoderChain:
+    """The chain for still images of any size: every step runs (the photo seen at camera sizes, every frame
+    fallback, zbar) while the budget lasts, and every code read by any of them is returned."""
+    from kiosk.decode.chain import still_fallbacks
+
+    base = make_chain(engine_names, budget_ms)
+    chain = DecoderChain(base.engines, budget_ms, fallbacks=still_fallbacks(len(base.engines)), exhaustive=True)
+    chain.unavailable = base.unavailable
     return chain

@@ -21,87 +21,31 @@ import cv2
 import numpy as np
 
 from kiosk.decode.base import DecodedCode, DecoderEngine, DecoderUnavailable, as_gray
+from kiosk.decode.transforms import ALL_TRANSFORMS, TRANSFORMS
+
+__all__ = ["TRANSFORMS", "ChainStats", "DecoderChain", "Step", "default_fallbacks", "still_fallbacks"]
 
 log = logging.getLogger(__name__)
 
-Transform = Callable[[np.ndarray], tuple[np.ndarray, float]]  # gray -> (image, scale from original to image)
-
-
-def _identity(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    return gray, 1.0
-
-
-def _scaled(factor: float) -> Transform:
-    def transform(gray: np.ndarray) -> tuple[np.ndarray, float]:
-        interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-        return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=interp), factor
-
-    return transform
-
-
-def _sharpen_double(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    """2x upscale, then unsharp: small or motion-smeared modules get more pixels and their edges back."""
-    big = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_LINEAR)
-    blurred = cv2.GaussianBlur(big, (0, 0), 2.0)
-    return cv2.addWeighted(big, 3.0, blurred, -2.0, 0), 2.0
-
-
-def _equalise(gray: np.ndarray) -> np.ndarray:
-    # A CLAHE object per call (microseconds): a shared one would not be safe across decoding threads.
-    return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
-
-
-def _adaptive(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    """Local mean threshold. Kept for experiments: on the entrance set it rescued nothing zxing's own
-    LocalAverage binariser had not (so it is not in the default fallbacks)."""
-    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 31, 5), 1.0
-
-
-def _clahe(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    """Local contrast equalisation: lifts a dark code (low light) or a phone in front of a bright window."""
-    return _equalise(gray), 1.0
-
-
-def _clahe_half(gray: np.ndarray) -> tuple[np.ndarray, float]:
-    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    return _equalise(small), 0.5
-
-
-def _unsharp(sigma: float, amount: float) -> Transform:
-    """Unsharp mask: gives blurred module edges (defocus, motion, small codes) their contrast back."""
-
-    def transform(gray: np.ndarray) -> tuple[np.ndarray, float]:
-        blurred = cv2.GaussianBlur(gray, (0, 0), sigma)
-        return cv2.addWeighted(gray, 1.0 + amount, blurred, -amount, 0), 1.0
-
-    return transform
-
-
-TRANSFORMS: dict[str, Transform] = {
-    "full": _identity,
-    "half": _scaled(0.5),
-    "double": _scaled(2.0),
-    "clahe": _clahe,
-    "clahe_half": _clahe_half,
-    "three_quarter": _scaled(0.75),
-    "sharpen": _unsharp(2.0, 2.0),
-    "sharpen_fine": _unsharp(1.0, 1.5),
-    "sharpen_double": _sharpen_double,
-    "adaptive": _adaptive,
-}
+MIN_SIDE_PX = 21  # a version-1 QR code is 21 modules wide
 
 
 @dataclass
 class Step:
-    """One attempt: an engine on a transformed image. `cost_ms` is a running estimate used for budgeting."""
+    """One attempt: an engine on a transformed image. `cost_ms` is a running estimate of what the step cost on
+    an image of `area` pixels; the chain scales it to the image at hand (a 12-megapixel photo is not a frame)."""
 
     engine: DecoderEngine
     transform: str
     cost_ms: float
+    area: float = 1280 * 720
 
     @property
     def label(self) -> str:
         return self.engine.name if self.transform == "full" else f"{self.engine.name}/{self.transform}"
+
+    def estimate_ms(self, area: int) -> float:
+        return self.cost_ms * area / self.area
 
 
 @dataclass
@@ -113,13 +57,17 @@ class ChainStats:
     fallback_hits: int = 0
     skipped_for_budget: int = 0
     blind_misses: int = 0  # fast-path misses where nothing QR-like was located: only the blind fallbacks ran
+    blind_skipped: int = 0  # such misses where the caller said nothing entered the frame: no fallback at all
 
 
 class DecoderChain:
     """`decode(frame)` -> every QR code in a BGR (or gray) frame, within about `budget_ms` of one core.
 
     `engines[0]` is the fast path. Fallback steps, in order, are `(engine_index, transform)` pairs; the default
-    list is the one tuned by benchmarks/bench_decode.py. Not thread-safe: one chain per decoding thread."""
+    list is the one tuned by benchmarks/bench_decode.py. `decode(frame, blind=False)` (`takes_blind`) skips the
+    fallbacks that search for codes the fast path did not locate. With `exhaustive` (still images: nobody is waiting)
+    every step runs while the budget lasts and everything read is returned. Not thread-safe: one chain per
+    decoding thread."""
 
     def __init__(
         self,
@@ -128,6 +76,7 @@ class DecoderChain:
         *,
         fallbacks: Sequence[tuple[int, str]] | None = None,
         blind_fallbacks: Sequence[tuple[int, str]] | None = None,
+        exhaustive: bool = False,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if not engines:
@@ -136,6 +85,8 @@ class DecoderChain:
             raise ValueError("budget_ms must be positive")
         self.engines = list(engines)
         self.budget_ms = float(budget_ms)
+        self.exhaustive = exhaustive
+        self.takes_blind = True  # decode() accepts `blind` (a decoder a test or plug-in wraps may not)
         self._clock = clock
         self.stats = ChainStats()
         self.unavailable: dict[str, str] = {}  # engines asked for but not loaded -> why (set by make_chain)
@@ -146,9 +97,9 @@ class DecoderChain:
         for engine_index, transform in chosen:
             if engine_index >= len(self.engines):
                 continue  # a step for an engine that did not load
-            if transform not in TRANSFORMS:
-                raise ValueError(f"unknown transform {transform!r}: use one of {sorted(TRANSFORMS)}")
-            if (engine_index, transform) in blind:
+            if transform not in ALL_TRANSFORMS:
+                raise ValueError(f"unknown transform {transform!r}: use one of {sorted(ALL_TRANSFORMS)}")
+            if (engine_index, transform) in blind or exhaustive:
                 self._blind.add(len(self.steps))
             self.steps.append(Step(self.engines[engine_index], transform, _initial_cost(self.engines[engine_index])))
 
@@ -156,67 +107,112 @@ class DecoderChain:
     def engine_names(self) -> list[str]:
         return [engine.name for engine in self.engines]
 
-    def decode(self, frame: np.ndarray) -> list[DecodedCode]:
-        """Every QR code found; [] when none. Never raises on odd input (empty, wrong dtype, tiny)."""
+    def decode(self, frame: np.ndarray, *, blind: bool = True) -> list[DecodedCode]:
+        """Every QR code found; [] when none. Never raises on odd input (empty, wrong dtype, tiny).
+
+        `blind=False` (the motion gate saw nothing enter the frame) skips the fallbacks that search for codes the
+        fast path did not even locate; a located but unreadable symbol still gets every fallback."""
         start = self._clock()
         self.stats.frames += 1
-        if frame is None or frame.size == 0 or frame.ndim not in (2, 3):
-            return []
+        if frame is None or frame.ndim not in (2, 3) or min(frame.shape[:2]) < MIN_SIDE_PX:
+            return []  # empty, odd, or smaller than the smallest QR code at one pixel per module
         gray = as_gray(frame)
-        cache: dict[str, tuple[np.ndarray, float]] = {}
+        cache: dict[str, tuple[np.ndarray, float, float] | None] = {}
+        found: dict[bytes, DecodedCode] = {}
         codes, located = self._run(self.steps[0], gray, cache)
-        if codes:
+        _merge(found, codes)
+        pending = located - len(found)  # symbols located but not read: what a fallback may still rescue
+        if found and pending <= 0 and not self.exhaustive:
             self.stats.fast_hits += 1
-            return _dedupe(codes)
-        if not located:
+            return list(found.values())
+        if not located and not found:
             self.stats.blind_misses += 1
+            if not blind and not self.exhaustive:
+                self.stats.blind_skipped += 1
+                return []
+        n_fast = len(found)
         for i, step in enumerate(self.steps[1:], start=1):
-            if not located and i not in self._blind:
+            if located <= 0 and i not in self._blind and not self.exhaustive:
                 continue
-            elapsed_ms = (self._clock() - start) * 1000
-            if elapsed_ms + step.cost_ms > self.budget_ms:
-                self.stats.skipped_for_budget += 1
-                # Let the estimate decay, so one unlucky (preempted) measurement does not bench a step for good.
-                step.cost_ms *= 0.97
+            if self._over_budget(step, gray.size, start):
                 continue  # a later, cheaper step may still fit
-            codes, _ = self._run(step, gray, cache)
-            if codes:
-                self.stats.fallback_hits += 1
-                return _dedupe(codes)
-        return []
+            codes, step_located = self._run(step, gray, cache)
+            new = _merge(found, codes)
+            pending -= new
+            if not self.exhaustive and found and (pending <= 0 or step_located <= len(codes)):
+                break  # every symbol this step (or the fast path) located is read: nothing left to rescue
+        if len(found) > n_fast:
+            self.stats.fallback_hits += 1
+        elif found:
+            self.stats.fast_hits += 1
+        return list(found.values())
+
+    def _over_budget(self, step: Step, area: int, start: float) -> bool:
+        elapsed_ms = (self._clock() - start) * 1000
+        if elapsed_ms + step.estimate_ms(area) <= self.budget_ms:
+            return False
+        self.stats.skipped_for_budget += 1
+        # Let the estimate decay, so one unlucky (preempted) measurement does not bench a step for good.
+        step.cost_ms *= 0.97
+        return True
 
     def _run(
-        self, step: Step, gray: np.ndarray, cache: dict[str, tuple[np.ndarray, float]]
-    ) -> tuple[list[DecodedCode], bool]:
-        """(codes, whether the engine located anything QR-like; True when it cannot tell)."""
+        self, step: Step, gray: np.ndarray, cache: dict[str, tuple[np.ndarray, float, float] | None]
+    ) -> tuple[list[DecodedCode], int]:
+        """(codes, how many QR-like symbols the engine located, read or not; 1 per code when it cannot tell)."""
         t0 = self._clock()
         if step.transform not in cache:
-            cache[step.transform] = TRANSFORMS[step.transform](gray)
-        image, scale = cache[step.transform]
-        located = True
+            try:
+                cache[step.transform] = ALL_TRANSFORMS[step.transform](gray)
+            except cv2.error:  # an image shape a transform cannot handle: that step has nothing to say
+                log.warning("transform %s failed on a %dx%d image", step.transform, gray.shape[1], gray.shape[0])
+                cache[step.transform] = None
+        transformed = cache[step.transform]
+        if transformed is None:  # the transform does not apply to an image of this size
+            return [], 0
+        image, scale, margin = transformed
         try:
-            detailed = getattr(step.engine, "decode_with_candidates", None)
-            if detailed is not None:
-                codes, located = detailed(image)
+            counted = getattr(step.engine, "decode_counted", None)
+            if counted is not None:
+                codes, located = counted(image)
             else:
                 codes = step.engine.decode(image)
+                located = len(codes)
         except Exception:  # noqa: BLE001 - one engine's bug must not stop the camera loop
             log.exception("decoder step %s failed", step.label)
-            codes = []
+            codes, located = [], 0
         # Exponential moving average of what the step really costs on this machine and these frames.
-        step.cost_ms = 0.8 * step.cost_ms + 0.2 * (self._clock() - t0) * 1000
-        return [_rescaled(code, scale, step.label) for code in codes], located
+        step.cost_ms = 0.8 * step.estimate_ms(gray.size) + 0.2 * (self._clock() - t0) * 1000
+        step.area = float(gray.size)
+        return [_rescaled(code, scale, margin, step.label) for code in codes], located
 
 
 # Fallbacks that rescue codes the fast path did not even locate (measured on the entrance set).
-DEFAULT_BLIND: tuple[tuple[int, str], ...] = ((0, "sharpen"), (0, "double"), (0, "sharpen_double"))
+DEFAULT_BLIND: tuple[tuple[int, str], ...] = ((0, "pad"), (0, "sharpen"), (0, "double"), (0, "sharpen_double"))
 
 
 def default_fallbacks(n_engines: int) -> list[tuple[int, str]]:
     """Fallback order measured on the entrance set: cheap rescues first, the slow second engine last."""
-    steps = [(0, "sharpen"), (0, "sharpen_fine"), (0, "double"), (0, "sharpen_double"), (0, "clahe_half"), (0, "clahe")]
+    steps = [
+        (0, "pad"),
+        (0, "sharpen"),
+        (0, "sharpen_fine"),
+        (0, "double"),
+        (0, "sharpen_double"),
+        (0, "smooth_half"),
+        (0, "clahe_half"),
+        (0, "clahe"),
+    ]
     if n_engines > 1:
         steps += [(1, "full")]
+    return steps
+
+
+def still_fallbacks(n_engines: int) -> list[tuple[int, str]]:
+    """Still photos of any size: first the photo seen at camera sizes, then every frame fallback, then zbar."""
+    steps = [(0, "fit1280"), (0, "fit640"), *default_fallbacks(1), (0, "half")]
+    if n_engines > 1:
+        steps += [(1, "full"), (1, "fit1280")]
     return steps
 
 
@@ -224,17 +220,19 @@ def _initial_cost(engine: DecoderEngine) -> float:
     return 8.0 if engine.name.startswith("zbar") else 2.0
 
 
-def _rescaled(code: DecodedCode, scale: float, label: str) -> DecodedCode:
-    if scale == 1.0:
+def _merge(found: dict[bytes, DecodedCode], codes: list[DecodedCode]) -> int:
+    """Adds codes with payloads not yet found (several engines or steps may read the same code); how many."""
+    new = 0
+    for code in codes:
+        if code.data not in found:
+            found[code.data] = code
+            new += 1
+    return new
+
+
+def _rescaled(code: DecodedCode, scale: float, margin: float, label: str) -> DecodedCode:
+    if scale == 1.0 and margin == 0.0:
         points = code.points
     else:
-        points = tuple((x / scale, y / scale) for x, y in code.points)
+        points = tuple(((x - margin) / scale, (y - margin) / scale) for x, y in code.points)
     return DecodedCode(code.data, points, label)
-
-
-def _dedupe(codes: list[DecodedCode]) -> list[DecodedCode]:
-    """One entry per distinct payload (several engines or steps may read the same code)."""
-    seen: dict[bytes, DecodedCode] = {}
-    for code in codes:
-        seen.setdefault(code.data, code)
-    return list(seen.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -24,10 +25,10 @@ MISSING_LIB = (
 )
 
 
-def _load_wrapper():  # type: ignore[no-untyped-def]
+def _load_wrapper() -> Any:
     """pyzbar's ctypes wrapper; importing it loads libzbar (ImportError when the library is not installed)."""
     try:
-        from pyzbar import wrapper
+        from pyzbar import wrapper  # pyzbar ships no type information: pyproject.toml lets mypy skip it
     except ImportError as exc:
         raise DecoderUnavailable(MISSING_LIB) from exc
     except OSError as exc:

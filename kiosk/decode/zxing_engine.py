@@ -1,6 +1,12 @@
-"""zxing-cpp: the fast path. QR only (8× faster than all formats), raw bytes, never text."""
+"""zxing-cpp: the fast path. QR only (8× faster than all formats), raw bytes, never text.
+
+The chain's fast path runs it with the library's own defaults for the scale pyramid and inversion
+(`try_downscale`, `try_invert`): with the pyramid off it read 4 of 40 codes held close to the camera and 1 of 17
+codes on screens where the defaults read all, and together they cost about 0.4 ms more per 720p frame."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +36,7 @@ class ZxingEngine:
         binarizers = {"local": zxingcpp.Binarizer.LocalAverage, "global": zxingcpp.Binarizer.GlobalHistogram}
         if binarizer not in binarizers:
             raise ValueError(f"unknown zxing binarizer {binarizer!r}: use one of {sorted(binarizers)}")
-        self._options = dict(
+        self._options: dict[str, Any] = dict(
             formats=zxingcpp.BarcodeFormat.QRCode,
             try_rotate=False,  # QR detection is rotation-invariant; this only matters for linear codes
             try_downscale=try_downscale,
@@ -44,16 +50,22 @@ class ZxingEngine:
         return self.decode_with_candidates(gray)[0]
 
     def decode_with_candidates(self, gray: np.ndarray) -> tuple[list[DecodedCode], bool]:
-        """(valid codes, whether anything QR-like was found at all, readable or not).
+        """(valid codes, whether anything QR-like was found at all, readable or not)."""
+        codes, located = self.decode_counted(gray)
+        return codes, located > 0
 
-        The chain uses the second value to decide how hard to try: a symbol that was located but failed its
-        error correction is worth every fallback; a frame where nothing was located gets only the cheap ones."""
+    def decode_counted(self, gray: np.ndarray) -> tuple[list[DecodedCode], int]:
+        """(valid codes, how many QR-like symbols were located, readable or not).
+
+        The chain uses the count to decide how hard to try: a symbol that was located but failed its error
+        correction is worth every fallback; a frame where nothing was located gets only the blind ones, and a
+        frame whose every located symbol was read needs nothing more."""
         if gray.ndim != 2 or gray.size == 0 or min(gray.shape) < 21:
-            return [], False
+            return [], 0
         try:
             results = self._zx.read_barcodes(np.ascontiguousarray(gray), return_errors=True, **self._options)
         except (ValueError, RuntimeError):
-            return [], False
+            return [], 0
         codes = []
         for result in results:
             data = bytes(result.bytes)
@@ -62,4 +74,4 @@ class ZxingEngine:
             pos = result.position
             corners = (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
             codes.append(DecodedCode(data, tuple((float(p.x), float(p.y)) for p in corners), self.name))
-        return codes, bool(results)
+        return codes, len(results)

@@ -44,7 +44,7 @@ def webcam_opener(device: int | str, *, width: int = 1280, height: int = 720, fo
             cap = cv2.VideoCapture(device)
         if cap.isOpened():
             # FOURCC before the size: some V4L2 drivers only offer 720p once MJPG is chosen.
-            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*fourcc))
+            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*fourcc))
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
             cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
             cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not one queued seconds ago

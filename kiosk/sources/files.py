@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from kiosk.decode.images import ImageUnreadable, load_image
 from kiosk.sources.base import Frame, SourceError, SourceState
 
 log = logging.getLogger(__name__)
@@ -119,9 +120,10 @@ class ImageFolderSource(_FileFrames):
         while self._cursor < len(self.paths):
             path, ordinal = self.paths[self._cursor], self._cursor
             self._cursor += 1
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None or image.size == 0:
-                log.warning("skipping unreadable image %s", path.name)
+            try:
+                image = load_image(path)  # any size, 16-bit, CMYK, WebP; a bad file is skipped, the run goes on
+            except ImageUnreadable as error:
+                log.warning("skipping %s: %s", path.name, error)
                 self.skipped.append(path)
                 continue
             frame = Frame(image, self._index, ordinal * self.frame_interval_s)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import cv2
 import numpy as np
@@ -108,14 +109,15 @@ def paste(
 
     Only the bounding box of `dst` is touched, so pasting a phone into a 720p frame costs well under a ms."""
     h, w = sprite.shape[:2]
-    src = np.float32([(0, 0), (w, 0), (w, h), (0, h)])
-    dst_arr = np.float32(dst)
+    src = np.array([(0, 0), (w, 0), (w, h), (0, h)], dtype=np.float32)
+    dst_arr = np.array(dst, dtype=np.float32)
     fh, fw = frame.shape[:2]
     x0, y0 = np.floor(dst_arr.min(axis=0)).astype(int)
     x1, y1 = np.ceil(dst_arr.max(axis=0)).astype(int)
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, fw), min(y1, fh)
     matrix = cv2.getPerspectiveTransform(src, dst_arr)
-    mapped = cv2.perspectiveTransform(np.float32(marks).reshape(-1, 1, 2), matrix).reshape(-1, 2) if marks else []
+    points = np.array(marks, dtype=np.float32).reshape(-1, 1, 2)
+    mapped: Any = cv2.perspectiveTransform(points, matrix).reshape(-1, 2) if marks else []
     if x1 <= x0 or y1 <= y0:
         return [(float(x), float(y)) for x, y in mapped]
     shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64)

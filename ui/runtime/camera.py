@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
+from kiosk.decode.motion import MotionGate
 from kiosk.sources.base import Frame, FrameSource, SourceError, SourceState
 from kiosk.sources.slot import LatestFrameSlot
 from ui.runtime.qt_compat import emit
@@ -84,6 +85,9 @@ class CameraThread(QThread):
         state: str | None = None
         started = time.monotonic()
         last_preview = 0.0
+        # A live doorway that did not change is not converted and repainted again (at least once a second it
+        # is): most of the day the picture on screen would be the same pixels. Files play every frame.
+        unchanged = None if source.is_file else MotionGate(settle_frames=1, refresh_s=1.0)
         while not self._stop.is_set():
             frame = source.read()
             if source.state.value != state:
@@ -99,5 +103,7 @@ class CameraThread(QThread):
             read_at = time.monotonic()
             self._slot.put(frame)
             if read_at - last_preview >= self._preview_interval * 0.75:  # tolerate camera jitter
+                if unchanged is not None and not unchanged.check(frame.image, read_at).decode:
+                    continue
                 last_preview = read_at
                 emit(self.preview, to_preview(frame, self.preview_width))

@@ -1,10 +1,13 @@
 """The big result panel: idle instructions, or a decision in colour with icon, reason, masked name, time.
 
 Fonts scale with the panel's height so the same layout reads well on a 7-inch 1024×600 screen and on 1080p.
-"""
+
+Several decisions arriving together (one frame held a parent's and the children's cards) are shown together:
+each person on a line with their own outcome, the panel in the colour of the most serious one."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -26,6 +29,14 @@ SAFETY_COLOURS = {
 }
 
 
+GROUP_WINDOW_S = 1.0  # decisions closer together than this came from the same frame (or the next few)
+SERIOUSNESS = ("entry", "exit", "duplicate", "warning", "full", "rejected")  # the panel takes the worst colour
+
+
+def _most_serious(views: list[ResultView]) -> ResultView:
+    return max(views, key=lambda v: SERIOUSNESS.index(v.outcome) if v.outcome in SERIOUSNESS else len(SERIOUSNESS))
+
+
 def _label(wrap: bool = True) -> QLabel:
     label = QLabel()
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -40,6 +51,8 @@ class ResultPanel(QWidget):
         self.setObjectName("resultPanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.view: ResultView | None = None
+        self.group: list[ResultView] = []  # the decisions shown together (one, usually)
+        self._shown_at = 0.0
         self.hint = False  # "hold still" shown on the idle screen
         self.icon = _label()
         self.title = _label()
@@ -73,10 +86,15 @@ class ResultPanel(QWidget):
     # -- states
     def show_idle(self, hint: bool = False) -> None:
         self.view = None
+        self.group = []
         self.hint = hint
         self._refresh()
 
     def show_result(self, view: ResultView) -> None:
+        now = time.monotonic()
+        together = self.view is not None and now - self._shown_at < GROUP_WINDOW_S
+        self.group = [*self.group, view] if together else [view]
+        self._shown_at = now
         self.view = view
         self._refresh()
 
@@ -132,6 +150,13 @@ class ResultPanel(QWidget):
             )
             self.name.setText("")
             self.details.setText(self.tr("Citizen ID (CCCD), PC-Covid or personal QR"))
+        elif len(self.group) > 1:
+            worst = _most_serious(self.group)
+            self._colours(worst.background, worst.foreground)
+            self.title.setText(f"{worst.title} ({len(self.group)})")
+            self.reason.setText(worst.reason)
+            self.name.setText("\n".join(f"{v.title}: {v.name} {v.id_tail}".strip() for v in self.group))
+            self.details.setText(view.time_text)
         else:
             self._colours(view.background, view.foreground)
             self.title.setText(view.title)
@@ -158,7 +183,7 @@ class ResultPanel(QWidget):
         self.occupancy.setText(self.tr("Inside: %1").replace("%1", text) if text else "")
 
     def _refresh_icon(self) -> None:
-        name = self.view.icon if self.view else "qr.svg"
+        name = _most_serious(self.group).icon if self.group else "qr.svg"
         side = max(48, int(self.height() * 0.2))
         self.icon.setPixmap(QIcon(str(ICONS_DIR / name)).pixmap(QSize(side, side)))
 

@@ -1,0 +1,120 @@
+"""Image transforms the decoder chain tries after the fast path: each maps a gray image to (image, scale).
+
+Inversion (light on dark) is not here: zxing-cpp's own `try_invert` costs about 0.05 ms a 720p frame, so the
+fast path always has it on.
+
+`scale` maps original pixels to the transformed image's pixels (after removing `margin`, the border some
+transforms add), so corners read there can be mapped back.
+A transform returns None when it makes no sense for this image (a 2x upscale of a 50-megapixel photo, a shrink
+to 1280 px of a frame that is already smaller): the chain then skips the step at no cost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+Transformed = tuple[np.ndarray, float, float] | None  # (image, scale, margin added on every side)
+Transform = Callable[[np.ndarray], Transformed]
+
+MAX_UPSCALE_PIXELS = 4_000_000  # above this a code has pixels enough; doubling would only cost time and memory
+
+
+def _identity(gray: np.ndarray) -> Transformed:
+    return gray, 1.0, 0.0
+
+
+def _scaled(factor: float) -> Transform:
+    def transform(gray: np.ndarray) -> Transformed:
+        if factor > 1 and gray.size > MAX_UPSCALE_PIXELS:
+            return None
+        interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+        return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=interp), factor, 0.0
+
+    return transform
+
+
+def _fit(long_side: int) -> Transform:
+    """Shrink so the long side is `long_side` px: a code that fills a big photo, seen as a camera would."""
+
+    def transform(gray: np.ndarray) -> Transformed:
+        factor = long_side / max(gray.shape)
+        if factor >= 0.8:  # hardly smaller: the fast path (and zxing's own pyramid) has seen that already
+            return None
+        return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), factor, 0.0
+
+    return transform
+
+
+def _sharpen_double(gray: np.ndarray) -> Transformed:
+    """2x upscale, then unsharp: small or motion-smeared modules get more pixels and their edges back."""
+    if gray.size > MAX_UPSCALE_PIXELS:
+        return None
+    big = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_LINEAR)
+    blurred = cv2.GaussianBlur(big, (0, 0), 2.0)
+    return cv2.addWeighted(big, 3.0, blurred, -2.0, 0), 2.0, 0.0
+
+
+def _equalise(gray: np.ndarray) -> np.ndarray:
+    # A CLAHE object per call (microseconds): a shared one would not be safe across decoding threads.
+    return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
+
+
+def _adaptive(gray: np.ndarray) -> Transformed:
+    """Local mean threshold. Kept for experiments: on the entrance set it rescued nothing zxing's own
+    LocalAverage binariser had not (so it is not in the default fallbacks)."""
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 31, 5), 1.0, 0.0
+
+
+def _clahe(gray: np.ndarray) -> Transformed:
+    """Local contrast equalisation: lifts a dark code (low light) or a phone in front of a bright window."""
+    return _equalise(gray), 1.0, 0.0
+
+
+def _clahe_half(gray: np.ndarray) -> Transformed:
+    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    return _equalise(small), 0.5, 0.0
+
+
+def _unsharp(sigma: float, amount: float) -> Transform:
+    """Unsharp mask: gives blurred module edges (defocus, motion, small codes) their contrast back."""
+
+    def transform(gray: np.ndarray) -> Transformed:
+        blurred = cv2.GaussianBlur(gray, (0, 0), sigma)
+        return cv2.addWeighted(gray, 1.0 + amount, blurred, -amount, 0), 1.0, 0.0
+
+    return transform
+
+
+def _pad(gray: np.ndarray) -> Transformed:
+    """A white margin around the frame: a code held so close that it touches the border gets its quiet zone
+    back (without one the finder patterns at the border are not confirmed). The corners move by the margin."""
+    margin = max(8, min(gray.shape) // 16)
+    return cv2.copyMakeBorder(gray, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255), 1.0, margin
+
+
+def _smooth_half(gray: np.ndarray) -> Transformed:
+    """Blur away a screen's pixel grid and moiré, then halve: the modules stay, the sub-pixel pattern goes."""
+    blurred = cv2.GaussianBlur(gray, (0, 0), 1.5)
+    return cv2.resize(blurred, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), 0.5, 0.0
+
+
+TRANSFORMS: dict[str, Transform] = {
+    "full": _identity,
+    "half": _scaled(0.5),
+    "double": _scaled(2.0),
+    "clahe": _clahe,
+    "clahe_half": _clahe_half,
+    "three_quarter": _scaled(0.75),
+    "sharpen": _unsharp(2.0, 2.0),
+    "sharpen_fine": _unsharp(1.0, 1.5),
+    "sharpen_double": _sharpen_double,
+    "smooth_half": _smooth_half,
+    "pad": _pad,
+    "adaptive": _adaptive,
+}
+
+# Transforms that only apply to images above a size (they return None on a camera frame): still photos.
+SIZE_TRANSFORMS: dict[str, Transform] = {"fit1280": _fit(1280), "fit640": _fit(640)}
+ALL_TRANSFORMS: dict[str, Transform] = {**TRANSFORMS, **SIZE_TRANSFORMS}
