@@ -106,7 +106,9 @@ def test_serial_scanner_reads_raw_bytes_by_port_name(tmp_path: Path, station_fac
     settings = make_settings(tmp_path, ui={"scanner_port": port})
     station = station_factory(settings, source=str(write_video(tmp_path / "e.avi", [(None, 30.0)], fps=5)))
     assert isinstance(station.serial_reader, SerialScannerThread)
-    station.qtbot.wait(300)  # let the reader open the port
+    # Write only once the reader has the port open (opening flushes what was written before, and a loaded
+    # machine may take longer than any fixed wait).
+    assert station.serial_reader.opened.wait(15)
     os.write(master, PERSON.payload.encode("utf-8") + b"\r\n")  # raw UTF-8: diacritics intact
     views = wait_for_views(station.qtbot, station, 1)
     assert views[0].outcome == "entry"

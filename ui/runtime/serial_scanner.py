@@ -35,6 +35,7 @@ class SerialScannerThread(QThread):
         self.port = port
         self.baudrate = baudrate
         self._stop = threading.Event()
+        self.opened = threading.Event()  # set while the port is open (the guard panel and tests can ask)
 
     def stop(self) -> None:
         self._stop.set()
@@ -49,12 +50,14 @@ class SerialScannerThread(QThread):
                 emit(self.state_changed, f"closed: {error}")
                 self._stop.wait(REOPEN_S)
                 continue
+            self.opened.set()
             emit(self.state_changed, "open")
             try:
                 self._read(connection)
             except serial.SerialException as error:
                 emit(self.state_changed, f"closed: {error}")
             finally:
+                self.opened.clear()
                 connection.close()
 
     def _read(self, connection: SerialBase) -> None:
