@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from kiosk.config import Settings
 from kiosk.sources import open_source
 from kiosk.sources.base import FrameSource, SourceError, SourceState
 from kiosk.store import StoreError
+from kiosk.store.integrity import LOST_EVENTS_KEY
 
 Check = tuple[str, bool, str]  # (what, ok, detail)
 EARLIEST_PLAUSIBLE_CLOCK = datetime(2026, 1, 1, tzinfo=UTC)  # before this release: a dead CMOS battery
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     checks = [
         *check_cameras(settings, args.probe_cameras),
         *check_decoders(settings),
-        check_database(args, settings),
+        *check_database(args, settings),
         check_clock(),
         *plugin_checks(settings),
     ]
@@ -108,14 +110,32 @@ def check_decoders(settings: Settings) -> list[Check]:
     return checks
 
 
-def check_database(args: argparse.Namespace, settings: Settings) -> Check:
+def check_database(args: argparse.Namespace, settings: Settings) -> list[Check]:
     try:
         with open_store_from_args(args, settings) as store:
             store.set_state("doctor_last_run", datetime.now(UTC).isoformat())
             pending = store.pending_count()
+            damage = store.quick_check()
+            lost = store.get_state(LOST_EVENTS_KEY)
     except StoreError as error:
-        return ("database", False, str(error))
-    return ("database", True, f"writable; {pending} event(s) not yet on the server")
+        return [("database", False, str(error))]
+    return [("database", True, f"writable; {pending} event(s) not yet on the server"), _integrity(damage, lost)]
+
+
+def _integrity(damage: list[str], lost: str | None) -> Check:
+    """SQLite's own check, and committed events the store noticed missing when it opened (kiosk.store.integrity)."""
+    if damage:
+        more = f" (+{len(damage) - 1} more)" if len(damage) > 1 else ""
+        return ("database integrity", False, f"damaged: {damage[0]}{more}")
+    if lost:
+        try:
+            record = json.loads(lost)
+            missing = int(record["expected"]) - int(record["found"])
+            detail = f"{missing} committed event(s) were lost (noticed {record['noticed_at']}): restore from a backup"
+        except (ValueError, KeyError, TypeError):
+            detail = "committed events were lost"
+        return ("database integrity", False, detail)
+    return ("database integrity", True, "quick_check ok; no committed event missing")
 
 
 def check_clock() -> Check:

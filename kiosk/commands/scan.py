@@ -46,8 +46,16 @@ def register(commands: Subcommands) -> None:
     parser.set_defaults(func=run)
 
 
+# A file source's clock runs from --start-time; outside these years it is a typo, and near year 9999 the frame
+# times would overflow after the first events were recorded.
+START_TIME_RANGE = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+
 def run(args: argparse.Namespace) -> int:
     settings = load_settings_from_args(args)
+    start_time = in_venue_time(args.start_time, settings)
+    if start_time is not None and not START_TIME_RANGE[0] <= start_time < START_TIME_RANGE[1]:
+        raise CommandError(f"--start-time {args.start_time.isoformat()}: must lie between 2000 and 2100")
     try:
         source = open_source(args.source)
     except SourceError as error:
@@ -62,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 settings = with_overrides(settings, "station", {"mode": args.mode})
             pipeline = build_pipeline(settings, store, trust)
             zone = ZoneInfo(settings.station.timezone)
-            _scan(source, pipeline, args, in_venue_time(args.start_time, settings), zone)
+            _scan(source, pipeline, args, start_time, zone)
     finally:
         source.close()
     return 0

@@ -401,6 +401,12 @@ class Store:
 
     # --- key/value state -----------------------------------------------------------------------------------
 
+    def quick_check(self) -> list[str]:
+        """SQLite's `PRAGMA quick_check`: [] for a sound database, else what it found (at most 20 lines)."""
+        with self._read("checking the database") as conn:
+            found = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check(20)").all()]
+        return [] if found == ["ok"] else found
+
     def get_state(self, key: str) -> str | None:
         with self._read("reading state") as conn:
             return conn.execute(select(kv_state.c.value).where(kv_state.c.key == key)).scalar_one_or_none()

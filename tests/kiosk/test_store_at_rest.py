@@ -160,3 +160,78 @@ def test_events_dated_in_the_future_age_from_their_acknowledgement(tmp_path: Pat
         assert ahead.uuid in {e.uuid for e in store.events()}
         assert apply_retention(store, 21, real_now + timedelta(days=22)).purged_events == 2
         assert store.count_events() == 0
+
+
+# --- kiosk doctor and kiosk scan on bad days ----------------------------------------------------------------
+
+
+def doctor(db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", "doctor", "--db", str(db), "--probe-cameras", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+    )
+
+
+def test_doctor_fails_a_store_that_lost_committed_events(tmp_path: Path) -> None:
+    db = tmp_path / "events.sqlite3"
+    with Store.open(db):
+        pass
+    child = subprocess.run([sys.executable, "-c", CHILD, str(db), "300"], capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    wal = db.with_name(db.name + "-wal")
+    data = bytearray(wal.read_bytes())
+    data[int(len(data) * 0.8)] ^= 0xFF
+    wal.write_bytes(bytes(data))
+    done = doctor(db)
+    assert done.returncode == 1
+    assert "[FAIL] database integrity:" in done.stdout and "committed event(s) were lost" in done.stdout
+
+
+def test_doctor_fails_a_damaged_database_file(tmp_path: Path) -> None:
+    db = tmp_path / "events.sqlite3"
+    with Store.open(db) as store:
+        for i in range(300):
+            store.record(visit_event(f"p{i}", datetime.now(UTC)))
+    data = bytearray(db.read_bytes())
+    page = 4096
+    for offset in range(3 * page + 100, len(data) - page, 7 * page):  # scribble inside a few b-tree pages
+        data[offset : offset + 64] = b"\xa5" * 64
+    db.write_bytes(bytes(data))
+    done = doctor(db)
+    assert done.returncode == 1 and "[FAIL] database" in done.stdout, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_doctor_passes_a_sound_store(tmp_path: Path) -> None:
+    db = tmp_path / "events.sqlite3"
+    with Store.open(db) as store:
+        store.record(visit_event("p", datetime.now(UTC)))
+    assert "[ok] database integrity: quick_check ok" in doctor(db).stdout
+
+
+def test_an_unusable_start_time_is_one_line_and_records_nothing(tmp_path: Path) -> None:
+    video = write_video(tmp_path / "one.avi", [(None, 0.3), ("079195001234|Trần Thị Mai|01011995", 1.0)])
+    db = tmp_path / "events.sqlite3"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "scan",
+            "--source",
+            str(video),
+            "--db",
+            str(db),
+            "--start-time",
+            "9999-12-31T23:59:59.9+00:00",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--start-time" in done.stderr
+    assert not db.exists()
