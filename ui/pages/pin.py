@@ -52,6 +52,8 @@ class PinPage(QWidget):
         self.message = QLabel()
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setObjectName("errorText")
+        self.message.setWordWrap(True)
+        self.title.setWordWrap(True)
         self.field = QLineEdit()
         self.field.setEchoMode(QLineEdit.EchoMode.Password)
         self.field.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -70,16 +72,21 @@ class PinPage(QWidget):
         keypad.addWidget(self.ok_button, 3, 2)
         self.cancel_button = QPushButton()
         self.cancel_button.clicked.connect(self._cancel)
+        # The keypad beside the field, not under it: stacked, the page needed 555 px and 800×480 leaves 389.
         column = QVBoxLayout()
         column.addStretch(1)
-        for widget in (self.title, self.field, self.message):
+        for widget in (self.title, self.field, self.message, self.cancel_button):
             column.addWidget(widget)
-        column.addLayout(keypad)
-        column.addWidget(self.cancel_button)
         column.addStretch(1)
         row = QHBoxLayout(self)
         row.addStretch(1)
-        row.addLayout(column, 2)
+        row.addLayout(column, 3)
+        row.addSpacing(16)
+        keys = QVBoxLayout()  # the keys keep their size; the page's spare height goes above and below them
+        keys.addStretch(1)
+        keys.addLayout(keypad)
+        keys.addStretch(1)
+        row.addLayout(keys, 2)
         row.addStretch(1)
         self.retranslate()
 

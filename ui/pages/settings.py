@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -98,6 +99,8 @@ class SettingsPage(QWidget):
         self.title.setObjectName("pageTitle")
         self.message = QLabel()
         self.message.setWordWrap(True)
+        # Ignored: a long unbreakable message (an enrolment error naming a URL) must not widen the window.
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.fields = self._fields()
         self.form = QFormLayout()
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
