@@ -135,4 +135,9 @@ VI = {
     "left": "đã ra",
     "never": "chưa có",
     "assessed %1": "đánh giá %1",
+    "Check out %1?": "Cho %1 ra về?",
+    "%1 checked out": "Đã cho %1 ra về",
+    "Check-out of %1 undone: inside again": "Đã hoàn tác: %1 vẫn đang ở trong",
+    "Yes, check out": "Đồng ý cho ra",
+    "Undo": "Hoàn tác",
 }

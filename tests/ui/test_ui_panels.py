@@ -72,6 +72,8 @@ def test_assisted_entry_all_no_is_a_plain_entry_and_guard_can_check_out(tmp_path
     assert panel.search_table.rowCount() == 1
     panel.inside_table.selectRow(0)
     panel.checkout_button.click()
+    assert window.current_page() is panel and not station.shown_views[1:]  # issue 10: nothing before confirming
+    panel.action_bar.confirm_button.click()
     assert wait_for_views(station.qtbot, station, 2)[1].outcome == "exit"
     station.qtbot.waitUntil(lambda: panel.inside_table.rowCount() == 0, timeout=3000)
     assert "1 entries, 1 exits" in panel.counts.text() or "1 lượt vào, 1 lượt ra" in panel.counts.text()
