@@ -3,27 +3,27 @@
 <context>
     <name>AssistedForm</name>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="71" />
+        <location filename="../../ui/pages/guard_panel.py" line="70" />
         <source>Name and ID number are required</source>
         <translation>Cần nhập họ tên và số giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="83" />
+        <location filename="../../ui/pages/guard_panel.py" line="82" />
         <source>Full name</source>
         <translation>Họ và tên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="83" />
+        <location filename="../../ui/pages/guard_panel.py" line="82" />
         <source>Phone</source>
         <translation>Điện thoại</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="83" />
+        <location filename="../../ui/pages/guard_panel.py" line="82" />
         <source>ID number</source>
         <translation>Số CCCD / giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="86" />
+        <location filename="../../ui/pages/guard_panel.py" line="85" />
         <source>Continue</source>
         <translation>Tiếp tục</translation>
     </message>
@@ -64,78 +64,78 @@
 <context>
     <name>GuardPanel</name>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="201" />
+        <location filename="../../ui/pages/guard_panel.py" line="200" />
         <source>inside</source>
         <translation>đang ở trong</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="201" />
+        <location filename="../../ui/pages/guard_panel.py" line="200" />
         <source>left</source>
         <translation>đã ra</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="242" />
+        <location filename="../../ui/pages/guard_panel.py" line="241" />
         <source>Today: %1 entries, %2 exits. Inside now: %3</source>
         <translation>Hôm nay: %1 lượt vào, %2 lượt ra. Đang ở trong: %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="254" />
+        <location filename="../../ui/pages/guard_panel.py" line="253" />
         <source>Guard panel</source>
         <translation>Bảng bảo vệ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="255" />
+        <location filename="../../ui/pages/guard_panel.py" line="254" />
         <source>Back</source>
         <translation>Quay lại</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="256" />
+        <location filename="../../ui/pages/guard_panel.py" line="255" />
         <source>Daily health update</source>
         <translation>Khai báo y tế hằng ngày</translation>
     </message>
     <message>
+        <location filename="../../ui/pages/guard_panel.py" line="256" />
         <location filename="../../ui/pages/guard_panel.py" line="257" />
-        <location filename="../../ui/pages/guard_panel.py" line="258" />
         <source>Check out the selected person</source>
         <translation>Cho người đã chọn ra về</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="259" />
+        <location filename="../../ui/pages/guard_panel.py" line="258" />
         <source>Name or last digits of the ID</source>
         <translation>Tên hoặc các số cuối của giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="260" />
+        <location filename="../../ui/pages/guard_panel.py" line="259" />
         <source>Inside now</source>
         <translation>Đang ở trong</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="261" />
+        <location filename="../../ui/pages/guard_panel.py" line="260" />
         <source>Search</source>
         <translation>Tìm kiếm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="262" />
+        <location filename="../../ui/pages/guard_panel.py" line="261" />
         <source>Assisted entry</source>
         <translation>Nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="263" />
+        <location filename="../../ui/pages/guard_panel.py" line="262" />
         <source>Name</source>
         <translation>Họ tên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="263" />
+        <location filename="../../ui/pages/guard_panel.py" line="262" />
         <source>ID</source>
         <translation>Số giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="263" />
+        <location filename="../../ui/pages/guard_panel.py" line="262" />
         <source>Time</source>
         <translation>Giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="263" />
+        <location filename="../../ui/pages/guard_panel.py" line="262" />
         <source>Status</source>
         <translation>Trạng thái</translation>
     </message>
@@ -162,32 +162,32 @@
 <context>
     <name>PinPage</name>
     <message>
-        <location filename="../../ui/pages/pin.py" line="110" />
+        <location filename="../../ui/pages/pin.py" line="114" />
         <source>Wrong PIN</source>
         <translation>Sai mã PIN</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="123" />
+        <location filename="../../ui/pages/pin.py" line="127" />
         <source>Enter the PIN to close the station</source>
         <translation>Nhập mã PIN để tắt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="123" />
+        <location filename="../../ui/pages/pin.py" line="127" />
         <source>Enter the staff PIN</source>
         <translation>Nhập mã PIN nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="125" />
+        <location filename="../../ui/pages/pin.py" line="129" />
         <source>Clear</source>
         <translation>Xóa</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="126" />
+        <location filename="../../ui/pages/pin.py" line="130" />
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="127" />
+        <location filename="../../ui/pages/pin.py" line="131" />
         <source>Cancel</source>
         <translation>Hủy</translation>
     </message>
@@ -195,37 +195,37 @@
 <context>
     <name>Questionnaire</name>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="32" />
+        <location filename="../../ui/pages/questionnaire.py" line="34" />
         <source>Fever</source>
         <translation>Sốt</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="33" />
+        <location filename="../../ui/pages/questionnaire.py" line="35" />
         <source>Cough</source>
         <translation>Ho</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="34" />
+        <location filename="../../ui/pages/questionnaire.py" line="36" />
         <source>Shortness of breath</source>
         <translation>Khó thở</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="35" />
+        <location filename="../../ui/pages/questionnaire.py" line="37" />
         <source>Sore throat</source>
         <translation>Đau họng</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="36" />
+        <location filename="../../ui/pages/questionnaire.py" line="38" />
         <source>Loss of taste or smell</source>
         <translation>Mất vị giác hoặc khứu giác</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="37" />
+        <location filename="../../ui/pages/questionnaire.py" line="39" />
         <source>Contact with a confirmed or suspected case</source>
         <translation>Tiếp xúc với ca bệnh hoặc nghi nhiễm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="38" />
+        <location filename="../../ui/pages/questionnaire.py" line="40" />
         <source>Travel from an area with an outbreak</source>
         <translation>Đi về từ vùng có dịch</translation>
     </message>
@@ -233,37 +233,37 @@
 <context>
     <name>QuestionnairePage</name>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="190" />
+        <location filename="../../ui/pages/questionnaire.py" line="203" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="191" />
+        <location filename="../../ui/pages/questionnaire.py" line="204" />
         <source>In the last 14 days, have you had any of the following?</source>
         <translation>Trong 14 ngày qua, bạn có dấu hiệu nào sau đây không?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="194" />
+        <location filename="../../ui/pages/questionnaire.py" line="207" />
         <source>Yes</source>
         <translation>Có</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="195" />
+        <location filename="../../ui/pages/questionnaire.py" line="208" />
         <source>No</source>
         <translation>Không</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="196" />
+        <location filename="../../ui/pages/questionnaire.py" line="209" />
         <source>Body temperature (°C)</source>
         <translation>Nhiệt độ cơ thể (°C)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="197" />
+        <location filename="../../ui/pages/questionnaire.py" line="210" />
         <source>Confirm</source>
         <translation>Xác nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="198" />
+        <location filename="../../ui/pages/questionnaire.py" line="211" />
         <source>Cancel</source>
         <translation>Hủy</translation>
     </message>

@@ -199,7 +199,9 @@ def test_daily_health_update_records_the_temperature(tmp_path: Path, station_fac
     questionnaire = window.questionnaire
     assert questionnaire.temperature.isVisibleTo(window)
     questionnaire.answer_all_no()
-    questionnaire.temperature.setValue(38.2)  # fever by thermometer, though every answer is "no"
+    # issue 10: no pre-filled temperature; Confirm waits for one to be typed
+    assert questionnaire.temperature.text() == "" and not questionnaire.done_button.isEnabled()
+    QTest.keyClicks(questionnaire.temperature, "38.2")  # fever by thermometer, though every answer is "no"
     questionnaire.done_button.click()
     view = wait_for_views(station.qtbot, station, 1)[0]
     assert view.flagged and view.outcome == "warning"
