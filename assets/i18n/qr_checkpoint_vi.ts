@@ -3,27 +3,32 @@
 <context>
     <name>AssistedForm</name>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="70" />
+        <location filename="../../ui/pages/guard_panel.py" line="85" />
         <source>Name and ID number are required</source>
         <translation>Cần nhập họ tên và số giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="82" />
+        <location filename="../../ui/pages/guard_panel.py" line="89" />
+        <source>Check the ID number: 12 digits (CCCD), 9 digits (CMND) or a passport (a letter and 7 digits)</source>
+        <translation>Kiểm tra số giấy tờ: 12 chữ số (CCCD), 9 chữ số (CMND) hoặc hộ chiếu (1 chữ cái và 7 chữ số)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/guard_panel.py" line="102" />
         <source>Full name</source>
         <translation>Họ và tên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="82" />
+        <location filename="../../ui/pages/guard_panel.py" line="102" />
         <source>Phone</source>
         <translation>Điện thoại</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="82" />
+        <location filename="../../ui/pages/guard_panel.py" line="102" />
         <source>ID number</source>
         <translation>Số CCCD / giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="85" />
+        <location filename="../../ui/pages/guard_panel.py" line="105" />
         <source>Continue</source>
         <translation>Tiếp tục</translation>
     </message>
@@ -64,78 +69,78 @@
 <context>
     <name>GuardPanel</name>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="200" />
+        <location filename="../../ui/pages/guard_panel.py" line="220" />
         <source>inside</source>
         <translation>đang ở trong</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="200" />
+        <location filename="../../ui/pages/guard_panel.py" line="220" />
         <source>left</source>
         <translation>đã ra</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="241" />
+        <location filename="../../ui/pages/guard_panel.py" line="261" />
         <source>Today: %1 entries, %2 exits. Inside now: %3</source>
         <translation>Hôm nay: %1 lượt vào, %2 lượt ra. Đang ở trong: %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="253" />
+        <location filename="../../ui/pages/guard_panel.py" line="273" />
         <source>Guard panel</source>
         <translation>Bảng bảo vệ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="254" />
+        <location filename="../../ui/pages/guard_panel.py" line="274" />
         <source>Back</source>
         <translation>Quay lại</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="255" />
+        <location filename="../../ui/pages/guard_panel.py" line="275" />
         <source>Daily health update</source>
         <translation>Khai báo y tế hằng ngày</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="256" />
-        <location filename="../../ui/pages/guard_panel.py" line="257" />
+        <location filename="../../ui/pages/guard_panel.py" line="276" />
+        <location filename="../../ui/pages/guard_panel.py" line="277" />
         <source>Check out the selected person</source>
         <translation>Cho người đã chọn ra về</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="258" />
+        <location filename="../../ui/pages/guard_panel.py" line="278" />
         <source>Name or last digits of the ID</source>
         <translation>Tên hoặc các số cuối của giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="259" />
+        <location filename="../../ui/pages/guard_panel.py" line="279" />
         <source>Inside now</source>
         <translation>Đang ở trong</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="260" />
+        <location filename="../../ui/pages/guard_panel.py" line="280" />
         <source>Search</source>
         <translation>Tìm kiếm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="261" />
+        <location filename="../../ui/pages/guard_panel.py" line="281" />
         <source>Assisted entry</source>
         <translation>Nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="262" />
+        <location filename="../../ui/pages/guard_panel.py" line="282" />
         <source>Name</source>
         <translation>Họ tên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="262" />
+        <location filename="../../ui/pages/guard_panel.py" line="282" />
         <source>ID</source>
         <translation>Số giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="262" />
+        <location filename="../../ui/pages/guard_panel.py" line="282" />
         <source>Time</source>
         <translation>Giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="262" />
+        <location filename="../../ui/pages/guard_panel.py" line="282" />
         <source>Status</source>
         <translation>Trạng thái</translation>
     </message>
@@ -162,32 +167,37 @@
 <context>
     <name>PinPage</name>
     <message>
-        <location filename="../../ui/pages/pin.py" line="114" />
+        <location filename="../../ui/pages/pin.py" line="136" />
         <source>Wrong PIN</source>
         <translation>Sai mã PIN</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="127" />
+        <location filename="../../ui/pages/pin.py" line="151" />
+        <source>Too many wrong PINs. Try again in %1 s</source>
+        <translation>Sai mã PIN quá nhiều lần. Thử lại sau %1 giây</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/pin.py" line="165" />
         <source>Enter the PIN to close the station</source>
         <translation>Nhập mã PIN để tắt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="127" />
+        <location filename="../../ui/pages/pin.py" line="165" />
         <source>Enter the staff PIN</source>
         <translation>Nhập mã PIN nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="129" />
+        <location filename="../../ui/pages/pin.py" line="167" />
         <source>Clear</source>
         <translation>Xóa</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="130" />
+        <location filename="../../ui/pages/pin.py" line="168" />
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="131" />
+        <location filename="../../ui/pages/pin.py" line="169" />
         <source>Cancel</source>
         <translation>Hủy</translation>
     </message>
@@ -459,143 +469,153 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../ui/pages/settings.py" line="260" />
+        <location filename="../../ui/pages/settings.py" line="263" />
         <source>The PIN must be at least 4 digits</source>
         <translation>Mã PIN phải có ít nhất 4 chữ số</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="274" />
+        <location filename="../../ui/pages/settings.py" line="281" />
         <source>Station settings</source>
         <translation>Cài đặt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="275" />
+        <location filename="../../ui/pages/settings.py" line="282" />
         <source>Test camera</source>
         <translation>Thử camera</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="276" />
+        <location filename="../../ui/pages/settings.py" line="283" />
         <source>Enrol</source>
         <translation>Đăng ký</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="146" />
+        <location filename="../../ui/pages/settings.py" line="147" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="152" />
+        <location filename="../../ui/pages/settings.py" line="153" />
         <source>Test view</source>
         <translation>Hình thử</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="153" />
+        <location filename="../../ui/pages/settings.py" line="154" />
         <source>Station mode</source>
         <translation>Chế độ trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="154" />
+        <location filename="../../ui/pages/settings.py" line="155" />
         <source>Capacity (0: no limit)</source>
         <translation>Sức chứa (0: không giới hạn)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="156" />
+        <location filename="../../ui/pages/settings.py" line="157" />
         <source>Repeat scan ignored for (seconds)</source>
         <translation>Bỏ qua quét lặp lại trong (giây)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="162" />
+        <location filename="../../ui/pages/settings.py" line="163" />
         <source>Accepted codes</source>
         <translation>Loại mã được chấp nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="168" />
+        <location filename="../../ui/pages/settings.py" line="169" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="170" />
+        <location filename="../../ui/pages/settings.py" line="171" />
         <source>Language</source>
         <translation>Ngôn ngữ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="171" />
+        <location filename="../../ui/pages/settings.py" line="172" />
         <source>Venue name</source>
         <translation>Tên địa điểm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="172" />
+        <location filename="../../ui/pages/settings.py" line="173" />
         <source>Server address</source>
         <translation>Địa chỉ máy chủ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="175" />
+        <location filename="../../ui/pages/settings.py" line="176" />
         <source>Kiosk mode (locked full screen)</source>
         <translation>Chế độ kiosk (khóa toàn màn hình)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="173" />
+        <location filename="../../ui/pages/settings.py" line="174" />
         <source>Enrolment code</source>
         <translation>Mã đăng ký máy</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="186" />
+        <location filename="../../ui/pages/settings.py" line="187" />
         <source>New PIN (leave empty to keep)</source>
         <translation>Mã PIN mới (để trống nếu giữ nguyên)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="181" />
+        <location filename="../../ui/pages/settings.py" line="182" />
         <source>Full names in the guard panel (roll-call)</source>
         <translation>Họ tên đầy đủ trong bảng bảo vệ (điểm danh)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="290" />
+        <location filename="../../ui/pages/settings.py" line="188" />
+        <source>New PIN again</source>
+        <translation>Nhập lại mã PIN mới</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="266" />
+        <source>The two PINs are not the same: type the new PIN twice</source>
+        <translation>Hai mã PIN không giống nhau: hãy nhập mã PIN mới hai lần</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="297" />
         <source>Entry and exit (automatic)</source>
         <translation>Vào và ra (tự động)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="291" />
+        <location filename="../../ui/pages/settings.py" line="298" />
         <source>Entry only</source>
         <translation>Chỉ vào</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="292" />
+        <location filename="../../ui/pages/settings.py" line="299" />
         <source>Exit only</source>
         <translation>Chỉ ra</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="298" />
+        <location filename="../../ui/pages/settings.py" line="305" />
         <source>Never</source>
         <translation>Không bao giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="299" />
+        <location filename="../../ui/pages/settings.py" line="306" />
         <source>Assisted entries only</source>
         <translation>Chỉ khi nhân viên nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="300" />
+        <location filename="../../ui/pages/settings.py" line="307" />
         <source>Every entry</source>
         <translation>Mọi lượt vào</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="280" />
-        <location filename="../../ui/pages/settings.py" line="281" />
+        <location filename="../../ui/pages/settings.py" line="287" />
+        <location filename="../../ui/pages/settings.py" line="288" />
         <source>On</source>
         <translation>Bật</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="282" />
+        <location filename="../../ui/pages/settings.py" line="289" />
         <source>Save</source>
         <translation>Lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="283" />
+        <location filename="../../ui/pages/settings.py" line="290" />
         <source>Close</source>
         <translation>Đóng</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="284" />
+        <location filename="../../ui/pages/settings.py" line="291" />
         <source>Exit the station</source>
         <translation>Tắt trạm</translation>
     </message>

@@ -140,4 +140,10 @@ VI = {
     "Check-out of %1 undone: inside again": "Đã hoàn tác: %1 vẫn đang ở trong",
     "Yes, check out": "Đồng ý cho ra",
     "Undo": "Hoàn tác",
+    "New PIN again": "Nhập lại mã PIN mới",
+    "The two PINs are not the same: type the new PIN twice": "Hai mã PIN không giống nhau: hãy nhập mã PIN mới hai lần",
+    "Too many wrong PINs. Try again in %1 s": "Sai mã PIN quá nhiều lần. Thử lại sau %1 giây",
+    "Check the ID number: 12 digits (CCCD), 9 digits (CMND) or a passport (a letter and 7 digits)": (
+        "Kiểm tra số giấy tờ: 12 chữ số (CCCD), 9 chữ số (CMND) hoặc hộ chiếu (1 chữ cái và 7 chữ số)"
+    ),
 }

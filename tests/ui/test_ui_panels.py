@@ -127,6 +127,11 @@ def test_pin_guards_settings_and_exit_in_kiosk_mode(tmp_path: Path, station_fact
     page = window.settings_page
     page.capacity.setValue(25)
     page.new_pin.setText("13579")
+    page.new_pin_again.setText("13597")  # issue 10: typed twice, and a slip is refused
+    page.save_button.click()
+    assert station.settings.ui.pin_hash == settings.ui.pin_hash and not Path(settings.path).exists()  # not saved
+    assert page.message.text() and not page.new_pin_again.text()
+    page.new_pin_again.setText("13579")
     page.save_button.click()
     saved = load_settings(settings.path)
     assert saved.station.capacity == 25 and verify_pin("13579", saved.ui.pin_hash)

@@ -6,6 +6,7 @@ writes goes to the pipeline thread through the signals `checkout_requested` and 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,19 @@ from ui.pages.checkout_bar import CheckoutBar
 from ui.protocols import EventReader
 from ui.runtime.qt_compat import emit
 
+# The shapes of the papers a guard is shown: 12-digit CCCD, 9-digit CMND, passport (a letter and 7 digits).
+ID_SHAPE = re.compile(r"\d{12}|\d{9}|[A-Z]\d{7}")
+
+
+def normalise_id(text: str) -> str:
+    """What the guard typed, without spaces or dashes, passport letter in capitals."""
+    return re.sub(r"[\s.-]", "", text).upper()
+
+
+def id_shape_ok(id_number: str) -> bool:
+    return ID_SHAPE.fullmatch(normalise_id(id_number)) is not None
+
+
 MASKED_NAME_ROLE = Qt.ItemDataRole.UserRole + 1  # the confirmation names the person masked, even with full names
 
 
@@ -47,9 +61,10 @@ class AssistedForm(QWidget):
         self.phone = QLineEdit()
         self.phone.setInputMethodHints(Qt.InputMethodHint.ImhDialableCharactersOnly)
         self.id_number = QLineEdit()
-        self.id_number.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+        self.id_number.setInputMethodHints(Qt.InputMethodHint.ImhPreferNumbers)  # a passport starts with a letter
         self.message = QLabel()
         self.message.setObjectName("errorText")
+        self.message.setWordWrap(True)
         self.submit_button = QPushButton()
         self.submit_button.setObjectName("primaryButton")
         self.submit_button.clicked.connect(self._submit)
@@ -65,9 +80,14 @@ class AssistedForm(QWidget):
         self.retranslate()
 
     def _submit(self) -> None:
-        name, id_number = self.name.text().strip(), self.id_number.text().strip()
+        name, id_number = self.name.text().strip(), normalise_id(self.id_number.text())
         if not name or not id_number:
             self.message.setText(self.tr("Name and ID number are required"))
+            return
+        if not id_shape_ok(id_number):
+            self.message.setText(
+                self.tr("Check the ID number: 12 digits (CCCD), 9 digits (CMND) or a passport (a letter and 7 digits)")
+            )
             return
         self.message.clear()
         emit(self.submitted, {"full_name": name, "phone": self.phone.text().strip(), "id_number": id_number})
