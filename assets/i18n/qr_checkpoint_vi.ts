@@ -172,32 +172,32 @@
         <translation>Sai mã PIN</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="151" />
+        <location filename="../../ui/pages/pin.py" line="150" />
         <source>Too many wrong PINs. Try again in %1 s</source>
         <translation>Sai mã PIN quá nhiều lần. Thử lại sau %1 giây</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="165" />
+        <location filename="../../ui/pages/pin.py" line="163" />
         <source>Enter the PIN to close the station</source>
         <translation>Nhập mã PIN để tắt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="165" />
+        <location filename="../../ui/pages/pin.py" line="163" />
         <source>Enter the staff PIN</source>
         <translation>Nhập mã PIN nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="167" />
+        <location filename="../../ui/pages/pin.py" line="165" />
         <source>Clear</source>
         <translation>Xóa</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="168" />
+        <location filename="../../ui/pages/pin.py" line="166" />
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="169" />
+        <location filename="../../ui/pages/pin.py" line="167" />
         <source>Cancel</source>
         <translation>Hủy</translation>
     </message>
@@ -411,57 +411,67 @@
 <context>
     <name>ResultPanel</name>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="92" />
+        <location filename="../../ui/widgets/result_panel.py" line="97" />
         <source>Green</source>
         <translation>Xanh</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="93" />
+        <location filename="../../ui/widgets/result_panel.py" line="98" />
         <source>Yellow</source>
         <translation>Vàng</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="94" />
+        <location filename="../../ui/widgets/result_panel.py" line="99" />
         <source>Orange</source>
         <translation>Cam</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="95" />
+        <location filename="../../ui/widgets/result_panel.py" line="100" />
         <source>Red</source>
         <translation>Đỏ</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="99" />
+        <location filename="../../ui/widgets/result_panel.py" line="104" />
         <source>COVID safety level: %1</source>
         <translation>Mức an toàn COVID: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="105" />
+        <location filename="../../ui/widgets/result_panel.py" line="110" />
         <source>assessed %1</source>
         <translation>đánh giá %1</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="127" />
+        <location filename="../../ui/widgets/result_panel.py" line="132" />
+        <source>Camera not working</source>
+        <translation>Camera không hoạt động</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/result_panel.py" line="133" />
+        <source>Please see the staff</source>
+        <translation>Vui lòng gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/result_panel.py" line="138" />
         <source>Show your personal QR code to the camera</source>
         <translation>Đưa mã QR cá nhân vào trước camera</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="129" />
+        <location filename="../../ui/widgets/result_panel.py" line="140" />
         <source>Hold still: the code is blurred</source>
         <translation>Giữ yên: mã đang bị mờ</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="131" />
+        <location filename="../../ui/widgets/result_panel.py" line="142" />
         <source>Hold the code about 20 cm from the camera</source>
         <translation>Giữ mã cách camera 20 cm</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="134" />
+        <location filename="../../ui/widgets/result_panel.py" line="145" />
         <source>Citizen ID (CCCD), PC-Covid or personal QR</source>
         <translation>Mã QR trên CCCD, PC-Covid hoặc QR cá nhân</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="158" />
+        <location filename="../../ui/widgets/result_panel.py" line="169" />
         <source>Inside: %1</source>
         <translation>Đang ở trong: %1</translation>
     </message>
