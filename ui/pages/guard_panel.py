@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -47,6 +48,7 @@ def id_shape_ok(id_number: str) -> bool:
     return ID_SHAPE.fullmatch(normalise_id(id_number)) is not None
 
 
+NARROW_PX = 960  # narrower than this (an 800×480 panel), the panel leaves its title out
 MASKED_NAME_ROLE = Qt.ItemDataRole.UserRole + 1  # the confirmation names the person masked, even with full names
 
 
@@ -82,15 +84,23 @@ class AssistedForm(QWidget):
     def _submit(self) -> None:
         name, id_number = self.name.text().strip(), normalise_id(self.id_number.text())
         if not name or not id_number:
-            self.message.setText(self.tr("Name and ID number are required"))
+            self._problem(self.tr("Name and ID number are required"))
             return
         if not id_shape_ok(id_number):
-            self.message.setText(
+            self._problem(
                 self.tr("Check the ID number: 12 digits (CCCD), 9 digits (CMND) or a passport (a letter and 7 digits)")
             )
             return
         self.message.clear()
         emit(self.submitted, {"full_name": name, "phone": self.phone.text().strip(), "id_number": id_number})
+
+    def _problem(self, text: str) -> None:
+        """Say what is wrong where the guard looks: the form scrolls on a small screen, so scroll to it."""
+        self.message.setText(text)
+        viewport = self.parentWidget()
+        area = viewport.parentWidget() if viewport is not None else None
+        if isinstance(area, QScrollArea):
+            area.ensureWidgetVisible(self.message)
 
     def clear(self) -> None:
         for field in (self.name, self.phone, self.id_number):
@@ -193,6 +203,11 @@ class GuardPanel(QWidget):
         for widget in widgets:
             layout.addWidget(widget, 1 if isinstance(widget, QTableWidget) else 0)
         return page
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        # Under 960 px the title would squeeze the counts into five lines; the header's Guard button says where we are.
+        self.title.setVisible(event.size().width() >= NARROW_PX)
+        super().resizeEvent(event)
 
     # -- data
     def refresh(self, now: datetime | None = None) -> None:
