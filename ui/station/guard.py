@@ -102,7 +102,11 @@ class GuardActions:
     def undo_checkout(self, person_key: str) -> None:
         """A correcting entry (events are immutable: no UPDATE), flagged so the venue sees it was corrected."""
         credential = self._undoable.pop(person_key, None)
+        panel = self._window.guard_panel
         if credential is None:
+            return
+        if any(event.person_key == person_key for event in panel.store.inside()):
+            panel.refresh()  # back in already (scanned again within the 10 s): a second entry would be wrong
             return
         now = self._clock()
         evaluation = Evaluation(credential, Decision(Outcome.ENTRY, Direction.ENTRY), now, UNDO_SOURCE)
