@@ -92,11 +92,11 @@ class QuestionnairePage(QWidget):
         self.retranslate()
 
     def _question_grid(self) -> QGridLayout:
-        """One row per question (label, Yes, No), then the temperature."""
+        """The temperature (shown in the daily health update mode), then one row per question (label, Yes, No)."""
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(4)
-        for row, (key, _text) in enumerate(QUESTIONS):
+        for row, (key, _text) in enumerate(QUESTIONS, start=1):
             self._add_question(grid, row, key)
         self.temperature_label = QLabel()
         # Empty until someone types what the thermometer shows: a pre-filled 36.5 could be confirmed unmeasured.
@@ -105,9 +105,9 @@ class QuestionnairePage(QWidget):
         self.temperature.setInputMethodHints(Qt.InputMethodHint.ImhFormattedNumbersOnly)
         self.temperature.setMinimumWidth(140)
         self.temperature.textChanged.connect(self._update_done)
-        row = len(QUESTIONS)
-        grid.addWidget(self.temperature_label, row, 0)
-        grid.addWidget(self.temperature, row, 1, 1, 2)
+        # First, not last: at 800×480 the last row is below the fold, and Confirm waits for the temperature.
+        grid.addWidget(self.temperature_label, 0, 0)
+        grid.addWidget(self.temperature, 0, 1, 1, 2)
         return grid
 
     def _add_question(self, grid: QGridLayout, row: int, key: str) -> None:
