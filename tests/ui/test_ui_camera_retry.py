@@ -38,6 +38,7 @@ def test_a_camera_missing_at_start_is_retried_and_the_screen_says_so(
     station.qtbot.waitUntil(lambda: len(attempts) >= 4, timeout=5000)  # tried again, not given up
     assert all(state.startswith("error: ") for state in station.camera_states)
     assert panel.camera_down
+    assert "camera 0 could not be opened" in station.window.status.camera.toolTip()  # the guard sees which device
     assert panel.title.text() == "Camera không hoạt động" and panel.reason.text() == "Vui lòng gặp nhân viên"
     plugged_in.set()
     station.qtbot.waitUntil(lambda: "ok" in station.camera_states, timeout=5000)

@@ -68,6 +68,8 @@ class StationStatusBar(QStatusBar):
         }
         camera = states.get(self.camera_state, self.tr("Camera: cannot open"))
         self.camera.setText(camera)
+        if self.camera_state.startswith("error: "):  # for the guard: which device, and why (the core's words)
+            self.camera.setToolTip(camera + "\n" + self.camera_state.removeprefix("error: "))
         self.camera.setObjectName("okText" if self.camera_state == "ok" else "warningText")
         self.camera.setStyleSheet(f"color: {'#8be09e' if self.camera_state == 'ok' else '#ffb4a9'};")
         status = self.sync_status
