@@ -95,6 +95,7 @@ class UiSettings:
     sound: bool = True
     daily_health_update: bool = False  # quarantine sites: every scan asks the questionnaire with a temperature
     guard_full_names: bool = False  # guard panel shows full names (evacuation roll-call); else masked like the screen
+    questionnaire_timeout_seconds: float = 60.0  # an untouched questionnaire goes back to the door, nothing recorded
 
 
 @dataclass(frozen=True)

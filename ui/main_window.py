@@ -19,6 +19,7 @@ from ui.pages.questionnaire import QuestionnairePage
 from ui.pages.settings import SettingsPage
 from ui.protocols import EventReader
 from ui.runtime.qt_compat import emit
+from ui.widgets.elided_label import ElidedLabel
 from ui.widgets.preview import PreviewView
 from ui.widgets.result_panel import ICONS_DIR, ResultPanel
 from ui.widgets.status_bar import StationStatusBar
@@ -53,7 +54,7 @@ class MainWindow(QMainWindow):
 
     def _header(self) -> QWidget:
         """Venue name, clock, and the guard, language and settings buttons."""
-        self.venue = QLabel()
+        self.venue = ElidedLabel()  # a long venue name must not push the buttons off a 7-inch screen
         self.venue.setObjectName("venue")
         self.clock = QLabel()
         self.clock.setObjectName("clock")

@@ -3,106 +3,144 @@
 <context>
     <name>AssistedForm</name>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="66" />
+        <location filename="../../ui/pages/guard_panel.py" line="87" />
         <source>Name and ID number are required</source>
         <translation>Cần nhập họ tên và số giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="78" />
+        <location filename="../../ui/pages/guard_panel.py" line="91" />
+        <source>Check the ID number: 12 digits (CCCD), 9 digits (CMND) or a passport (a letter and 7 digits)</source>
+        <translation>Kiểm tra số giấy tờ: 12 chữ số (CCCD), 9 chữ số (CMND) hoặc hộ chiếu (1 chữ cái và 7 chữ số)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/guard_panel.py" line="112" />
         <source>Full name</source>
         <translation>Họ và tên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="78" />
+        <location filename="../../ui/pages/guard_panel.py" line="112" />
         <source>Phone</source>
         <translation>Điện thoại</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="78" />
+        <location filename="../../ui/pages/guard_panel.py" line="112" />
         <source>ID number</source>
         <translation>Số CCCD / giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="81" />
+        <location filename="../../ui/pages/guard_panel.py" line="115" />
         <source>Continue</source>
         <translation>Tiếp tục</translation>
     </message>
 </context>
 <context>
+    <name>CheckoutBar</name>
+    <message>
+        <location filename="../../ui/pages/checkout_bar.py" line="96" />
+        <source>Check out %1?</source>
+        <translation>Cho %1 ra về?</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/checkout_bar.py" line="97" />
+        <source>%1 checked out</source>
+        <translation>Đã cho %1 ra về</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/checkout_bar.py" line="98" />
+        <source>Check-out of %1 undone: inside again</source>
+        <translation>Đã hoàn tác: %1 vẫn đang ở trong</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/checkout_bar.py" line="101" />
+        <source>Yes, check out</source>
+        <translation>Đồng ý cho ra</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/checkout_bar.py" line="102" />
+        <source>Cancel</source>
+        <translation>Hủy</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/checkout_bar.py" line="103" />
+        <source>Undo</source>
+        <translation>Hoàn tác</translation>
+    </message>
+</context>
+<context>
     <name>GuardPanel</name>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="172" />
+        <location filename="../../ui/pages/guard_panel.py" line="235" />
         <source>inside</source>
         <translation>đang ở trong</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="172" />
+        <location filename="../../ui/pages/guard_panel.py" line="235" />
         <source>left</source>
         <translation>đã ra</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="195" />
+        <location filename="../../ui/pages/guard_panel.py" line="276" />
         <source>Today: %1 entries, %2 exits. Inside now: %3</source>
         <translation>Hôm nay: %1 lượt vào, %2 lượt ra. Đang ở trong: %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="207" />
+        <location filename="../../ui/pages/guard_panel.py" line="288" />
         <source>Guard panel</source>
         <translation>Bảng bảo vệ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="208" />
+        <location filename="../../ui/pages/guard_panel.py" line="289" />
         <source>Back</source>
         <translation>Quay lại</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="209" />
+        <location filename="../../ui/pages/guard_panel.py" line="290" />
         <source>Daily health update</source>
         <translation>Khai báo y tế hằng ngày</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="210" />
-        <location filename="../../ui/pages/guard_panel.py" line="211" />
+        <location filename="../../ui/pages/guard_panel.py" line="291" />
+        <location filename="../../ui/pages/guard_panel.py" line="292" />
         <source>Check out the selected person</source>
         <translation>Cho người đã chọn ra về</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="212" />
+        <location filename="../../ui/pages/guard_panel.py" line="293" />
         <source>Name or last digits of the ID</source>
         <translation>Tên hoặc các số cuối của giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="213" />
+        <location filename="../../ui/pages/guard_panel.py" line="294" />
         <source>Inside now</source>
         <translation>Đang ở trong</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="214" />
+        <location filename="../../ui/pages/guard_panel.py" line="295" />
         <source>Search</source>
         <translation>Tìm kiếm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="215" />
+        <location filename="../../ui/pages/guard_panel.py" line="296" />
         <source>Assisted entry</source>
         <translation>Nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="216" />
+        <location filename="../../ui/pages/guard_panel.py" line="297" />
         <source>Name</source>
         <translation>Họ tên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="216" />
+        <location filename="../../ui/pages/guard_panel.py" line="297" />
         <source>ID</source>
         <translation>Số giấy tờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="216" />
+        <location filename="../../ui/pages/guard_panel.py" line="297" />
         <source>Time</source>
         <translation>Giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/guard_panel.py" line="216" />
+        <location filename="../../ui/pages/guard_panel.py" line="297" />
         <source>Status</source>
         <translation>Trạng thái</translation>
     </message>
@@ -110,18 +148,18 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="132" />
         <location filename="../../ui/main_window.py" line="133" />
+        <location filename="../../ui/main_window.py" line="134" />
         <source>QR Checkpoint</source>
         <translation>Trạm quét QR</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="134" />
+        <location filename="../../ui/main_window.py" line="135" />
         <source>Guard</source>
         <translation>Bảo vệ</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="137" />
+        <location filename="../../ui/main_window.py" line="138" />
         <source>Settings</source>
         <translation>Cài đặt</translation>
     </message>
@@ -129,32 +167,37 @@
 <context>
     <name>PinPage</name>
     <message>
-        <location filename="../../ui/pages/pin.py" line="107" />
+        <location filename="../../ui/pages/pin.py" line="136" />
         <source>Wrong PIN</source>
         <translation>Sai mã PIN</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="120" />
+        <location filename="../../ui/pages/pin.py" line="150" />
+        <source>Too many wrong PINs. Try again in %1 s</source>
+        <translation>Sai mã PIN quá nhiều lần. Thử lại sau %1 giây</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/pin.py" line="163" />
         <source>Enter the PIN to close the station</source>
         <translation>Nhập mã PIN để tắt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="120" />
+        <location filename="../../ui/pages/pin.py" line="163" />
         <source>Enter the staff PIN</source>
         <translation>Nhập mã PIN nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="122" />
+        <location filename="../../ui/pages/pin.py" line="165" />
         <source>Clear</source>
         <translation>Xóa</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="123" />
+        <location filename="../../ui/pages/pin.py" line="166" />
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/pin.py" line="124" />
+        <location filename="../../ui/pages/pin.py" line="167" />
         <source>Cancel</source>
         <translation>Hủy</translation>
     </message>
@@ -162,37 +205,37 @@
 <context>
     <name>Questionnaire</name>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="32" />
+        <location filename="../../ui/pages/questionnaire.py" line="34" />
         <source>Fever</source>
         <translation>Sốt</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="33" />
+        <location filename="../../ui/pages/questionnaire.py" line="35" />
         <source>Cough</source>
         <translation>Ho</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="34" />
+        <location filename="../../ui/pages/questionnaire.py" line="36" />
         <source>Shortness of breath</source>
         <translation>Khó thở</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="35" />
+        <location filename="../../ui/pages/questionnaire.py" line="37" />
         <source>Sore throat</source>
         <translation>Đau họng</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="36" />
+        <location filename="../../ui/pages/questionnaire.py" line="38" />
         <source>Loss of taste or smell</source>
         <translation>Mất vị giác hoặc khứu giác</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="37" />
+        <location filename="../../ui/pages/questionnaire.py" line="39" />
         <source>Contact with a confirmed or suspected case</source>
         <translation>Tiếp xúc với ca bệnh hoặc nghi nhiễm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="38" />
+        <location filename="../../ui/pages/questionnaire.py" line="40" />
         <source>Travel from an area with an outbreak</source>
         <translation>Đi về từ vùng có dịch</translation>
     </message>
@@ -200,37 +243,37 @@
 <context>
     <name>QuestionnairePage</name>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="190" />
+        <location filename="../../ui/pages/questionnaire.py" line="203" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="191" />
+        <location filename="../../ui/pages/questionnaire.py" line="204" />
         <source>In the last 14 days, have you had any of the following?</source>
         <translation>Trong 14 ngày qua, bạn có dấu hiệu nào sau đây không?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="194" />
+        <location filename="../../ui/pages/questionnaire.py" line="207" />
         <source>Yes</source>
         <translation>Có</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="195" />
+        <location filename="../../ui/pages/questionnaire.py" line="208" />
         <source>No</source>
         <translation>Không</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="196" />
+        <location filename="../../ui/pages/questionnaire.py" line="209" />
         <source>Body temperature (°C)</source>
         <translation>Nhiệt độ cơ thể (°C)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="197" />
+        <location filename="../../ui/pages/questionnaire.py" line="210" />
         <source>Confirm</source>
         <translation>Xác nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/questionnaire.py" line="198" />
+        <location filename="../../ui/pages/questionnaire.py" line="211" />
         <source>Cancel</source>
         <translation>Hủy</translation>
     </message>
@@ -368,57 +411,67 @@
 <context>
     <name>ResultPanel</name>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="92" />
+        <location filename="../../ui/widgets/result_panel.py" line="115" />
         <source>Green</source>
         <translation>Xanh</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="93" />
+        <location filename="../../ui/widgets/result_panel.py" line="116" />
         <source>Yellow</source>
         <translation>Vàng</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="94" />
+        <location filename="../../ui/widgets/result_panel.py" line="117" />
         <source>Orange</source>
         <translation>Cam</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="95" />
+        <location filename="../../ui/widgets/result_panel.py" line="118" />
         <source>Red</source>
         <translation>Đỏ</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="99" />
+        <location filename="../../ui/widgets/result_panel.py" line="122" />
         <source>COVID safety level: %1</source>
         <translation>Mức an toàn COVID: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="105" />
+        <location filename="../../ui/widgets/result_panel.py" line="128" />
         <source>assessed %1</source>
         <translation>đánh giá %1</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="127" />
+        <location filename="../../ui/widgets/result_panel.py" line="150" />
+        <source>Camera not working</source>
+        <translation>Camera không hoạt động</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/result_panel.py" line="151" />
+        <source>Please see the staff</source>
+        <translation>Vui lòng gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/result_panel.py" line="156" />
         <source>Show your personal QR code to the camera</source>
         <translation>Đưa mã QR cá nhân vào trước camera</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="129" />
+        <location filename="../../ui/widgets/result_panel.py" line="158" />
         <source>Hold still: the code is blurred</source>
         <translation>Giữ yên: mã đang bị mờ</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="131" />
+        <location filename="../../ui/widgets/result_panel.py" line="160" />
         <source>Hold the code about 20 cm from the camera</source>
         <translation>Giữ mã cách camera 20 cm</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="134" />
+        <location filename="../../ui/widgets/result_panel.py" line="163" />
         <source>Citizen ID (CCCD), PC-Covid or personal QR</source>
         <translation>Mã QR trên CCCD, PC-Covid hoặc QR cá nhân</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/result_panel.py" line="158" />
+        <location filename="../../ui/widgets/result_panel.py" line="194" />
         <source>Inside: %1</source>
         <translation>Đang ở trong: %1</translation>
     </message>
@@ -426,143 +479,153 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../ui/pages/settings.py" line="257" />
+        <location filename="../../ui/pages/settings.py" line="263" />
         <source>The PIN must be at least 4 digits</source>
         <translation>Mã PIN phải có ít nhất 4 chữ số</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="271" />
+        <location filename="../../ui/pages/settings.py" line="281" />
         <source>Station settings</source>
         <translation>Cài đặt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="272" />
+        <location filename="../../ui/pages/settings.py" line="282" />
         <source>Test camera</source>
         <translation>Thử camera</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="273" />
+        <location filename="../../ui/pages/settings.py" line="283" />
         <source>Enrol</source>
         <translation>Đăng ký</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="143" />
+        <location filename="../../ui/pages/settings.py" line="147" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="149" />
+        <location filename="../../ui/pages/settings.py" line="153" />
         <source>Test view</source>
         <translation>Hình thử</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="150" />
+        <location filename="../../ui/pages/settings.py" line="154" />
         <source>Station mode</source>
         <translation>Chế độ trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="151" />
+        <location filename="../../ui/pages/settings.py" line="155" />
         <source>Capacity (0: no limit)</source>
         <translation>Sức chứa (0: không giới hạn)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="153" />
+        <location filename="../../ui/pages/settings.py" line="157" />
         <source>Repeat scan ignored for (seconds)</source>
         <translation>Bỏ qua quét lặp lại trong (giây)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="159" />
+        <location filename="../../ui/pages/settings.py" line="163" />
         <source>Accepted codes</source>
         <translation>Loại mã được chấp nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="165" />
+        <location filename="../../ui/pages/settings.py" line="169" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="167" />
+        <location filename="../../ui/pages/settings.py" line="171" />
         <source>Language</source>
         <translation>Ngôn ngữ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="168" />
+        <location filename="../../ui/pages/settings.py" line="172" />
         <source>Venue name</source>
         <translation>Tên địa điểm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="169" />
+        <location filename="../../ui/pages/settings.py" line="173" />
         <source>Server address</source>
         <translation>Địa chỉ máy chủ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="172" />
+        <location filename="../../ui/pages/settings.py" line="176" />
         <source>Kiosk mode (locked full screen)</source>
         <translation>Chế độ kiosk (khóa toàn màn hình)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="170" />
+        <location filename="../../ui/pages/settings.py" line="174" />
         <source>Enrolment code</source>
         <translation>Mã đăng ký máy</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="183" />
+        <location filename="../../ui/pages/settings.py" line="187" />
         <source>New PIN (leave empty to keep)</source>
         <translation>Mã PIN mới (để trống nếu giữ nguyên)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="178" />
+        <location filename="../../ui/pages/settings.py" line="182" />
         <source>Full names in the guard panel (roll-call)</source>
         <translation>Họ tên đầy đủ trong bảng bảo vệ (điểm danh)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="287" />
+        <location filename="../../ui/pages/settings.py" line="188" />
+        <source>New PIN again</source>
+        <translation>Nhập lại mã PIN mới</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="266" />
+        <source>The two PINs are not the same: type the new PIN twice</source>
+        <translation>Hai mã PIN không giống nhau: hãy nhập mã PIN mới hai lần</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="297" />
         <source>Entry and exit (automatic)</source>
         <translation>Vào và ra (tự động)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="288" />
+        <location filename="../../ui/pages/settings.py" line="298" />
         <source>Entry only</source>
         <translation>Chỉ vào</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="289" />
+        <location filename="../../ui/pages/settings.py" line="299" />
         <source>Exit only</source>
         <translation>Chỉ ra</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="295" />
+        <location filename="../../ui/pages/settings.py" line="305" />
         <source>Never</source>
         <translation>Không bao giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="296" />
+        <location filename="../../ui/pages/settings.py" line="306" />
         <source>Assisted entries only</source>
         <translation>Chỉ khi nhân viên nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="297" />
+        <location filename="../../ui/pages/settings.py" line="307" />
         <source>Every entry</source>
         <translation>Mọi lượt vào</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="277" />
-        <location filename="../../ui/pages/settings.py" line="278" />
+        <location filename="../../ui/pages/settings.py" line="287" />
+        <location filename="../../ui/pages/settings.py" line="288" />
         <source>On</source>
         <translation>Bật</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="279" />
+        <location filename="../../ui/pages/settings.py" line="289" />
         <source>Save</source>
         <translation>Lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="280" />
+        <location filename="../../ui/pages/settings.py" line="290" />
         <source>Close</source>
         <translation>Đóng</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="281" />
+        <location filename="../../ui/pages/settings.py" line="291" />
         <source>Exit the station</source>
         <translation>Tắt trạm</translation>
     </message>
@@ -629,72 +692,72 @@
 <context>
     <name>StationStatusBar</name>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="60" />
+        <location filename="../../ui/widgets/status_bar.py" line="64" />
         <source>Camera: OK</source>
         <translation>Camera: tốt</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="61" />
+        <location filename="../../ui/widgets/status_bar.py" line="65" />
         <source>Camera: LOST</source>
         <translation>Camera: MẤT KẾT NỐI</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="62" />
+        <location filename="../../ui/widgets/status_bar.py" line="66" />
         <source>Camera: reconnecting…</source>
         <translation>Camera: đang kết nối lại…</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="63" />
+        <location filename="../../ui/widgets/status_bar.py" line="67" />
         <source>Camera: video ended</source>
         <translation>Camera: hết video</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="65" />
+        <location filename="../../ui/widgets/status_bar.py" line="69" />
         <source>Camera: cannot open</source>
         <translation>Camera: không mở được</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="72" />
+        <location filename="../../ui/widgets/status_bar.py" line="78" />
         <source>Sync: starting…</source>
         <translation>Đồng bộ: đang khởi động…</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="80" />
+        <location filename="../../ui/widgets/status_bar.py" line="86" />
         <source>Online, %1 pending, last sync %2</source>
         <translation>Trực tuyến, %1 chờ gửi, đồng bộ lúc %2</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="83" />
+        <location filename="../../ui/widgets/status_bar.py" line="89" />
         <source>Offline, %1 pending</source>
         <translation>Ngoại tuyến, %1 chờ gửi</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="86" />
+        <location filename="../../ui/widgets/status_bar.py" line="92" />
         <source>Keys: %1, trust list: %2</source>
         <translation>Khóa: %1, danh sách tin cậy: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="91" />
+        <location filename="../../ui/widgets/status_bar.py" line="97" />
         <source>Trust list out of date</source>
         <translation>Danh sách tin cậy đã cũ</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="93" />
+        <location filename="../../ui/widgets/status_bar.py" line="99" />
         <source>Clock looks wrong</source>
         <translation>Đồng hồ máy có vẻ sai</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="95" />
+        <location filename="../../ui/widgets/status_bar.py" line="101" />
         <source>Server refused this kiosk: enrol again (scans are kept here)</source>
         <translation>Máy chủ từ chối máy này: hãy đăng ký lại (lượt quét vẫn được lưu)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="98" />
+        <location filename="../../ui/widgets/status_bar.py" line="104" />
         <source>%1 records refused by the server</source>
         <translation>%1 bản ghi bị máy chủ từ chối</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="100" />
+        <location filename="../../ui/widgets/status_bar.py" line="106" />
         <source>No staff PIN set</source>
         <translation>Chưa đặt mã PIN</translation>
     </message>
@@ -702,22 +765,22 @@
 <context>
     <name>Status</name>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="19" />
+        <location filename="../../ui/widgets/status_bar.py" line="21" />
         <source>never</source>
         <translation>chưa có</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="21" />
+        <location filename="../../ui/widgets/status_bar.py" line="23" />
         <source>%1 min</source>
         <translation>%1 phút</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="23" />
+        <location filename="../../ui/widgets/status_bar.py" line="25" />
         <source>%1 h</source>
         <translation>%1 giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/status_bar.py" line="24" />
+        <location filename="../../ui/widgets/status_bar.py" line="26" />
         <source>%1 days</source>
         <translation>%1 ngày</translation>
     </message>

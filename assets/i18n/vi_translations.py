@@ -91,7 +91,6 @@ VI = {
     "PLEASE SEE THE STAFF": "VUI LÒNG GẶP NHÂN VIÊN",
     "Phone": "Điện thoại",
     "Please make a health declaration first": "Vui lòng khai báo y tế trước",
-    "Please see the staff": "Vui lòng gặp nhân viên",
     "QR Checkpoint": "Trạm quét QR",
     "Red": "Đỏ",
     "Repeat scan ignored for (seconds)": "Bỏ qua quét lặp lại trong (giây)",
@@ -135,4 +134,17 @@ VI = {
     "left": "đã ra",
     "never": "chưa có",
     "assessed %1": "đánh giá %1",
+    "Check out %1?": "Cho %1 ra về?",
+    "%1 checked out": "Đã cho %1 ra về",
+    "Check-out of %1 undone: inside again": "Đã hoàn tác: %1 vẫn đang ở trong",
+    "Yes, check out": "Đồng ý cho ra",
+    "Undo": "Hoàn tác",
+    "Camera not working": "Camera không hoạt động",
+    "Please see the staff": "Vui lòng gặp nhân viên",
+    "New PIN again": "Nhập lại mã PIN mới",
+    "The two PINs are not the same: type the new PIN twice": "Hai mã PIN không giống nhau: hãy nhập mã PIN mới hai lần",
+    "Too many wrong PINs. Try again in %1 s": "Sai mã PIN quá nhiều lần. Thử lại sau %1 giây",
+    "Check the ID number: 12 digits (CCCD), 9 digits (CMND) or a passport (a letter and 7 digits)": (
+        "Kiểm tra số giấy tờ: 12 chữ số (CCCD), 9 chữ số (CMND) hoặc hộ chiếu (1 chữ cái và 7 chữ số)"
+    ),
 }

@@ -72,6 +72,8 @@ def test_assisted_entry_all_no_is_a_plain_entry_and_guard_can_check_out(tmp_path
     assert panel.search_table.rowCount() == 1
     panel.inside_table.selectRow(0)
     panel.checkout_button.click()
+    assert window.current_page() is panel and not station.shown_views[1:]  # issue 10: nothing before confirming
+    panel.action_bar.confirm_button.click()
     assert wait_for_views(station.qtbot, station, 2)[1].outcome == "exit"
     station.qtbot.waitUntil(lambda: panel.inside_table.rowCount() == 0, timeout=3000)
     assert "1 entries, 1 exits" in panel.counts.text() or "1 lượt vào, 1 lượt ra" in panel.counts.text()
@@ -125,6 +127,11 @@ def test_pin_guards_settings_and_exit_in_kiosk_mode(tmp_path: Path, station_fact
     page = window.settings_page
     page.capacity.setValue(25)
     page.new_pin.setText("13579")
+    page.new_pin_again.setText("13597")  # issue 10: typed twice, and a slip is refused
+    page.save_button.click()
+    assert station.settings.ui.pin_hash == settings.ui.pin_hash and not Path(settings.path).exists()  # not saved
+    assert page.message.text() and not page.new_pin_again.text()
+    page.new_pin_again.setText("13579")
     page.save_button.click()
     saved = load_settings(settings.path)
     assert saved.station.capacity == 25 and verify_pin("13579", saved.ui.pin_hash)
@@ -197,7 +204,9 @@ def test_daily_health_update_records_the_temperature(tmp_path: Path, station_fac
     questionnaire = window.questionnaire
     assert questionnaire.temperature.isVisibleTo(window)
     questionnaire.answer_all_no()
-    questionnaire.temperature.setValue(38.2)  # fever by thermometer, though every answer is "no"
+    # issue 10: no pre-filled temperature; Confirm waits for one to be typed
+    assert questionnaire.temperature.text() == "" and not questionnaire.done_button.isEnabled()
+    QTest.keyClicks(questionnaire.temperature, "38.2")  # fever by thermometer, though every answer is "no"
     questionnaire.done_button.click()
     view = wait_for_views(station.qtbot, station, 1)[0]
     assert view.flagged and view.outcome == "warning"

@@ -6,10 +6,12 @@ writes goes to the pipeline thread through the signals `checkout_requested` and 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -28,8 +31,25 @@ from PySide6.QtWidgets import (
 
 from kiosk.events import StoredEvent
 from kiosk.privacy import mask_id, mask_name, sanitize_for_display
+from ui.pages.checkout_bar import CheckoutBar
 from ui.protocols import EventReader
 from ui.runtime.qt_compat import emit
+
+# The shapes of the papers a guard is shown: 12-digit CCCD, 9-digit CMND, passport (a letter and 7 digits).
+ID_SHAPE = re.compile(r"\d{12}|\d{9}|[A-Z]\d{7}")
+
+
+def normalise_id(text: str) -> str:
+    """What the guard typed, without spaces or dashes, passport letter in capitals."""
+    return re.sub(r"[\s.-]", "", text).upper()
+
+
+def id_shape_ok(id_number: str) -> bool:
+    return ID_SHAPE.fullmatch(normalise_id(id_number)) is not None
+
+
+NARROW_PX = 960  # narrower than this (an 800×480 panel), the panel leaves its title out
+MASKED_NAME_ROLE = Qt.ItemDataRole.UserRole + 1  # the confirmation names the person masked, even with full names
 
 
 class AssistedForm(QWidget):
@@ -43,9 +63,10 @@ class AssistedForm(QWidget):
         self.phone = QLineEdit()
         self.phone.setInputMethodHints(Qt.InputMethodHint.ImhDialableCharactersOnly)
         self.id_number = QLineEdit()
-        self.id_number.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+        self.id_number.setInputMethodHints(Qt.InputMethodHint.ImhPreferNumbers)  # a passport starts with a letter
         self.message = QLabel()
         self.message.setObjectName("errorText")
+        self.message.setWordWrap(True)
         self.submit_button = QPushButton()
         self.submit_button.setObjectName("primaryButton")
         self.submit_button.clicked.connect(self._submit)
@@ -61,12 +82,25 @@ class AssistedForm(QWidget):
         self.retranslate()
 
     def _submit(self) -> None:
-        name, id_number = self.name.text().strip(), self.id_number.text().strip()
+        name, id_number = self.name.text().strip(), normalise_id(self.id_number.text())
         if not name or not id_number:
-            self.message.setText(self.tr("Name and ID number are required"))
+            self._problem(self.tr("Name and ID number are required"))
+            return
+        if not id_shape_ok(id_number):
+            self._problem(
+                self.tr("Check the ID number: 12 digits (CCCD), 9 digits (CMND) or a passport (a letter and 7 digits)")
+            )
             return
         self.message.clear()
         emit(self.submitted, {"full_name": name, "phone": self.phone.text().strip(), "id_number": id_number})
+
+    def _problem(self, text: str) -> None:
+        """Say what is wrong where the guard looks: the form scrolls on a small screen, so scroll to it."""
+        self.message.setText(text)
+        viewport = self.parentWidget()
+        area = viewport.parentWidget() if viewport is not None else None
+        if isinstance(area, QScrollArea):
+            area.ensureWidgetVisible(self.message)
 
     def clear(self) -> None:
         for field in (self.name, self.phone, self.id_number):
@@ -83,7 +117,8 @@ class AssistedForm(QWidget):
 
 class GuardPanel(QWidget):
     closed = Signal()
-    checkout_requested = Signal(str)  # person key
+    checkout_requested = Signal(str)  # person key, after the guard confirmed the masked name
+    undo_requested = Signal(str)  # person key of the check-out to correct
     assisted_requested = Signal(dict)
     health_mode_changed = Signal(bool)
 
@@ -115,19 +150,38 @@ class GuardPanel(QWidget):
         self.search_checkout_button.clicked.connect(lambda: self._checkout(self.search_table))
         self.assisted = AssistedForm()
         self.assisted.submitted.connect(self.assisted_requested)
+        self.action_bar = CheckoutBar()
+        self.action_bar.confirmed.connect(self._confirmed)
+        self.action_bar.undo_requested.connect(self.undo_requested)
         self.tabs = QTabWidget()
+        self._lay_out()
+        self.retranslate()
+
+    def _lay_out(self) -> None:
+        """Compact enough for 800×480 (389 px between the header and the status bar), confirmation included:
+        the counts share the title's row, the search field its button's, the assisted form scrolls."""
         self.tabs.addTab(self._page(self.inside_table, self.checkout_button), "")
-        self.tabs.addTab(self._page(self.search_field, self.search_table, self.search_checkout_button), "")
-        self.tabs.addTab(self.assisted, "")
+        search_row = QWidget()
+        search_line = QHBoxLayout(search_row)
+        search_line.setContentsMargins(0, 0, 0, 0)
+        search_line.addWidget(self.search_field, 1)
+        search_line.addWidget(self.search_checkout_button)
+        self.tabs.addTab(self._page(search_row, self.search_table), "")
+        assisted = QScrollArea()
+        assisted.setWidgetResizable(True)
+        assisted.setFrameShape(QScrollArea.Shape.NoFrame)
+        assisted.setWidget(self.assisted)
+        self.tabs.addTab(assisted, "")
         top = QHBoxLayout()
-        top.addWidget(self.title, 1)
+        top.addWidget(self.title)
+        top.addWidget(self.counts, 1)
         top.addWidget(self.health_mode)
         top.addWidget(self.back_button)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(top)
-        layout.addWidget(self.counts)
         layout.addWidget(self.tabs, 1)
-        self.retranslate()
+        layout.addWidget(self.action_bar)
 
     @staticmethod
     def _table() -> QTableWidget:
@@ -150,6 +204,11 @@ class GuardPanel(QWidget):
             layout.addWidget(widget, 1 if isinstance(widget, QTableWidget) else 0)
         return page
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        # Under 960 px the title would squeeze the counts into five lines; the header's Guard button says where we are.
+        self.title.setVisible(event.size().width() >= NARROW_PX)
+        super().resizeEvent(event)
+
     # -- data
     def refresh(self, now: datetime | None = None) -> None:
         """Reload counts and the roll-call from the store."""
@@ -166,6 +225,10 @@ class GuardPanel(QWidget):
         self._fill(self.search_table, self.store.search(text) if text.strip() else [])
 
     def _fill(self, table: QTableWidget, events: list[StoredEvent]) -> None:
+        """Rows follow the store; the selection follows the person, never the row position (a scan above
+        moves the rows, and a check-out must not land on someone else)."""
+        selected = self._selected_key(table)
+        table.clearSelection()
         table.setRowCount(len(events))
         for row, event in enumerate(events):
             when = event.wall_time.astimezone(self.zone).strftime("%H:%M")
@@ -176,16 +239,34 @@ class GuardPanel(QWidget):
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, event.person_key)
+                item.setData(MASKED_NAME_ROLE, sanitize_for_display(mask_name(event.full_name), 60))
                 table.setItem(row, column, item)
+            if selected is not None and event.person_key == selected:
+                table.selectRow(row)
+        if selected is not None and self._selected_key(table) != selected:
+            table.setCurrentCell(-1, -1)  # that person left the list: select nobody rather than a neighbour
+
+    @staticmethod
+    def _selected_key(table: QTableWidget) -> str | None:
+        items = table.selectedItems()
+        return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
 
     def _checkout(self, table: QTableWidget) -> None:
-        row = table.currentRow()
-        if row < 0:
+        """Ask the guard to confirm the person by their masked name before anything is recorded."""
+        key = self._selected_key(table)
+        if key is None:
             return
-        item = table.item(row, 0)
-        if item is None:
-            return
-        emit(self.checkout_requested, item.data(Qt.ItemDataRole.UserRole))
+        self.action_bar.ask(key, str(table.selectedItems()[0].data(MASKED_NAME_ROLE)))
+
+    def _confirmed(self, person_key: str) -> None:
+        for table in (self.inside_table, self.search_table):
+            table.clearSelection()
+            table.setCurrentCell(-1, -1)
+        emit(self.checkout_requested, person_key)
+
+    def checked_out(self, person_key: str, name: str, undo_seconds: float) -> None:
+        """The exit is on disk: say so, and offer to undo it for `undo_seconds`."""
+        self.action_bar.done(person_key, name, undo_seconds)
 
     # -- text
     def _update_counts(self) -> None:
@@ -217,4 +298,5 @@ class GuardPanel(QWidget):
         for table in (self.inside_table, self.search_table):
             table.setHorizontalHeaderLabels(list(headers))
         self.assisted.retranslate()
+        self.action_bar.retranslate()
         self._update_counts()

@@ -6,14 +6,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ui.runtime.qt_compat import emit
 
 _N, _R, _P = 2**14, 8, 1  # ~50 ms on a cheap PC: slow enough against guessing, fast enough for a guard
+FREE_TRIES = 5  # wrong PINs before the page makes the next one wait
+FIRST_DELAY_S = 30.0  # then 30 s, 60 s, 120 s ... after each further wrong PIN
+
+
+def lockout_seconds(failures: int) -> float:
+    """How long the page waits after `failures` wrong PINs in a row (0 while under FREE_TRIES)."""
+    return 0.0 if failures < FREE_TRIES else FIRST_DELAY_S * 2 ** (failures - FREE_TRIES)
 
 
 def hash_pin(pin: str) -> str:
@@ -45,13 +55,19 @@ class PinPage(QWidget):
         super().__init__(parent)
         self.pin_hash = ""
         self.purpose = "settings"
-        self.failures = 0
+        self.failures = 0  # wrong PINs in a row; kept across cancel and reopening, or cancelling would reset it
+        self.monotonic: Callable[[], float] = time.monotonic  # tests inject a clock
+        self.locked_until = 0.0
+        self.countdown = QTimer(self)  # refreshes "try again in N s" while locked
+        self.countdown.timeout.connect(self._show_lock)
         self.title = QLabel()
         self.title.setObjectName("pageTitle")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message = QLabel()
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setObjectName("errorText")
+        self.message.setWordWrap(True)
+        self.title.setWordWrap(True)
         self.field = QLineEdit()
         self.field.setEchoMode(QLineEdit.EchoMode.Password)
         self.field.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -70,16 +86,21 @@ class PinPage(QWidget):
         keypad.addWidget(self.ok_button, 3, 2)
         self.cancel_button = QPushButton()
         self.cancel_button.clicked.connect(self._cancel)
+        # The keypad beside the field, not under it: stacked, the page needed 555 px and 800×480 leaves 389.
         column = QVBoxLayout()
         column.addStretch(1)
-        for widget in (self.title, self.field, self.message):
+        for widget in (self.title, self.field, self.message, self.cancel_button):
             column.addWidget(widget)
-        column.addLayout(keypad)
-        column.addWidget(self.cancel_button)
         column.addStretch(1)
         row = QHBoxLayout(self)
         row.addStretch(1)
-        row.addLayout(column, 2)
+        row.addLayout(column, 3)
+        row.addSpacing(16)
+        keys = QVBoxLayout()  # the keys keep their size; the page's spare height goes above and below them
+        keys.addStretch(1)
+        keys.addLayout(keypad)
+        keys.addStretch(1)
+        row.addLayout(keys, 2)
         row.addStretch(1)
         self.retranslate()
 
@@ -94,17 +115,39 @@ class PinPage(QWidget):
         self.field.clear()
         self.message.clear()
         self.retranslate()
+        self._show_lock()
         self.field.setFocus()
 
+    def remaining_lock_s(self) -> float:
+        return max(0.0, self.locked_until - self.monotonic())
+
     def submit(self) -> None:
+        if self.remaining_lock_s() > 0:
+            self.field.clear()  # not even checked: guessing has to wait out the delay
+            self._show_lock()
+            return
         if verify_pin(self.field.text(), self.pin_hash):
             self.failures = 0
             self.field.clear()
             emit(self.accepted, self.purpose)
-        else:
-            self.failures += 1
-            self.field.clear()
-            self.message.setText(self.tr("Wrong PIN"))
+            return
+        self.failures += 1
+        self.field.clear()
+        self.message.setText(self.tr("Wrong PIN"))
+        delay = lockout_seconds(self.failures)
+        if delay:
+            self.locked_until = self.monotonic() + delay
+            self._show_lock()
+
+    def _show_lock(self) -> None:
+        remaining = self.remaining_lock_s()
+        self.ok_button.setEnabled(remaining <= 0)
+        if remaining <= 0:
+            self.countdown.stop()
+            self.message.clear()
+            return
+        self.countdown.start(1000)
+        self.message.setText(self.tr("Too many wrong PINs. Try again in %1 s").replace("%1", str(math.ceil(remaining))))
 
     def _cancel(self) -> None:
         self.field.clear()

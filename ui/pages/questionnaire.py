@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, Signal
+from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -26,6 +27,7 @@ from ui.runtime.qt_compat import emit
 
 CTX = "Questionnaire"
 FEVER_C = 37.5
+MIN_C, MAX_C = 34.0, 42.0  # what a thermometer at the door can read on a living visitor
 
 # (key, English source text); QT_TRANSLATE_NOOP marks them for lupdate, translate() shows them.
 QUESTIONS: tuple[tuple[str, object], ...] = (  # QT_TRANSLATE_NOOP returns the text; its stub says object
@@ -64,6 +66,7 @@ class Answers:
 class QuestionnairePage(QWidget):
     finished = Signal(object)  # Answers
     cancelled = Signal()
+    touched = Signal()  # an answer or the temperature changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,22 +92,22 @@ class QuestionnairePage(QWidget):
         self.retranslate()
 
     def _question_grid(self) -> QGridLayout:
-        """One row per question (label, Yes, No), then the temperature."""
+        """The temperature (shown in the daily health update mode), then one row per question (label, Yes, No)."""
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(4)
-        for row, (key, _text) in enumerate(QUESTIONS):
+        for row, (key, _text) in enumerate(QUESTIONS, start=1):
             self._add_question(grid, row, key)
         self.temperature_label = QLabel()
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(34.0, 42.0)
-        self.temperature.setDecimals(1)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(36.5)
+        # Empty until someone types what the thermometer shows: a pre-filled 36.5 could be confirmed unmeasured.
+        self.temperature = QLineEdit()
+        self.temperature.setValidator(QDoubleValidator(MIN_C, MAX_C, 1, self.temperature))
+        self.temperature.setInputMethodHints(Qt.InputMethodHint.ImhFormattedNumbersOnly)
         self.temperature.setMinimumWidth(140)
-        row = len(QUESTIONS)
-        grid.addWidget(self.temperature_label, row, 0)
-        grid.addWidget(self.temperature, row, 1, 1, 2)
+        self.temperature.textChanged.connect(self._update_done)
+        # First, not last: at 800×480 the last row is below the fold, and Confirm waits for the temperature.
+        grid.addWidget(self.temperature_label, 0, 0)
+        grid.addWidget(self.temperature, 0, 1, 1, 2)
         return grid
 
     def _add_question(self, grid: QGridLayout, row: int, key: str) -> None:
@@ -155,7 +158,7 @@ class QuestionnairePage(QWidget):
             for button in group.buttons():
                 button.setChecked(False)
             group.setExclusive(True)
-        self.temperature.setValue(36.5)
+        self.temperature.clear()
         self.temperature.setVisible(with_temperature)
         self.temperature_label.setVisible(with_temperature)
         self.retranslate()
@@ -167,15 +170,25 @@ class QuestionnairePage(QWidget):
         for key in self.no_buttons:
             self.answer(key, False)
 
+    def temperature_c(self) -> float | None:
+        """The typed temperature (a comma works as the decimal mark), None when empty or not a body temperature."""
+        try:
+            value = float(self.temperature.text().strip().replace(",", "."))
+        except ValueError:
+            return None
+        return value if MIN_C <= value <= MAX_C else None
+
     def current(self) -> Answers:
         answers = {key: self.yes_buttons[key].isChecked() for key in self.yes_buttons}
-        return Answers(answers, self.temperature.value() if self.with_temperature else None)
+        return Answers(answers, self.temperature_c() if self.with_temperature else None)
 
     def complete(self) -> bool:
-        return all(group.checkedButton() is not None for group in self.groups.values())
+        answered = all(group.checkedButton() is not None for group in self.groups.values())
+        return answered and (not self.with_temperature or self.temperature_c() is not None)
 
     def _update_done(self, *_args: object) -> None:
         self.done_button.setEnabled(self.complete())
+        emit(self.touched)  # someone is answering: the flow's timeout starts again
 
     def _finish(self) -> None:
         if self.complete():

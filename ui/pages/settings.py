@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -98,6 +99,8 @@ class SettingsPage(QWidget):
         self.title.setObjectName("pageTitle")
         self.message = QLabel()
         self.message.setWordWrap(True)
+        # Ignored: a long unbreakable message (an enrolment error naming a URL) must not widen the window.
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.fields = self._fields()
         self.form = QFormLayout()
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -132,8 +135,9 @@ class SettingsPage(QWidget):
             lambda: emit(self.enroll_requested, self.server_url.text().strip(), self.enroll_code.text().strip())
         )
         self.kiosk_mode, self.guard_full_names = QCheckBox(), QCheckBox()
-        self.new_pin = QLineEdit()
-        self.new_pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.new_pin, self.new_pin_again = QLineEdit(), QLineEdit()
+        for pin_field in (self.new_pin, self.new_pin_again):
+            pin_field.setEchoMode(QLineEdit.EchoMode.Password)
 
     def _fields(self) -> list[Field]:
         """The page, row by row, in the order shown."""
@@ -181,6 +185,7 @@ class SettingsPage(QWidget):
                 "guard_full_names",
             ),
             Field(QT_TRANSLATE_NOOP("SettingsPage", "New PIN (leave empty to keep)"), self.new_pin),
+            Field(QT_TRANSLATE_NOOP("SettingsPage", "New PIN again"), self.new_pin_again),
         ]
 
     def _credential_grid(self) -> QGridLayout:
@@ -229,6 +234,7 @@ class SettingsPage(QWidget):
                 _show(self._widget(field), value)
         self.enroll_code.clear()
         self.new_pin.clear()
+        self.new_pin_again.clear()
         self.message.clear()
 
     def values(self) -> dict[str, dict[str, Any]]:
@@ -255,6 +261,10 @@ class SettingsPage(QWidget):
         pin = self.new_pin.text()
         if pin and (len(pin) < 4 or not pin.isdigit()):
             self.message.setText(self.tr("The PIN must be at least 4 digits"))
+            return
+        if pin != self.new_pin_again.text():  # typed once, a slip would lock the staff out of the settings
+            self.message.setText(self.tr("The two PINs are not the same: type the new PIN twice"))
+            self.new_pin_again.clear()
             return
         emit(self.saved, self.values())
 

@@ -22,6 +22,7 @@ from ui.runtime.qt_compat import emit
 
 PREVIEW_MAX_WIDTH = 960  # enough for a 1920×1080 screen's preview area; cheaper to paint than 1280×720
 IDLE_SLEEP_S = 0.02
+OPEN_RETRY_INITIAL_S, OPEN_RETRY_MAX_S = 1.0, 30.0  # a source that fails at start-up is tried again this often
 
 
 @dataclass(frozen=True)
@@ -66,20 +67,35 @@ class CameraThread(QThread):
         self._preview_interval = 1.0 / preview_fps if preview_fps > 0 else 0.0
         self._stop = threading.Event()
         self.preview_width = PREVIEW_MAX_WIDTH  # set by the GUI to the preview area's width (no wasted pixels)
+        self.retry_initial_s, self.retry_max_s = OPEN_RETRY_INITIAL_S, OPEN_RETRY_MAX_S
+        self.open_attempts = 0  # failed opens so far (tests, and the status line)
 
     def stop(self) -> None:
         self._stop.set()
 
     def run(self) -> None:
-        try:
-            source = self._open_source()
-        except SourceError as error:
-            emit(self.state_changed, f"error: {error}")
-            return
+        source = self._open_with_retries()
+        if source is None:
+            return  # stopped while the camera was still away
         try:
             self._loop(source)
         finally:
             source.close()
+
+    def _open_with_retries(self) -> FrameSource | None:
+        """Open the source, retrying with a growing pause (1 s doubling up to 30 s) for as long as it fails: a
+        webcam enumerated late at boot must not leave the station dead until a restart. Every failure is a
+        state ("error: ..."), so the screen says the camera is not working while it is away."""
+        delay = self.retry_initial_s
+        while not self._stop.is_set():
+            try:
+                return self._open_source()
+            except SourceError as error:
+                self.open_attempts += 1
+                emit(self.state_changed, f"error: {error}")
+            self._stop.wait(delay)
+            delay = min(delay * 2, self.retry_max_s)
+        return None
 
     def _loop(self, source: FrameSource) -> None:
         state: str | None = None

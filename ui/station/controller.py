@@ -106,6 +106,7 @@ class Station(QObject):
         w.exit_requested.connect(self.access.request_exit)
         w.guard_panel.closed.connect(lambda: w.show_page(w.station_page))
         w.guard_panel.checkout_requested.connect(self.guard.manual_checkout)
+        w.guard_panel.undo_requested.connect(self.guard.undo_checkout)
         w.guard_panel.assisted_requested.connect(self.guard.assisted_entry)
         w.guard_panel.health_mode_changed.connect(lambda on: setattr(self.state, "health_mode", on))
         w.questionnaire.finished.connect(self.declarations.finished)
@@ -133,6 +134,7 @@ class Station(QObject):
         self.status.timer.stop()
         self.housekeeping.timer.stop()
         self.results.hold_timer.stop()
+        self.declarations.timeout.stop()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.scanner_filter)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from PySide6.QtCore import QTimer
+
 from kiosk.pipeline import Evaluation
 from kiosk.privacy import mask_name
 from ui.main_window import MainWindow
@@ -42,12 +44,30 @@ class DeclarationFlow:
         self._jobs = jobs
         self._clock = clock
         self._open: Declaration | None = None
+        # Nobody answering for this long: back to the door, nothing recorded (it must not block the entrance).
+        self.timeout = QTimer()
+        self.timeout.setSingleShot(True)
+        self.timeout.timeout.connect(self.timed_out)
+        window.questionnaire.touched.connect(self._restart_timeout)
 
     def ask(self, who: str, declaration: Declaration) -> None:
         """Show the questionnaire to `who` (a full name: shown masked)."""
         self._open = declaration
         self._window.questionnaire.start(with_temperature=self._state.health_mode, who=mask_name(who))
         self._window.show_page(self._window.questionnaire)
+        self._restart_timeout()
+
+    def _restart_timeout(self) -> None:
+        if self._open is not None:
+            self.timeout.start(int(self._state.settings.ui.questionnaire_timeout_seconds * 1000))
+
+    def timed_out(self) -> None:
+        """The idle door screen again; the scan or the assisted entry is dropped, nothing is written."""
+        if self._open is None:
+            return
+        self._open = None
+        self._window.show_page(self._window.station_page)
+        self._results.back_to_idle()
 
     def ask_for_scan(self, evaluation: Evaluation) -> None:
         """A scanned entry waiting for its answers (policy "always" or daily health update)."""
@@ -57,11 +77,13 @@ class DeclarationFlow:
         self.ask(getattr(evaluation.parsed, "full_name", ""), declaration)
 
     def finished(self, answers: Answers) -> None:
+        self.timeout.stop()
         declaration, self._open = self._open, None
         if declaration is not None:
             declaration.on_answers(answers)
 
     def cancelled(self) -> None:
+        self.timeout.stop()
         declaration, self._open = self._open, None
         if declaration is not None:
             declaration.on_cancel()

@@ -7,13 +7,19 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.credentials.base import Credential
-from kiosk.pipeline import ScanResult
+from kiosk.events import Direction
+from kiosk.pipeline import Evaluation, ScanResult
+from kiosk.privacy import mask_name
+from kiosk.rules import Decision, Outcome
 from ui.main_window import MainWindow
 from ui.pages.questionnaire import Answers
 from ui.station.declaration import Declaration, DeclarationFlow
 from ui.station.jobs import PipelineJobs
 from ui.station.results import ScanResults
 from ui.station.state import StationState
+
+UNDO_SECONDS = 10.0  # how long a manual check-out can be undone
+UNDO_SOURCE = "undo_checkout"  # the correcting entry's source, also its flag
 
 
 class GuardActions:
@@ -32,6 +38,9 @@ class GuardActions:
         self._declarations = declarations
         self._jobs = jobs
         self._clock = clock
+        self.undo_seconds = UNDO_SECONDS
+        self._in_flight: set[str] = set()  # check-outs on their way to the pipeline thread
+        self._undoable: dict[str, Credential] = {}  # person key -> who was checked out, for the undo
 
     def open_panel(self) -> None:
         self._window.guard_panel.refresh()
@@ -72,10 +81,39 @@ class GuardActions:
         self._window.show_page(self._window.guard_panel)
 
     def manual_checkout(self, person_key: str) -> None:
+        """The exit of the person the guard confirmed (by key, never by row); one at a time per person."""
+        if person_key in self._in_flight:
+            return
+        self._in_flight.add(person_key)
         now = self._clock()
-        self._jobs.run(lambda pipeline: pipeline.manual_checkout(person_key, now), self._checked_out)
+        self._jobs.run(
+            lambda pipeline: pipeline.manual_checkout(person_key, now), lambda r: self._checked_out(person_key, r)
+        )
 
-    def _checked_out(self, result: ScanResult | None) -> None:
-        if result is not None:
+    def _checked_out(self, person_key: str, result: ScanResult | None) -> None:
+        self._in_flight.discard(person_key)
+        panel = self._window.guard_panel
+        if result is not None and result.credential is not None:
+            self._undoable[person_key] = result.credential
             self._results.show_result(result)
-        self._window.guard_panel.refresh()
+            panel.checked_out(person_key, mask_name(result.credential.full_name), self.undo_seconds)
+        panel.refresh()
+
+    def undo_checkout(self, person_key: str) -> None:
+        """A correcting entry (events are immutable: no UPDATE), flagged so the venue sees it was corrected."""
+        credential = self._undoable.pop(person_key, None)
+        panel = self._window.guard_panel
+        if credential is None:
+            return
+        if any(event.person_key == person_key for event in panel.store.inside()):
+            panel.refresh()  # back in already (scanned again within the 10 s): a second entry would be wrong
+            return
+        now = self._clock()
+        evaluation = Evaluation(credential, Decision(Outcome.ENTRY, Direction.ENTRY), now, UNDO_SOURCE)
+        self._jobs.run(lambda pipeline: pipeline.commit(evaluation, (UNDO_SOURCE,)), self._undone)
+
+    def _undone(self, result: ScanResult) -> None:
+        panel = self._window.guard_panel
+        if result.credential is not None and result.event is not None:
+            panel.action_bar.undone(mask_name(result.credential.full_name))
+        panel.refresh()

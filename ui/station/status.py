@@ -58,6 +58,7 @@ class StatusFlow(QObject):
         }
         cannot_open = QCoreApplication.translate("Station", "Camera cannot be opened")
         self._window.preview.set_message(messages.get(state, "" if state == "ok" else cannot_open))
+        self._window.result_panel.set_camera_down(state not in ("ok", "ended"))
         emit(self.camera_state_changed, state)
 
     # -- sync

@@ -48,6 +48,7 @@ def _label(wrap: bool = True) -> QLabel:
 class ResultPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.camera_down = False  # the idle screen then says so instead of asking for a code
         self.setObjectName("resultPanel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.view: ResultView | None = None
@@ -88,6 +89,10 @@ class ResultPanel(QWidget):
         self.view = None
         self.group = []
         self.hint = hint
+        self._refresh()
+
+    def set_camera_down(self, down: bool) -> None:
+        self.camera_down = down
         self._refresh()
 
     def show_result(self, view: ResultView) -> None:
@@ -140,7 +145,13 @@ class ResultPanel(QWidget):
 
     def _refresh(self) -> None:
         view = self.view
-        if view is None:
+        if view is None and self.camera_down:  # do not ask visitors to show a code to a dead camera
+            self._colours(IDLE_BG, IDLE_FG)
+            self.title.setText(self.tr("Camera not working"))
+            self.reason.setText(self.tr("Please see the staff"))
+            self.name.setText("")
+            self.details.setText("")
+        elif view is None:
             self._colours(IDLE_BG, IDLE_FG)
             self.title.setText(self.tr("Show your personal QR code to the camera"))
             self.reason.setText(

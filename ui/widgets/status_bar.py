@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QStatusBar, QWidget
+
+from ui.widgets.elided_label import ElidedLabel
 
 if TYPE_CHECKING:
     from sync.worker import SyncStatus
@@ -28,13 +30,15 @@ class StationStatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizeGripEnabled(False)
-        self.camera = QLabel()
-        self.sync = QLabel()
-        self.trust = QLabel()
-        self.warning = QLabel()
+        # Elided, never wider than the screen: the full text is each label's tooltip (issue 10: four plain labels
+        # set a 1,142 px minimum width on an enrolled kiosk).
+        self.camera = ElidedLabel()
+        self.sync = ElidedLabel()
+        self.trust = ElidedLabel()
+        self.warning = ElidedLabel()
         self.warning.setObjectName("warningText")
         for label in (self.camera, self.sync, self.trust):
-            self.addWidget(label)
+            self.addWidget(label)  # no stretch: each its whole text while there is room, shrinking when not
         self.addPermanentWidget(self.warning)
         self.camera_state = "reconnecting"
         self.sync_status: SyncStatus | None = None
@@ -64,6 +68,8 @@ class StationStatusBar(QStatusBar):
         }
         camera = states.get(self.camera_state, self.tr("Camera: cannot open"))
         self.camera.setText(camera)
+        if self.camera_state.startswith("error: "):  # for the guard: which device, and why (the core's words)
+            self.camera.setToolTip(camera + "\n" + self.camera_state.removeprefix("error: "))
         self.camera.setObjectName("okText" if self.camera_state == "ok" else "warningText")
         self.camera.setStyleSheet(f"color: {'#8be09e' if self.camera_state == 'ok' else '#ffb4a9'};")
         status = self.sync_status
