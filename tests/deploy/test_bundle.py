@@ -94,7 +94,9 @@ def test_the_archive_holds_the_project_wheels_and_package_list(archive: Path) ->
     wheels = [Path(n).name for n in names if n.startswith(f"{top}/wheels/")]
     assert listed == (REPO_ROOT / "scripts" / "debian-packages.txt").read_text()
     assert f"{top}/install.sh" in names and f"{top}/project/setup.cfg" in names and f"{top}/SHA256SUMS" in names
-    assert any(w.startswith("qr_checkpoint-") for w in wheels) and any(w.startswith("pyside6_essentials") for w in wheels)
+    assert any(w.startswith("qr_checkpoint-") for w in wheels) and any(
+        w.startswith("pyside6_essentials") for w in wheels
+    )
     assert [w for w in wheels if not WHEEL_TAG.search(w)] == []  # Debian 12 x86-64, CPython 3.11 only
     pinned = {line.split("==")[0] for line in lock.splitlines() if line[:1].isalnum()}
     assert "--hash=sha256:" in lock and {"pyside6-essentials", "fastapi"} <= pinned  # the station and the server
@@ -140,7 +142,7 @@ def test_a_newer_version_over_an_old_one_keeps_the_database_and_configuration(
         assert sorted(p.read_text() for p in installed.home.rglob("*.toml")) == config_before
         assert "pending events: 1" in installed.kiosk("sync", "--status").stdout
         again = installed.kiosk("scan", "--source", str(video), "--start-time", "2026-11-25T09:00:00+07:00", "--json")
-        assert [json.loads(line)["direction"] for line in again.stdout.splitlines()] == ["exit"]  # saw the entry
+        assert [json.loads(line)["decision"] for line in again.stdout.splitlines()] == ["exit"]  # saw the entry
         installed.kiosk("sync", "--once")  # the old enrolment still works after the upgrade
         assert len(server.stored_uuids()) == 2
 
