@@ -4,10 +4,12 @@
 #   ./install.sh                               Debian packages, the project in /opt/qr-checkpoint, `kiosk` and
 #                                              `kiosk-server` in /usr/local/bin
 #   ./install.sh --service --enroll 'QR TEXT'  and enrol this kiosk with the enrolment QR's text, then install
-#                                              the boot service and start the station (docs/deploy.md)
+#                                              the boot service and start the station (docs/deploy.md);
+#                                              `--enroll -` asks for it: scan the QR with a USB scanner
 # Options: --prefix DIR (default /opt/qr-checkpoint)  --bin-dir DIR (default /usr/local/bin; "" for none)
 #          --no-apt (the Debian packages are installed already)  --user NAME (the station's account: kiosk)
-#          --ca-file FILE (the server's CA, for --enroll)
+#          --ca-file FILE (the server's CA, for --enroll: copied to PREFIX/server-ca.pem, so the USB stick it
+#          came on can go)
 # Installing a newer bundle over an older one keeps the station's configuration and events: they live in the
 # station account's home, never under PREFIX, which is replaced.
 set -euo pipefail
@@ -22,12 +24,17 @@ while [ $# -gt 0 ]; do
     --enroll) enroll=$2; shift 2 ;;
     --ca-file) ca_file=$(realpath "$2"); shift 2 ;;
     --user) user=$2; shift 2 ;;
-    -h | --help) sed -n '2,13p' "$0" | cut -c3-; exit 0 ;;
+    -h | --help) sed -n '2,/^set /s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 if [ -n "$enroll" ] && [ "$service" = 0 ]; then
   echo "install.sh: --enroll enrols the station's account: give --service too" >&2; exit 2
+fi
+
+if [ "$enroll" = "-" ]; then
+  printf 'Scan the enrolment QR now (or type its code), then Enter: ' >&2
+  read -r enroll
 fi
 
 if [ "$apt" = 1 ]; then
@@ -63,6 +70,10 @@ fi
 if [ "$service" = 1 ]; then
   "$prefix/venv/bin/kiosk" install-service --user "$user"
   if [ -n "$enroll" ]; then
+    if [ -n "$ca_file" ]; then
+      install -m 0644 "$ca_file" "$prefix/server-ca.pem"
+      ca_file=$prefix/server-ca.pem
+    fi
     home=$(getent passwd "$user" | cut -d: -f6)
     runuser -u "$user" -- env -u XDG_CONFIG_HOME -u XDG_DATA_HOME HOME="$home" \
       "$prefix/venv/bin/kiosk" enroll --code "$enroll" ${ca_file:+--ca-file "$ca_file"}

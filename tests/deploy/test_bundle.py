@@ -10,20 +10,29 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
+import shlex
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 import tarfile
-from collections.abc import Iterator
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from kiosk.demo import demo_people
+from tests.support import required
 from tests.support.media import write_video
 from tests.support.paths import REPO_ROOT
+from tests.support.required import unavailable
 from tests.support.sync_servers import ImitationServer
+from ui.service import UNIT_FILE
 
 pytestmark = pytest.mark.slow
 WHEEL_TAG = re.compile(r"-(cp3\d+|py3|py2\.py3)-(cp311|abi3|none)-(manylinux\S*_x86_64|any)\.whl$")
@@ -79,10 +88,16 @@ def installed(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with tarfile.open(archive) as tar:
         tar.extractall(root, filter="tar")
     (bundle,) = root.glob("qr-checkpoint-*")
-    done = run_install(bundle, root / "opt")
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    (root / "home").mkdir()
-    yield Installed(bundle, root / "opt", root / "home")
+    # /opt of the "PC": outside pytest's private tmp so that an unprivileged account can run it (the cage test)
+    prefix = Path(tempfile.mkdtemp(prefix="qrc-opt-", dir="/tmp"))
+    prefix.chmod(0o755)
+    try:
+        done = run_install(bundle, prefix)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        (root / "home").mkdir()
+        yield Installed(bundle, prefix, root / "home")
+    finally:
+        shutil.rmtree(prefix, ignore_errors=True)
 
 
 def test_the_archive_holds_the_project_wheels_and_package_list(archive: Path) -> None:
@@ -126,6 +141,7 @@ def test_a_newer_version_over_an_old_one_keeps_the_database_and_configuration(
     video = write_video(tmp_path / "visitors.avi", [(None, 0.5), (people[0].payload, 1.5), (None, 1.5)])
     with ImitationServer(tmp_path / "server.sqlite3") as server:
         installed.kiosk("enroll", "--server", server.url, "--code", server.enroll_code)
+        server.token = server.issued_token  # the imitation accepts the token it issued from now on
         installed.kiosk("scan", "--source", str(video), "--start-time", "2026-11-25T08:00:00+07:00")
         assert "pending events: 1" in installed.kiosk("sync", "--status").stdout
         config_before = sorted(p.read_text() for p in installed.home.rglob("*.toml"))
@@ -171,3 +187,67 @@ def test_a_store_of_an_older_schema_is_migrated_by_the_installed_version(install
         assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert conn.execute("SELECT uuid FROM events").fetchall() == [("u-1",)]
         assert conn.execute("SELECT state FROM outbox").fetchall() == [("pending",)]
+
+
+def test_the_units_whole_exec_start_runs_the_installed_station_in_cage(installed: Installed, tmp_path: Path) -> None:
+    """The service's command line verbatim, cage included, as an unprivileged account: cage on wlroots' headless
+    backend stands in for the screen; READY=1 and the watchdog pings reach NOTIFY_SOCKET from the station, cage's
+    child; and when the station dies, cage ends too (what Restart=always then restarts)."""
+    if os.geteuid() != 0:
+        pytest.skip("cage refuses to run as root, and switching to another account (runuser) needs root")
+    for binary in ("cage", "Xwayland", "runuser"):
+        if shutil.which(binary) is None:
+            unavailable(required.DEPLOY_TOOLS, f"{binary} is not installed (scripts/debian-packages.txt)")
+    run = Path(tempfile.mkdtemp(prefix="qrc-cage-", dir="/tmp"))  # the account's XDG_RUNTIME_DIR and home
+    try:
+        shutil.chown(run, "nobody")
+        config = run / "config.toml"
+        config.write_text(f'[camera]\nsource = "demo"\n[store]\ndb_path = "{run / "events.sqlite3"}"\n')
+        shutil.chown(config, "nobody")
+        installed.kiosk("install-service", "--root", str(tmp_path), "--config", str(config))
+        unit = dict(
+            line.split("=", 1) for line in (tmp_path / UNIT_FILE).read_text().splitlines() if line[:1].isalpha()
+        )
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(run / "notify.sock"))
+        (run / "notify.sock").chmod(0o666)
+        env = dict(word.split("=", 1) for word in shlex.split(unit["Environment"]))
+        env.update(
+            HOME=str(run),
+            XDG_RUNTIME_DIR=str(run),
+            PATH="/usr/bin:/bin",
+            NOTIFY_SOCKET=str(run / "notify.sock"),
+            WATCHDOG_USEC="1000000",
+            WLR_BACKENDS="headless",
+            WLR_RENDERER="pixman",
+            WLR_LIBINPUT_NO_DEVICES="1",
+        )
+        command = ["runuser", "-u", "nobody", "--", "env", "-i", *(f"{k}={v}" for k, v in env.items())]
+        cage = subprocess.Popen(
+            [*command, *shlex.split(unit["ExecStart"])],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            messages = _notifications(sock, until=lambda m: m.count("WATCHDOG=1") >= 2, timeout=120)
+            assert messages and messages[0].startswith("READY=1"), messages
+            station_pid = int(messages[0].rsplit("pid ", 1)[1].rstrip(")"))
+            os.kill(station_pid, signal.SIGKILL)  # the station crashes ...
+            assert cage.wait(timeout=20) is not None  # ... and cage ends with it: systemd restarts the service
+        finally:
+            if cage.poll() is None:
+                os.killpg(cage.pid, signal.SIGKILL)
+                cage.wait()
+            sock.close()
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def _notifications(sock: socket.socket, until: Callable[[list[str]], bool], timeout: float) -> list[str]:
+    messages: list[str] = []
+    deadline = time.monotonic() + timeout
+    while not until(messages) and time.monotonic() < deadline:
+        if select.select([sock], [], [], 1.0)[0]:
+            messages.append(sock.recv(4096).decode())
+    return messages
