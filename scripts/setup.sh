@@ -1,29 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything QR Checkpoint needs on a Debian 12 machine (as root, or with sudo), idempotently:
 # the Debian libraries that Qt, zbar and Xvfb need, then a virtualenv in .venv with the project.
-# --test adds what only the test suite needs: PostgreSQL (the central server's tests) and Chromium.
+# --test adds what only the test suite needs: PostgreSQL, Chromium, nginx, GStreamer's RTSP server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(
-  # Qt offscreen and in a window: the X, EGL and font libraries the PySide6 wheels load
-  libgl1 libegl1 libxkbcommon0 libglib2.0-0 libfreetype6 libfontconfig1 libdbus-1-3
-  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0
-  libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libxcb-xkb1 xvfb xauth
-  # sound (QtMultimedia) and fonts with Vietnamese glyphs
-  libpulse0 fonts-dejavu-core
-  # zbar, the second decoding engine
-  libzbar0
-  # Python
-  python3 python3-venv
-)
+# One list for this script and the offline bundle (scripts/bundle.sh): scripts/debian-packages*.txt
+read_packages() { sed 's/#.*//' "$1" | tr -s ' \t' '\n' | grep -v '^$'; }
+mapfile -t DEB_PACKAGES < <(read_packages scripts/debian-packages.txt)
 if [ "${1:-}" = "--test" ]; then
-  DEB_PACKAGES+=(
-    # the central server's database, for its tests (a throwaway cluster each run)
-    postgresql
-    # the health declaration page's test: a real headless browser and its WebDriver
-    chromium chromium-driver
-  )
+  mapfile -t -O "${#DEB_PACKAGES[@]}" DEB_PACKAGES < <(read_packages scripts/debian-packages-test.txt)
 fi
 
 missing=()

@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 export QT_QPA_PLATFORM=offscreen
-# A missing PostgreSQL or Chromium fails the tests that need them instead of skipping them.
-export QRC_REQUIRE_POSTGRES=1 QRC_REQUIRE_CHROMIUM=1
+# A missing PostgreSQL, Chromium or deployment tool fails the tests that need them instead of skipping them.
+export QRC_REQUIRE_POSTGRES=1 QRC_REQUIRE_CHROMIUM=1 QRC_REQUIRE_DEPLOY_TOOLS=1
 echo "test: ruff check"
 .venv/bin/ruff check .
 echo "test: ruff format --check"

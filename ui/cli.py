@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.commands.common import Subcommands, add_common_options
+from ui import service
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -48,6 +49,7 @@ def register_commands(subparsers: Subcommands) -> None:
         "temperature (config: ui.daily_health_update; the guard panel's switch)",
     )
     parser.set_defaults(func=run_station)
+    service.register_commands(subparsers)  # install-service, uninstall-service
 
 
 def run_station(args: argparse.Namespace) -> int:
@@ -66,6 +68,7 @@ def run_station(args: argparse.Namespace) -> int:
     from kiosk.commands.common import load_settings_from_args
     from kiosk.config import with_overrides
     from ui.app import build_station, default_log_path, make_application, open_store, setup_decision_log
+    from ui.runtime.sdnotify import ServiceNotifier
 
     settings = load_settings_from_args(args)
     command_line: dict[str, dict[str, object]] = {}
@@ -90,9 +93,12 @@ def run_station(args: argparse.Namespace) -> int:
     station.start()
     if station.sync_worker is not None:
         station.sync_worker.start()
+    service = ServiceNotifier()  # under systemd: READY=1, then watchdog pings from this event loop
+    service.start()
     try:
         code = app.exec()
     finally:
+        service.stop()
         station.stop()
         if station.sync_worker is not None:
             station.sync_worker.stop()

@@ -57,6 +57,6 @@ def open_source(spec: str, *, demo_seed: int = 0, demo_realtime: bool = True) ->
 def _redact(url: str) -> str:
     """An IP camera URL without its password (rtsp://user:secret@host/...), fit for a message or a log."""
     scheme, sep, rest = url.partition("://")
-    if "@" in rest.split("/", 1)[0]:
-        rest = rest.split("@", 1)[1]
-    return f"{scheme}{sep}{rest}"
+    authority, slash, path = rest.partition("/")
+    # The last "@" ends the user info (as FFmpeg reads it): a camera password may itself contain "@".
+    return f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{path}"

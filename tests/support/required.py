@@ -11,6 +11,8 @@ import pytest
 
 POSTGRES = "QRC_REQUIRE_POSTGRES"
 CHROMIUM = "QRC_REQUIRE_CHROMIUM"
+# The deployment kit's real parts: systemd-analyze, Xvfb, nginx, the GStreamer RTSP server (scripts/setup.sh --test)
+DEPLOY_TOOLS = "QRC_REQUIRE_DEPLOY_TOOLS"
 
 
 def is_required(variable: str) -> bool:
