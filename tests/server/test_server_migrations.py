@@ -187,7 +187,7 @@ def test_upgrade_from_0001_keeps_data(server_db_url: str, first_use_tables: bool
     seeded = _seed_0001(engine, first_use_tables=first_use_tables)
     db.migrate(engine)
 
-    assert _revision(engine) == "0004"
+    assert _revision(engine) == "0005"
     assert "signing_private_keys" not in inspect(engine).get_table_names()
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
@@ -252,7 +252,7 @@ def test_upgrade_to_0003_keeps_one_person_per_id_number(server_db_url: str) -> N
             )
         conn.execute(persons.insert().values(id="PNONUMBERXXX", full_name="Bé An", id_number=None, created_at=NOW))
     _upgrade(engine, "head")
-    assert _revision(engine) == "0004"
+    assert _revision(engine) == "0005"
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
         numbers = dict(conn.execute(select(persons.c.id, persons.c.id_number)).all())
