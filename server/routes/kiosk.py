@@ -93,7 +93,7 @@ def _decode(body: bytes, encoding: str, settings: Any) -> protocol.Batch:
             body = protocol.gunzip_limited(body, settings.max_body_bytes)
         elif encoding not in ("", "identity"):
             raise HTTPException(status_code=415, detail="Content-Encoding must be gzip or identity")
-        return protocol.decode_batch(body, settings.max_batch_events)
+        return protocol.decode_batch(body, settings.max_batch_events, refuse_bad_events=True)
     except protocol.PayloadTooLarge as exc:
         raise HTTPException(status_code=413, detail=str(exc)) from None
     except protocol.ProtocolError as exc:
