@@ -57,7 +57,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.state.ingests_in_flight = 0
     app.state.declaration_bucket = _bucket(settings.declarations_per_minute)
     app.state.enroll_bucket = _bucket(settings.failed_enrolments_per_minute)
-    app.add_middleware(GuardMiddleware, max_event_body=settings.max_body_bytes)
+    app.add_middleware(GuardMiddleware, max_event_body=settings.max_body_bytes, idle_timeout=settings.body_timeout)
     app.include_router(kiosk.router)
     app.include_router(venues.router)
     app.include_router(trace.router)

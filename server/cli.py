@@ -32,6 +32,7 @@ from server.cli_args import (
     positive_days,
     positive_hours,
     positive_id,
+    seconds,
     whole_days,
 )
 from server.db import DatabaseError, open_database
@@ -84,6 +85,7 @@ def _serve_settings(args: argparse.Namespace) -> ServerSettings:
         trusted_proxies=parse_networks(args.trusted_proxy),
         retention_days=args.retention_days,
         purge_interval=PURGE_INTERVAL,
+        body_timeout=args.body_timeout,
     )
 
 
@@ -93,12 +95,13 @@ def _uvicorn_options(args: argparse.Namespace) -> dict[str, object]:
     trusted proxies only, so uvicorn's own proxy handling stays off."""
     from server.guard import GuardedH11Protocol
 
+    protocol = type("GuardedH11", (GuardedH11Protocol,), {"header_timeout": args.header_timeout})
     return {
         "host": args.host,
         "port": args.port,
         "log_level": args.log_level,
         "proxy_headers": False,
-        "http": GuardedH11Protocol,
+        "http": protocol,
         "timeout_keep_alive": 5,
         "h11_max_incomplete_event_size": 16 * 1024,
         "limit_concurrency": args.max_connections,
@@ -283,6 +286,8 @@ def _serve_commands(sub: Subcommands) -> None:
         help="a proxy address or network whose X-Forwarded-For is believed (repeatable; default: none)",
     )
     serve.add_argument("--max-connections", type=positive_id, default=1000, help="beyond this, 503")
+    serve.add_argument("--header-timeout", type=seconds, default=15.0, help="seconds for a request's headers")
+    serve.add_argument("--body-timeout", type=seconds, default=15.0, help="seconds without a byte of a body")
     _retention_option(serve)
     _trace_options(serve)
 

@@ -77,6 +77,11 @@ def positive_hours(text: str) -> float:
     return _duration(text, "hours", 10 * 366 * 24)
 
 
+def seconds(text: str) -> float:
+    """A timeout in seconds: more than 0, at most an hour."""
+    return _duration(text, "seconds", 3600)
+
+
 def positive_days(text: str) -> float:
     """A duration in days (token life, retention): more than 0, at most ten years."""
     return _duration(text, "days", 10 * 366)

@@ -59,13 +59,6 @@ def body_limit(path: str, max_event_body: int) -> int:
     return DEFAULT_LIMIT
 
 
-class _BodyRefused(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-
 class _ClientGone(Exception):
     """The client hung up while sending its body: nothing to answer, nothing worth a traceback."""
 
@@ -105,42 +98,62 @@ class GuardMiddleware:
         if declared is not None and declared > limit:
             await _answer(send, 413, f"body larger than {limit} bytes")
             return
-        started = False
+        if declared is None and scope["path"] == protocol.EVENTS_PATH and scope["method"] == "POST":
+            # This route checks the token before it reads the body; without a length it could only find out
+            # the size after that work. Kiosks always send a length.
+            await _answer(send, 411, "Content-Length required")
+            return
+        state = {"started": False, "answered": False}
 
-        async def send_with_headers(message: Message) -> None:
-            nonlocal started
+        async def guarded_send(message: Message) -> None:
+            if state["answered"]:
+                return  # we refused the body ourselves: whatever the app says after that is dropped
             if message["type"] == "http.response.start":
-                started = True
+                state["started"] = True
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
             await send(message)
 
+        async def refuse(status: int, detail: str) -> Message:
+            # Answer now, then tell the app the client is gone: FastAPI turns an error raised while it reads
+            # a body into its own 400, so the refusal cannot travel as an exception.
+            if not state["started"] and not state["answered"]:
+                await _answer(send, status, detail)
+            state["answered"] = True
+            return {"type": "http.disconnect"}
+
         try:
-            await self.app(scope, self._bounded(receive, limit), send_with_headers)
-        except _BodyRefused as refused:
-            if not started:
-                await _answer(send, refused.status, refused.detail)
+            await self.app(scope, self._bounded(receive, limit, refuse), guarded_send)
         except _ClientGone:
             log.info("client disconnected before its request was complete")
+        except Exception:
+            if not state["answered"]:
+                raise
+            # The app failed on the disconnect we fed it after refusing its body: already answered.
 
-    def _bounded(self, receive: Receive, limit: int) -> Receive:
+    def _bounded(self, receive: Receive, limit: int, refuse: Callable[[int, str], Awaitable[Message]]) -> Receive:
         size = 0
         complete = False
+        refused = False
         deadline = time.monotonic() + self.total_timeout
 
         async def bounded_receive() -> Message:
-            nonlocal size, complete
+            nonlocal size, complete, refused
             if complete:  # after the body: waiting for a disconnect, no timeout
                 return await receive()
+            if refused:
+                return {"type": "http.disconnect"}
             wait = min(self.idle_timeout, deadline - time.monotonic())
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(wait, 0.001))
             except TimeoutError:
-                raise _BodyRefused(408, "request body too slow") from None
+                refused = True
+                return await refuse(408, "request body too slow")
             if message["type"] == "http.disconnect":
                 raise _ClientGone
             size += len(message.get("body", b""))
             if size > limit:
-                raise _BodyRefused(413, f"body larger than {limit} bytes")
+                refused = True
+                return await refuse(413, f"body larger than {limit} bytes")
             complete = not message.get("more_body", False)
             return message
 

@@ -47,6 +47,7 @@ class ServerSettings:
     retention_days: float = DEFAULT_RETENTION_DAYS
     purge_interval: float | None = None  # seconds between purges by the app itself; None: only `kiosk-server purge`
     clock: Callable[[], datetime] = utc_now  # tests move this clock, never the calendar
+    body_timeout: float = 15.0  # seconds without a byte of a request body before 408 (slow-body attacks)
 
     @property
     def retention(self) -> timedelta:
