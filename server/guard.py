@@ -98,11 +98,6 @@ class GuardMiddleware:
         if declared is not None and declared > limit:
             await _answer(send, 413, f"body larger than {limit} bytes")
             return
-        if declared is None and scope["path"] == protocol.EVENTS_PATH and scope["method"] == "POST":
-            # This route checks the token before it reads the body; without a length it could only find out
-            # the size after that work. Kiosks always send a length.
-            await _answer(send, 411, "Content-Length required")
-            return
         state = {"started": False, "answered": False}
 
         async def guarded_send(message: Message) -> None:
