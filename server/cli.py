@@ -95,13 +95,13 @@ def _uvicorn_options(args: argparse.Namespace) -> dict[str, object]:
     trusted proxies only, so uvicorn's own proxy handling stays off."""
     from server.guard import GuardedH11Protocol
 
-    protocol = type("GuardedH11", (GuardedH11Protocol,), {"header_timeout": args.header_timeout})
+    GuardedH11Protocol.header_timeout = args.header_timeout
     return {
         "host": args.host,
         "port": args.port,
         "log_level": args.log_level,
         "proxy_headers": False,
-        "http": protocol,
+        "http": GuardedH11Protocol,
         "timeout_keep_alive": 5,
         "h11_max_incomplete_event_size": 16 * 1024,
         "limit_concurrency": args.max_connections,
@@ -125,6 +125,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
             QRCK_MARGIN_MINUTES=str(args.margin_minutes),
             QRCK_TRUSTED_PROXIES=",".join(args.trusted_proxy),
             QRCK_RETENTION_DAYS=str(args.retention_days),
+            QRCK_HEADER_TIMEOUT=str(args.header_timeout),
+            QRCK_BODY_TIMEOUT=str(args.body_timeout),
         )
         uvicorn.run("server.app:app_factory", factory=True, workers=args.workers, **_uvicorn_options(args))  # type: ignore[arg-type]
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -167,7 +168,8 @@ class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol, closing a connection whose request headers take longer than HEADER_TIMEOUT
     (uvicorn's keep-alive timeout only runs between requests, and is reset by every byte received)."""
 
-    header_timeout = HEADER_TIMEOUT
+    # From the environment so that `serve --workers N` (spawned processes, a class by import path) sees it too.
+    header_timeout = float(os.environ.get("QRCK_HEADER_TIMEOUT", HEADER_TIMEOUT))
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

@@ -71,4 +71,5 @@ class ServerSettings:
             trusted_proxies=parse_networks(proxies),
             retention_days=float(env.get("QRCK_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
             purge_interval=PURGE_INTERVAL,
+            body_timeout=float(env.get("QRCK_BODY_TIMEOUT", 15.0)),
         )
