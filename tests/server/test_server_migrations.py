@@ -293,3 +293,44 @@ def test_0004_maps_stored_questionnaire_words_both_ways(server_db_url: str) -> N
     }
     _downgrade(engine, "0003")
     assert configs() == stored
+
+
+def test_0005_makes_numbers_claims_and_gives_tokens_a_life(server_db_url: str) -> None:
+    """Persons from before 0005 become `claimed`; after it, several persons may claim one number but only one is
+    verified; tokens gain expires_at / last_used_at. The downgrade restores one person per number (the oldest
+    claim keeps it) and the upgrade after it agrees with the models."""
+    from sqlalchemy.exc import IntegrityError
+
+    from server.models import tokens
+
+    engine = _fresh_engine(server_db_url)
+    _upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(venues.insert().values(id=1, name="V", created_at=NOW, station_config="{}"))
+        conn.execute(
+            persons.insert().values(id="POLDERXXXXXX", full_name="An", id_number="079095001234", created_at=NOW)
+        )
+        conn.execute(
+            text("INSERT INTO tokens (token_hash, role, name, created_at) VALUES ('h1', 'authority', '', :t)"),
+            {"t": NOW.replace(tzinfo=None) if conn.dialect.name == "sqlite" else NOW},
+        )
+    _upgrade(engine, "0005")
+    assert _schema_diff(engine) == []
+    with engine.begin() as conn:
+        assert conn.execute(select(persons.c.id_status)).scalar_one() == "claimed"
+        assert conn.execute(select(tokens.c.expires_at, tokens.c.last_used_at)).one() == (None, None)
+        conn.execute(
+            persons.insert().values(
+                id="PLATERXXXXXX", full_name="Kẻ", id_number="079095001234", created_at=NOW + timedelta(seconds=1)
+            )
+        )
+        conn.execute(persons.update().where(persons.c.id == "POLDERXXXXXX").values(id_status="verified"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(persons.update().where(persons.c.id == "PLATERXXXXXX").values(id_status="verified"))
+    _downgrade(engine, "0004")
+    with engine.connect() as conn:
+        numbers = dict(conn.execute(text("SELECT id, id_number FROM persons")).all())
+    assert numbers == {"POLDERXXXXXX": "079095001234", "PLATERXXXXXX": None}
+    _upgrade(engine, "head")
+    assert _revision(engine) == "0005" and _schema_diff(engine) == []
+    engine.dispose()
