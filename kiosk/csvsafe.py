@@ -2,7 +2,10 @@
 
 Used by the kiosk's export and reused by the central server's tracing export (`iter_safe_csv` streams).
 Neutralising follows OWASP's CSV-injection advice: a text cell that starts with a character a spreadsheet
-treats as the start of a formula gets a leading single quote, so it is shown as text and never evaluated."""
+treats as the start of a formula gets a leading single quote, so it is shown as text and never evaluated.
+Spreadsheets skip leading spaces and invisible characters (a zero-width space, a BOM, a bidirectional mark)
+before they look for the formula, so the check looks past them too. A cell can never break the file: an
+unpaired surrogate or a control character (other than tab and newline) becomes U+FFFD."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
@@ -21,6 +26,23 @@ from kiosk.events import NewEvent
 BOM = "\ufeff"  # Excel reads a UTF-8 CSV as UTF-8 only when it starts with a BOM
 # = + - @ and tab / CR (OWASP), plus their full-width forms, which some spreadsheets also accept.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+# Controls a CSV cell must not carry (NUL breaks readers; the rest are invisible) and unpaired surrogates
+# (they cannot be written as UTF-8 at all). Tab, newline and carriage return are quoted by the csv module.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _invisible(ch: str) -> bool:
+    """What a spreadsheet skips before a formula: whitespace, format characters (ZWSP, BOM, bidi marks)."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp", "Cc")
+
+
+def _looks_like_formula(text: str) -> bool:
+    start = 0
+    while start < len(text) and _invisible(text[start]) and not text[start].startswith(FORMULA_PREFIXES):
+        start += 1
+    return text.startswith(FORMULA_PREFIXES) or text[start:].startswith(FORMULA_PREFIXES)
+
 
 EVENT_HEADER = (
     "time",
@@ -45,8 +67,8 @@ def safe_cell(value: Any) -> str:
         return repr(value) if isinstance(value, float) else str(value)  # a number is data, never a formula
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
+    text = _UNWRITABLE.sub("\ufffd", str(value))
+    if _looks_like_formula(text):
         return "'" + text
     return text
 

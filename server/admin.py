@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, false, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from kiosk.csvsafe import EVENT_HEADER
 from kiosk.vocabulary import QuestionnairePolicy, StationMode, words
@@ -58,8 +58,11 @@ def venue_row(conn: Connection, venue_id: int) -> Any:
     return row
 
 
-def add_kiosk(engine: Engine, venue_id: int, name: str = "", ttl: timedelta = ENROLL_CODE_TTL) -> tuple[int, str]:
-    """A new kiosk of `venue_id` and its one-time enrolment code (valid for `ttl`)."""
+def add_kiosk(
+    engine: Engine, venue_id: int, name: str = "", ttl: timedelta = ENROLL_CODE_TTL, token_days: int | None = None
+) -> tuple[int, str]:
+    """A new kiosk of `venue_id` and its one-time enrolment code (valid for `ttl`); the token the enrolment
+    gives expires after `token_days` (None: never)."""
     code = new_enroll_code()
     with engine.begin() as conn:
         venue_row(conn, venue_id)
@@ -71,20 +74,23 @@ def add_kiosk(engine: Engine, venue_id: int, name: str = "", ttl: timedelta = EN
                 created_at=now_utc(),
                 enroll_code_hash=hash_secret(code),
                 enroll_expires_at=now_utc() + ttl,
+                token_days=token_days,
             )
             .returning(kiosks.c.id)
         ).scalar_one()
     return int(kiosk_id), code
 
 
-def reissue_enroll_code(engine: Engine, kiosk_id: int, ttl: timedelta = ENROLL_CODE_TTL) -> str:
+def reissue_enroll_code(
+    engine: Engine, kiosk_id: int, ttl: timedelta = ENROLL_CODE_TTL, token_days: int | None = None
+) -> str:
     """A fresh code for an existing kiosk (a replaced PC); its old tokens are revoked when the code is used."""
     code = new_enroll_code()
     with engine.begin() as conn:
         done = conn.execute(
             update(kiosks)
             .where(kiosks.c.id == kiosk_id)
-            .values(enroll_code_hash=hash_secret(code), enroll_expires_at=now_utc() + ttl)
+            .values(enroll_code_hash=hash_secret(code), enroll_expires_at=now_utc() + ttl, token_days=token_days)
         ).rowcount
     if not done:
         raise NotFound(f"no kiosk with id {kiosk_id}")
@@ -97,7 +103,7 @@ def enroll(engine: Engine, code: str, now: datetime) -> EnrollResponse | None:
     token = new_token("kiosk")
     with engine.begin() as conn:
         kiosk = conn.execute(
-            select(kiosks.c.id, kiosks.c.venue_id, kiosks.c.enroll_expires_at).where(
+            select(kiosks.c.id, kiosks.c.venue_id, kiosks.c.enroll_expires_at, kiosks.c.token_days).where(
                 kiosks.c.enroll_code_hash == code_hash
             )
         ).first()
@@ -122,13 +128,17 @@ def enroll(engine: Engine, code: str, now: datetime) -> EnrollResponse | None:
                 kiosk_id=kiosk.id,
                 name=f"kiosk {kiosk.id}",
                 created_at=now,
+                expires_at=now + timedelta(days=kiosk.token_days) if kiosk.token_days else None,
             )
         )
     return EnrollResponse(token=token, kiosk_id=str(kiosk.id), venue_id=str(kiosk.venue_id), server_time=now)
 
 
-def add_user(engine: Engine, role: str, venue_id: int | None = None, name: str = "") -> str:
-    """A manager (of `venue_id`) or authority token; returned once, stored hashed."""
+def add_user(
+    engine: Engine, role: str, venue_id: int | None = None, name: str = "", expires_at: datetime | None = None
+) -> str:
+    """A manager (of `venue_id`) or authority token, valid until `expires_at` (None: until revoked); returned
+    once, stored hashed."""
     if role not in ROLES or role == "kiosk":
         raise Invalid("role must be 'manager' or 'authority' (kiosks get tokens by enrolment)")
     if role == "manager" and venue_id is None:
@@ -144,6 +154,7 @@ def add_user(engine: Engine, role: str, venue_id: int | None = None, name: str =
                 venue_id=venue_id if role == "manager" else None,
                 name=name,
                 created_at=now_utc(),
+                expires_at=expires_at,
             )
         )
     return token
@@ -341,13 +352,12 @@ def export_rows(engine: Engine, venue_id: int) -> Iterator[tuple[Any, ...]]:
 
 
 def purge_events(engine: Engine, before: datetime, venue_id: int | None = None) -> int:
-    """Delete events (of one venue, or all) whose corrected time is before `before`; returns how many.
+    """Delete events (of one venue, or all) older than `before`; returns how many. A clock-suspect event (its
+    corrected time may say 2010 or 2099) goes by when it arrived instead (`server.retention.expired_events`).
     Tracing needs only the incubation period and a margin; keeping more is keeping personal data for nothing."""
-    # A clock-suspect event's corrected time may say 2010: it goes by when it arrived instead, or the first
-    # retention purge would delete a record the kiosk already let go of.
-    query = delete(events).where(
-        events.c.corrected_time < before, or_(events.c.clock_suspect.is_(false()), events.c.received_at < before)
-    )
+    from server.retention import expired_events
+
+    query = delete(events).where(expired_events(before))
     if venue_id is not None:
         query = query.where(events.c.venue_id == venue_id)
     with engine.begin() as conn:

@@ -2,30 +2,62 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from server.db import make_engine
+from server.guard import GuardMiddleware
 from server.ratelimit import TokenBucket
+from server.retention import retention_loop
 from server.routes import declaration, kiosk, trace, venues
 from server.settings import ServerSettings
 
 log = logging.getLogger("server")
 
 
+def _bucket(per_minute: int) -> TokenBucket | None:
+    return TokenBucket(per_minute) if per_minute > 0 else None
+
+
 def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAPI:
     """The app over `engine` (made from settings.db_url when not given). Migrations are the caller's job."""
-    app = FastAPI(title="QR Checkpoint central server", version="1", description="Kiosk sync and contact tracing.")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if settings.purge_interval is not None:
+            first = asyncio.Event()
+            loop = retention_loop(app.state.engine, settings.clock, settings.retention, settings.purge_interval, first)
+            task = asyncio.create_task(loop)
+            await first.wait()  # the first purge is done before the first request is served
+        app.state.retention_task = task
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        title="QR Checkpoint central server",
+        version="1",
+        description="Kiosk sync and contact tracing.",
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.db_url, pool_size=8)
     app.state.ingests_in_flight = 0
-    app.state.declaration_bucket = (
-        TokenBucket(settings.declarations_per_minute) if settings.declarations_per_minute > 0 else None
-    )
+    app.state.declaration_bucket = _bucket(settings.declarations_per_minute)
+    app.state.enroll_bucket = _bucket(settings.failed_enrolments_per_minute)
+    app.add_middleware(GuardMiddleware, max_event_body=settings.max_body_bytes, idle_timeout=settings.body_timeout)
     app.include_router(kiosk.router)
     app.include_router(venues.router)
     app.include_router(trace.router)
@@ -38,6 +70,12 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
         return JSONResponse(
             {"detail": "database unavailable, retry later"}, status_code=503, headers={"Retry-After": "5"}
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(_request: Request, _exc: ClientDisconnect) -> Response:
+        # The client hung up mid-request: one quiet line, no traceback (nobody is left to answer).
+        log.info("client disconnected before its request was complete")
+        return Response(status_code=400)
 
     return app
 

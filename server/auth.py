@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select, update
 
 from server.models import tokens
 
 ROLES = ("kiosk", "manager", "authority")
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: typed by people from a screen
+LAST_USE_RESOLUTION = timedelta(minutes=1)  # `last_used_at` is written at most this often: reads stay reads
+TOKEN_ID_LENGTH = 12  # a token's public id: the start of its hash (`kiosk-server user list / revoke --user`)
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,26 @@ def new_enroll_code(length: int = 16) -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
 
 
-def principal_for(connection: Connection, token: str) -> Principal | None:
-    """The principal a bearer token stands for, or None (unknown or revoked)."""
+def token_id(token_hash: str) -> str:
+    return token_hash[:TOKEN_ID_LENGTH]
+
+
+def principal_for(connection: Connection, token: str, now: datetime | None = None) -> Principal | None:
+    """The principal a bearer token stands for, or None (unknown, revoked or expired). Notes the token's last
+    use (at most once a minute); `connection` must be in a transaction for that (`engine.begin()`)."""
     if not token or len(token) > 200:
         return None
+    now = now or datetime.now(UTC)
+    token_hash = hash_secret(token)
     row = connection.execute(
-        select(tokens.c.role, tokens.c.venue_id, tokens.c.kiosk_id).where(
-            tokens.c.token_hash == hash_secret(token), tokens.c.revoked_at.is_(None)
+        select(tokens.c.role, tokens.c.venue_id, tokens.c.kiosk_id, tokens.c.last_used_at).where(
+            tokens.c.token_hash == token_hash,
+            tokens.c.revoked_at.is_(None),
+            or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > now),
         )
     ).first()
-    return Principal(role=row.role, venue_id=row.venue_id, kiosk_id=row.kiosk_id) if row else None
+    if row is None:
+        return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USE_RESOLUTION:
+        connection.execute(update(tokens).where(tokens.c.token_hash == token_hash).values(last_used_at=now))
+    return Principal(role=row.role, venue_id=row.venue_id, kiosk_id=row.kiosk_id)

@@ -18,15 +18,28 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.vocabulary import SafetyLevel, words
 from server import admin
-from server.cli_args import Subcommands, add_command, parse_date, parse_utc_time_option, positive_id
+from server.cli_args import (
+    Subcommands,
+    add_command,
+    network,
+    parse_date,
+    parse_utc_time_option,
+    positive_days,
+    positive_hours,
+    positive_id,
+    seconds,
+    whole_days,
+)
 from server.db import DatabaseError, open_database
+from server.keys import ensure_signing_key
 from server.personal_cli import register as register_personal_commands
-from server.settings import ServerSettings
+from server.settings import DEFAULT_RETENTION_DAYS, ServerSettings
+from server.token_cli import register as register_token_commands
 from server.tracing import DEFAULT_MARGIN, DEFAULT_STAY, TraceSettings
 
 
@@ -64,21 +77,36 @@ def _check_port_free(host: str, port: int) -> None:
         # Anything else (an IPv6 host, say): let uvicorn try and report.
 
 
-def _ensure_signing_key(engine: Engine) -> None:
-    """A first start makes the key the declaration page signs personal QRs with (said on stderr); later
-    starts leave keys alone: `keys rotate` replaces one."""
-    from server.keys import NoSigningKey, active_signer, generate_key
+def _serve_settings(args: argparse.Namespace) -> ServerSettings:
+    from server.settings import PURGE_INTERVAL, parse_networks
 
-    try:
-        active_signer(engine)
-        return
-    except NoSigningKey:
-        pass
-    try:
-        kid = generate_key(engine)
-    except admin.Invalid:  # an active key whose private half is elsewhere (imported): not ours to replace
-        return
-    print(f"serve: no signing key yet: generated {kid} (see `kiosk-server keys list`)", file=sys.stderr)
+    return ServerSettings(
+        db_url=args.db,
+        trace=_trace_settings(args),
+        trusted_proxies=parse_networks(args.trusted_proxy),
+        retention_days=args.retention_days,
+        purge_interval=PURGE_INTERVAL,
+        body_timeout=args.body_timeout,
+    )
+
+
+def _uvicorn_options(args: argparse.Namespace) -> dict[str, object]:
+    """Connection limits: idle keep-alive connections close after 5 s, headers are bounded in size and time
+    (GuardedH11Protocol), bodies in size and time (GuardMiddleware). X-Forwarded-For is read by the app from
+    trusted proxies only, so uvicorn's own proxy handling stays off."""
+    from server.guard import GuardedH11Protocol
+
+    GuardedH11Protocol.header_timeout = args.header_timeout
+    return {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "proxy_headers": False,
+        "http": GuardedH11Protocol,
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": 16 * 1024,
+        "limit_concurrency": args.max_connections,
+    }
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -86,30 +114,27 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     from server.app import create_app
 
+    settings = _serve_settings(args)
     _check_port_free(args.host, args.port)
     engine = open_database(args.db, pool_size=8)
-    _ensure_signing_key(engine)
+    generated = ensure_signing_key(engine)
+    if generated:
+        print(f"serve: no signing key yet: generated {generated} (see `kiosk-server keys list`)", file=sys.stderr)
     logging.getLogger("uvicorn.access").addFilter(_RedactQuery())
-    trace = _trace_settings(args)
     if args.workers > 1:
         engine.dispose()
         os.environ.update(
             QRCK_SERVER_DB=args.db,
             QRCK_DEFAULT_STAY_MINUTES=str(args.default_stay_minutes),
             QRCK_MARGIN_MINUTES=str(args.margin_minutes),
+            QRCK_TRUSTED_PROXIES=",".join(args.trusted_proxy),
+            QRCK_RETENTION_DAYS=str(args.retention_days),
+            QRCK_HEADER_TIMEOUT=str(args.header_timeout),
+            QRCK_BODY_TIMEOUT=str(args.body_timeout),
         )
-        uvicorn.run(
-            "server.app:app_factory",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=args.log_level,
-            proxy_headers=True,
-        )
+        uvicorn.run("server.app:app_factory", factory=True, workers=args.workers, **_uvicorn_options(args))  # type: ignore[arg-type]
         return
-    app = create_app(ServerSettings(db_url=args.db, trace=trace), engine)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=True)
+    uvicorn.run(create_app(settings, engine), **_uvicorn_options(args))  # type: ignore[arg-type]
 
 
 def cmd_venue_add(args: argparse.Namespace) -> None:
@@ -136,9 +161,6 @@ def cmd_venue_safety(args: argparse.Namespace) -> None:
     print(f"venue {args.venue}: safety level {args.level} (assessed {args.assessed_on})")
 
 
-MAX_FLEET = 500
-
-
 def _announce_code(code: str, args: argparse.Namespace, kiosk_id: int) -> None:
     from sync.protocol_pull import enrollment_qr_payload
 
@@ -147,9 +169,9 @@ def _announce_code(code: str, args: argparse.Namespace, kiosk_id: int) -> None:
 
         qrcode.make(enrollment_qr_payload(code, args.server_url)).save(args.qr)
         print(f"enrolment QR saved to {args.qr}", file=sys.stderr)
-    hours = int(args.expires_hours)
     print(
-        f"kiosk {kiosk_id}: one-time enrolment code (valid {hours} h): run `kiosk enroll --server URL --code CODE`",
+        f"kiosk {kiosk_id}: one-time enrolment code (valid {args.expires_hours:g} h): "
+        "run `kiosk enroll --server URL --code CODE`",
         file=sys.stderr,
     )
     print(code)
@@ -160,30 +182,19 @@ def cmd_kiosk_add(args: argparse.Namespace) -> None:
         _add_fleet(args)
         return
     engine = open_database(args.db)
-    kiosk_id, code = admin.add_kiosk(engine, args.venue, args.name, timedelta(hours=args.expires_hours))
+    ttl = timedelta(hours=args.expires_hours)
+    kiosk_id, code = admin.add_kiosk(engine, args.venue, args.name, ttl, args.expires_days)
     _announce_code(code, args, kiosk_id)
 
 
 def _add_fleet(args: argparse.Namespace) -> None:
     """`--count N [--sheet FILE.pdf]`: N kiosks, their codes on stdout (one a line) and on a printable sheet."""
-    from server.fleet_sheet import SheetEntry, render_sheet, save_sheet
-    from sync.protocol_pull import enrollment_qr_payload
+    from server.fleet_sheet import FleetRequest, add_fleet
 
-    if not 1 <= args.count <= MAX_FLEET:
-        raise CliError(f"--count must be 1 to {MAX_FLEET}")
-    if args.sheet and not args.server_url:
-        raise CliError("--sheet needs --server-url: the stations read the server's address from the QR")
-    engine = open_database(args.db)
     ttl = timedelta(hours=args.expires_hours)
-    entries = []
-    for number in range(1, args.count + 1):
-        name = f"{args.name or 'Kiosk'} {number}"
-        kiosk_id, code = admin.add_kiosk(engine, args.venue, name, ttl)
-        entries.append(SheetEntry(kiosk_id, name, enrollment_qr_payload(code, args.server_url), code))
+    fleet = FleetRequest(args.venue, args.count, args.name, ttl, args.expires_days, args.server_url, args.sheet)
+    entries = add_fleet(open_database(args.db), fleet)
     if args.sheet:
-        with engine.connect() as conn:
-            venue_name = admin.venue_row(conn, args.venue).name
-        save_sheet(render_sheet(entries, venue_name, datetime.now(UTC) + ttl), args.sheet)
         print(f"{len(entries)} enrolment QRs saved to {args.sheet}", file=sys.stderr)
     print(f"{len(entries)} kiosks: one-time enrolment codes (valid {int(args.expires_hours)} h):", file=sys.stderr)
     for entry in entries:
@@ -191,22 +202,43 @@ def _add_fleet(args: argparse.Namespace) -> None:
 
 
 def cmd_kiosk_code(args: argparse.Namespace) -> None:
-    code = admin.reissue_enroll_code(open_database(args.db), args.kiosk, timedelta(hours=args.expires_hours))
+    ttl = timedelta(hours=args.expires_hours)
+    code = admin.reissue_enroll_code(open_database(args.db), args.kiosk, ttl, args.expires_days)
     _announce_code(code, args, args.kiosk)
 
 
 def cmd_user_add(args: argparse.Namespace) -> None:
-    token = admin.add_user(open_database(args.db), args.role, args.venue, args.name)
-    print(f"{args.role} token (shown once, keep it secret):", file=sys.stderr)
+    from server.auth import hash_secret, token_id
+    from server.token_admin import expiry
+
+    expires_at = expiry(datetime.now(UTC), args.expires_days)
+    token = admin.add_user(open_database(args.db), args.role, args.venue, args.name, expires_at)
+    until = f", valid until {expires_at.isoformat(timespec='seconds')}" if expires_at else ""
+    print(f"{args.role} token {token_id(hash_secret(token))}{until} (shown once, keep it secret):", file=sys.stderr)
     print(token)
 
 
 def cmd_purge(args: argparse.Namespace) -> None:
+    """By retention (default): events, declarations and persons. With --before / --older-than-days (and
+    --venue): events only, as before."""
+    from server.retention import purge_by_retention
+
+    engine = open_database(args.db)
+    if args.before is None and args.older_than_days is None:
+        if args.venue is not None:
+            raise CliError("--venue needs --before or --older-than-days (retention applies to the whole server)")
+        purged = purge_by_retention(engine, datetime.now(UTC), timedelta(days=args.retention_days))
+        print(
+            f"deleted {purged.declarations} declarations and {purged.persons} persons; events deleted:",
+            file=sys.stderr,
+        )
+        print(purged.events)
+        return
     try:
         before = args.before or datetime.now(UTC) - timedelta(days=args.older_than_days)
     except (OverflowError, ValueError):  # 1e12 days, nan
         raise CliError(f"--older-than-days: not a usable number of days: {args.older_than_days}") from None
-    count = admin.purge_events(open_database(args.db), before, args.venue)
+    count = admin.purge_events(engine, before, args.venue)
     print(f"deleted events recorded before {before.isoformat()}:", file=sys.stderr)
     print(count)
 
@@ -269,6 +301,17 @@ def _serve_commands(sub: Subcommands) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (put a proxy in front)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        type=network,
+        default=[],
+        help="a proxy address or network whose X-Forwarded-For is believed (repeatable; default: none)",
+    )
+    serve.add_argument("--max-connections", type=positive_id, default=1000, help="beyond this, 503")
+    serve.add_argument("--header-timeout", type=seconds, default=15.0, help="seconds for a request's headers")
+    serve.add_argument("--body-timeout", type=seconds, default=15.0, help="seconds without a byte of a body")
+    _retention_option(serve)
     _trace_options(serve)
 
 
@@ -294,22 +337,29 @@ def _kiosk_and_user_commands(sub: Subcommands) -> None:
     add.add_argument("--name", default="", help="its name (with --count: the names' prefix, numbered from 1)")
     add.add_argument("--count", type=int, default=1, help="add this many kiosks at once (one code each)")
     add.add_argument("--sheet", metavar="FILE.pdf", help="a printable A4 sheet of their enrolment QRs")
+    add.add_argument("--expires-days", type=whole_days, help="the token its enrolment gives expires (default: never)")
     code = add_command(kiosk, "code", cmd_kiosk_code, "a new enrolment code for an existing kiosk (replaced PC)")
     code.add_argument("--kiosk", type=positive_id, required=True)
     _code_options(code)
+    code.add_argument("--expires-days", type=whole_days, help="the token its enrolment gives expires (default: never)")
 
     user = sub.add_parser("user", help="manager and authority tokens").add_subparsers(dest="action", required=True)
     add = add_command(user, "add", cmd_user_add, "create a token; prints it on the last line")
     add.add_argument("--role", required=True, choices=["manager", "authority"])
     add.add_argument("--venue", type=positive_id, help="the venue a manager manages")
     add.add_argument("--name", default="")
+    add.add_argument("--expires-days", type=positive_days, help="the token expires after this (default: never)")
+    register_token_commands(kiosk, user)  # kiosk list|revoke, user list|revoke
 
 
 def _data_commands(sub: Subcommands) -> None:
-    purge = add_command(sub, "purge", cmd_purge, "delete old events (retention); prints how many on the last line")
-    when = purge.add_mutually_exclusive_group(required=True)
-    when.add_argument("--before", type=parse_utc_time_option, help="ISO 8601; naive = UTC")
-    when.add_argument("--older-than-days", type=float, help="e.g. 30")
+    purge = add_command(
+        sub, "purge", cmd_purge, "delete what retention no longer allows; prints the events deleted on the last line"
+    )
+    when = purge.add_mutually_exclusive_group()
+    when.add_argument("--before", type=parse_utc_time_option, help="events only: ISO 8601; naive = UTC")
+    when.add_argument("--older-than-days", type=positive_days, help="events only: e.g. 30")
+    _retention_option(purge)
     purge.add_argument("--venue", type=positive_id, help="only this venue")
 
     export = add_command(sub, "export", cmd_export, "a venue's events as spreadsheet-safe CSV")
@@ -338,7 +388,16 @@ def _trust_commands(sub: Subcommands) -> None:
 def _code_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qr", help="also save the code as a QR PNG the kiosk camera can scan")
     parser.add_argument("--server-url", help="put this server address in the QR too")
-    parser.add_argument("--expires-hours", type=float, default=admin.ENROLL_CODE_TTL.total_seconds() / 3600)
+    parser.add_argument("--expires-hours", type=positive_hours, default=admin.ENROLL_CODE_TTL.total_seconds() / 3600)
+
+
+def _retention_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--retention-days",
+        type=positive_days,
+        default=DEFAULT_RETENTION_DAYS,
+        help="events, declarations and persons are kept this long after their last use (default 21)",
+    )
 
 
 def _trace_settings(args: argparse.Namespace) -> TraceSettings:

@@ -60,3 +60,46 @@ def positive_id(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 2**31:
         raise argparse.ArgumentTypeError(f"not an id: {text!r}")
     return int(text)
+
+
+def _duration(text: str, unit: str, most: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of {unit}: {text!r}") from None
+    if not 0 < value <= most:  # also false for nan
+        raise argparse.ArgumentTypeError(f"{unit}: more than 0, at most {most:g}: {text!r}")
+    return value
+
+
+def positive_hours(text: str) -> float:
+    """A duration in hours for a code or a token: more than 0 (a dead code is useless), at most ten years."""
+    return _duration(text, "hours", 10 * 366 * 24)
+
+
+def seconds(text: str) -> float:
+    """A timeout in seconds: more than 0, at most an hour."""
+    return _duration(text, "seconds", 3600)
+
+
+def positive_days(text: str) -> float:
+    """A duration in days (token life, retention): more than 0, at most ten years."""
+    return _duration(text, "days", 10 * 366)
+
+
+def whole_days(text: str) -> int:
+    """A whole number of days, 1 to ten years (card validity, kiosk token life)."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}")
+    return int(_duration(text, "days", 10 * 366))
+
+
+def network(text: str) -> str:
+    """An IP address or network a proxy connects from (`serve --trusted-proxy`)."""
+    from server.settings import parse_networks
+
+    try:
+        parse_networks([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, insert
 
 from kiosk.credentials.personal_sign import issue_personal_qr
 from server import admin
 from server.keys import active_signer
-from server.models import declarations, persons
+from server.models import declarations
+from server.persons import Claimant, PersonConflict, claim_person, verified_person
+
+__all__ = ["PersonConflict", "PersonInput", "declare", "issue_card"]  # PersonConflict: for card printing
 
 DECLARATION_QR_VALIDITY = timedelta(days=7)  # the venue's policy decides how recent a declaration must be
 CARD_VALIDITY = timedelta(days=180)
-_PERSON_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 
 # The questionnaire (key, Vietnamese, English). Any "yes" marks the declaration as "symptoms".
 QUESTIONS: tuple[tuple[str, str, str], ...] = (
@@ -77,78 +77,8 @@ def clean_person(raw: PersonInput) -> PersonInput:
     return PersonInput(name, id_number, raw.date_of_birth, phone)
 
 
-class PersonConflict(admin.Invalid):
-    """The ID number belongs to a person with another name or date of birth: no QR (it would carry that
-    person's id). Staff check the papers and correct the record."""
-
-
-CONFLICT_MESSAGE = (
-    "this ID number is already registered with a different name or date of birth: please see a staff member "
-    "(số CCCD này đã được đăng ký với họ tên hoặc ngày sinh khác: vui lòng gặp nhân viên)"
-)
-
-
-def same_name(a: str, b: str) -> bool:
-    """Names compared as people type them: case, diacritics (đ too) and spacing do not matter."""
-    return _fold(a) == _fold(b)
-
-
-def _fold(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
-    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().split())
-
-
-def find_or_create_person(engine: Engine, person: PersonInput) -> str:
-    """The person's id: the same ID number (or, without one, the same name and phone) gets the same id back.
-
-    An ID number already held by someone whose name or date of birth differs raises PersonConflict: anyone
-    could otherwise type another's number and get a QR tracing would take for theirs. Persons are inserted with
-    ON CONFLICT DO NOTHING on the unique ID number, so concurrent declarations of one number make one person."""
-    with engine.begin() as conn:
-        if person.id_number:
-            return _by_id_number(conn, person)
-        query = select(persons.c.id).where(
-            persons.c.id_number.is_(None),
-            persons.c.full_name == person.full_name,
-            persons.c.phone == (person.phone or None),
-        )
-        existing: str | None = conn.scalars(query.limit(1)).first()
-        if existing:
-            return existing
-        person_id = _new_person_id()
-        conn.execute(insert(persons).values(_person_row(person_id, person)))
-    return person_id
-
-
-def _by_id_number(conn: Connection, person: PersonInput) -> str:
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = dialect_insert(persons).values(_person_row(_new_person_id(), person))
-    conn.execute(statement.on_conflict_do_nothing(index_elements=["id_number"]))
-    row = conn.execute(
-        select(persons.c.id, persons.c.full_name, persons.c.date_of_birth).where(
-            persons.c.id_number == person.id_number
-        )
-    ).one()
-    if not same_name(row.full_name, person.full_name) or (
-        row.date_of_birth is not None and row.date_of_birth != person.date_of_birth
-    ):
-        raise PersonConflict(CONFLICT_MESSAGE)
-    return str(row.id)
-
-
-def _new_person_id() -> str:
-    return "P" + "".join(secrets.choice(_PERSON_ALPHABET) for _ in range(11))
-
-
-def _person_row(person_id: str, person: PersonInput) -> dict[str, object]:
-    return {
-        "id": person_id,
-        "full_name": person.full_name,
-        "id_number": person.id_number or None,
-        "date_of_birth": person.date_of_birth,
-        "phone": person.phone or None,
-        "created_at": _now(),
-    }
+def _claimant(person: PersonInput) -> Claimant:
+    return Claimant(person.full_name, person.id_number, person.date_of_birth, person.phone)
 
 
 def parse_answers(raw: Mapping[str, object]) -> dict[str, bool]:
@@ -181,7 +111,7 @@ def declare(
     checked = parse_answers(answers)
     symptoms = any(checked.values())
     kid, key = active_signer(engine)
-    person_id = find_or_create_person(engine, person)
+    person_id = claim_person(engine, _claimant(person))  # a typed number is a claim (server.persons)
     declared_at = _now()
     expires_at = declared_at + validity
     qr = issue_personal_qr(key, kid, person_id, person.full_name, expires_at, declared_at, symptoms)
@@ -203,7 +133,7 @@ def issue_card(engine: Engine, person: PersonInput, validity: timedelta = CARD_V
     """A long-lived personal QR without a declaration, for a printed card."""
     person = clean_person(person)
     kid, key = active_signer(engine)
-    person_id = find_or_create_person(engine, person)
+    person_id = verified_person(engine, _claimant(person))  # staff print cards: they saw the papers
     expires_at = _now() + validity
     return IssuedQr(
         person_id, person.full_name, issue_personal_qr(key, kid, person_id, person.full_name, expires_at), expires_at

@@ -5,12 +5,17 @@ typing (the QR carries the server's address as well as the one-time code)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+from sqlalchemy import Engine
 
+from server import admin
 from server.card import DPI, LOCAL_TZ, _fit_text, _mm, qr_image
+from sync.protocol_pull import enrollment_qr_payload
+
+MAX_FLEET = 500
 
 A4_MM = (210, 297)
 COLUMNS, ROWS = 2, 3
@@ -23,6 +28,35 @@ class SheetEntry:
     kiosk_name: str
     qr_text: str  # sync.protocol_pull.enrollment_qr_payload(code, server_url)
     code: str  # printed too: a camera that cannot read the code can still be enrolled by typing it
+
+
+@dataclass(frozen=True)
+class FleetRequest:
+    venue_id: int
+    count: int
+    name_prefix: str  # "Cổng" -> "Cổng 1" ... ; "" -> "Kiosk 1" ...
+    code_ttl: timedelta
+    token_days: int | None
+    server_url: str | None  # written into every QR: the stations read where their server is from it
+    sheet: str | None  # the PDF to write, if any
+
+
+def add_fleet(engine: Engine, fleet: FleetRequest) -> list[SheetEntry]:
+    """The kiosks, added; their codes, and the sheet written when asked for."""
+    if not 1 <= fleet.count <= MAX_FLEET:
+        raise admin.Invalid(f"--count must be 1 to {MAX_FLEET}")
+    if fleet.sheet and not fleet.server_url:
+        raise admin.Invalid("--sheet needs --server-url: the stations read the server's address from the QR")
+    entries = []
+    for number in range(1, fleet.count + 1):
+        name = f"{fleet.name_prefix or 'Kiosk'} {number}"
+        kiosk_id, code = admin.add_kiosk(engine, fleet.venue_id, name, fleet.code_ttl, fleet.token_days)
+        entries.append(SheetEntry(kiosk_id, name, enrollment_qr_payload(code, fleet.server_url), code))
+    if fleet.sheet:
+        with engine.connect() as conn:
+            venue_name = admin.venue_row(conn, fleet.venue_id).name
+        save_sheet(render_sheet(entries, venue_name, datetime.now(UTC) + fleet.code_ttl), fleet.sheet)
+    return entries
 
 
 def render_sheet(entries: list[SheetEntry], venue_name: str, valid_until: datetime) -> list[Image.Image]:

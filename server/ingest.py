@@ -160,6 +160,7 @@ def ingest(engine: Engine, batch: Batch, principal: Principal, received_at: date
                 last_clock_offset_ms=int((received_at - batch.kiosk_time).total_seconds() * 1000),
             )
         )
+    refused = {**batch.refused, **refused}  # malformed events (protocol) and events of another venue
     for uuid, reason in refused.items():
         log.warning("refused event %s from kiosk %s: %s", uuid, principal.kiosk_id, reason)  # no personal data
     suspect = sum(1 for row in rows if row["clock_suspect"] and row["uuid"] in stored)
@@ -167,9 +168,9 @@ def ingest(engine: Engine, batch: Batch, principal: Principal, received_at: date
         log.warning(
             "kiosk %s: %d events stored with a suspect clock (before 2020 or > 24 h ahead)", principal.kiosk_id, suspect
         )
-    results = []
+    results = [EventResult(uuid, EventStatus.REFUSED, reason) for uuid, reason in batch.refused.items()]
     for event in batch.events:
-        if event.uuid in refused:
+        if event.uuid in refused and event.uuid not in batch.refused:
             results.append(EventResult(event.uuid, EventStatus.REFUSED, refused[event.uuid]))
         elif event.uuid in stored:
             stored.discard(event.uuid)  # a repeat later in the same batch is a duplicate

@@ -176,3 +176,17 @@ def active_signer(engine: Engine) -> tuple[str, ed25519.Ed25519PrivateKey]:
     if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise NoSigningKey(f"signing key {row.kid} is not Ed25519")
     return row.kid, key
+
+
+def ensure_signing_key(engine: Engine) -> str | None:
+    """A first start's signing key (the declaration page signs with it): its kid when one was made now, None
+    when the server has one already, or an active key whose private half is held elsewhere (imported)."""
+    try:
+        active_signer(engine)
+        return None
+    except NoSigningKey:
+        pass
+    try:
+        return generate_key(engine)
+    except admin.Invalid:
+        return None

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -87,6 +88,7 @@ kiosks = Table(
     Column("enrolled_at", UTCDateTime),
     Column("last_seen_at", UTCDateTime),
     Column("last_clock_offset_ms", BigInteger),  # server - kiosk at the last batch
+    Column("token_days", Integer),  # the token its enrolment gives expires after this many days (NULL: never)
 )
 
 # Bearer tokens of every role, stored as sha256 hex (tokens are 256-bit random: no slow hash needed).
@@ -100,6 +102,8 @@ tokens = Table(
     Column("name", String(200), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),  # revision 0005; NULL: never
+    Column("last_used_at", UTCDateTime),  # revision 0005; updated at most once a minute
 )
 
 events = Table(
@@ -172,11 +176,20 @@ persons = Table(
     metadata,
     Column("id", String(16), primary_key=True),
     Column("full_name", String(200), nullable=False),
-    # CCCD / CMND, optional (children, foreigners); one person per number (unique since revision 0003).
-    Column("id_number", String(20), index=True, unique=True),
+    # CCCD / CMND, optional (children, foreigners). Typed on the public page it is only a claim: several persons
+    # may claim one number (revision 0005); one of them at most is `verified` (staff saw the papers).
+    Column("id_number", String(20), index=True),
     Column("date_of_birth", Date),
     Column("phone", String(20)),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("id_status", String(10), nullable=False, server_default="claimed"),  # claimed, verified, rejected
+    Index(
+        "ux_persons_verified_id_number",
+        "id_number",
+        unique=True,
+        sqlite_where=text("id_status = 'verified'"),
+        postgresql_where=text("id_status = 'verified'"),
+    ),
 )
 
 declarations = Table(

@@ -12,7 +12,7 @@ import sys
 from datetime import timedelta
 
 from server import admin
-from server.cli_args import Subcommands, add_command, parse_date
+from server.cli_args import Subcommands, add_command, parse_date, whole_days
 from server.db import open_database
 
 _MEANING = {"active": "signs and verifies", "retired": "verifies only", "revoked": "withdrawn"}
@@ -86,6 +86,25 @@ def cmd_person_card(args: argparse.Namespace) -> None:
     print(issued.person_id)
 
 
+def cmd_person_conflicts(args: argparse.Namespace) -> None:
+    import json
+
+    from server.persons import conflicts
+
+    with open_database(args.db).connect() as conn:
+        found = conflicts(conn)
+    for person in found:
+        print(json.dumps(person, ensure_ascii=False))
+    print(f"{len(found)} persons share an ID number with another", file=sys.stderr)
+
+
+def cmd_person_resolve(args: argparse.Namespace) -> None:
+    from server.persons import resolve
+
+    resolve(open_database(args.db), args.person, args.status)
+    print(f"person {args.person}: {args.status}")
+
+
 def _import_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kid", required=True)
     parser.add_argument("--alg", required=True, choices=["Ed25519", "ES256"])
@@ -108,8 +127,19 @@ def register(sub: Subcommands) -> None:
     _import_options(add_command(key, "add", cmd_keys_import, "same as `keys import`"))
 
     person = sub.add_parser("person", help="persons and their personal QR")
+    person_group = person.add_subparsers(dest="action", required=True)
+    add_command(person_group, "conflicts", cmd_person_conflicts, "persons claiming one ID number (JSON lines)")
+    resolve = add_command(person_group, "resolve", cmd_person_resolve, "settle a person's claim to their ID number")
+    resolve.add_argument("--person", required=True, help="the person id (P + 11 characters)")
+    resolve.add_argument(
+        "--as",
+        dest="status",
+        required=True,
+        choices=["verified", "rejected", "claimed"],
+        help="verified: staff saw the papers; rejected: the claim is false (its QR is revoked too)",
+    )
     card = add_command(
-        person.add_subparsers(dest="action", required=True),
+        person_group,
         "card",
         cmd_person_card,
         "a printable A6 card with the person's QR (PNG, or PDF by extension)",
@@ -118,5 +148,5 @@ def register(sub: Subcommands) -> None:
     card.add_argument("--id-number", help="CCCD/CMND: the same number gets the same person id")
     card.add_argument("--date-of-birth", type=parse_date)
     card.add_argument("--phone")
-    card.add_argument("--valid-days", type=int, default=180)
+    card.add_argument("--valid-days", type=whole_days, default=180)
     card.add_argument("--out", required=True, help="card.png or card.pdf")

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from server.tracing import DEFAULT_MARGIN, DEFAULT_STAY, TraceSettings
 from sync.protocol import MAX_BATCH_EVENTS, MAX_BODY_BYTES
 
 DEFAULT_DB_URL = "sqlite:///qr-checkpoint-server.db"
+DEFAULT_RETENTION_DAYS = 21  # incubation period and a margin: tracing needs no more
+PURGE_INTERVAL = 24 * 3600.0  # `serve` purges on start and then daily
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_networks(values: Sequence[str]) -> tuple[IpNetwork, ...]:
+    """Proxy addresses or networks ("10.0.0.5", "10.0.0.0/24"); ValueError names a bad one."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"not an IP address or network: {value!r}") from None
+    return tuple(networks)
 
 
 @dataclass(frozen=True)
@@ -20,10 +41,22 @@ class ServerSettings:
     max_concurrent_ingests: int = 16  # beyond this, 503 + Retry-After: the kiosks back off instead of piling up
     trace: TraceSettings = field(default_factory=TraceSettings)
     declarations_per_minute: int = 20  # per client address, on the public declaration endpoints; 0 = no limit
+    failed_enrolments_per_minute: int = 10  # wrong enrolment codes per client address; 0 = no limit
+    # Only a connection from one of these may say who the client is (X-Forwarded-For); none by default.
+    trusted_proxies: tuple[IpNetwork, ...] = ()
+    retention_days: float = DEFAULT_RETENTION_DAYS
+    purge_interval: float | None = None  # seconds between purges by the app itself; None: only `kiosk-server purge`
+    clock: Callable[[], datetime] = utc_now  # tests move this clock, never the calendar
+    body_timeout: float = 15.0  # seconds without a byte of a request body before 408 (slow-body attacks)
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.retention_days)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ServerSettings:
-        """QRCK_SERVER_DB, QRCK_DEFAULT_STAY_MINUTES, QRCK_MARGIN_MINUTES (used by `serve --workers N`)."""
+        """QRCK_SERVER_DB, QRCK_DEFAULT_STAY_MINUTES, QRCK_MARGIN_MINUTES, QRCK_TRUSTED_PROXIES (comma-separated),
+        QRCK_RETENTION_DAYS (used by `serve --workers N`; each worker purges daily, which is harmless)."""
         env = os.environ if environ is None else environ
         trace = TraceSettings(
             default_stay=timedelta(
@@ -31,4 +64,12 @@ class ServerSettings:
             ),
             margin=timedelta(minutes=float(env.get("QRCK_MARGIN_MINUTES", DEFAULT_MARGIN.total_seconds() / 60))),
         )
-        return cls(db_url=env.get("QRCK_SERVER_DB", DEFAULT_DB_URL), trace=trace)
+        proxies = [p for p in env.get("QRCK_TRUSTED_PROXIES", "").split(",") if p.strip()]
+        return cls(
+            db_url=env.get("QRCK_SERVER_DB", DEFAULT_DB_URL),
+            trace=trace,
+            trusted_proxies=parse_networks(proxies),
+            retention_days=float(env.get("QRCK_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
+            purge_interval=PURGE_INTERVAL,
+            body_timeout=float(env.get("QRCK_BODY_TIMEOUT", 15.0)),
+        )

@@ -8,8 +8,10 @@ Two stays overlap with margin m when a.start < b.end + m and b.start < a.end + m
 All times are the server-corrected times. Every venue query reads one venue (one Citus shard).
 
 A personal QR records the person's opaque id (`persons.id`) as the event's `id_number`, not their ID number: a
-person is looked up by their ID number N and every person id N belongs to, and a contact who showed a personal
-QR is reported with the ID number of that person (its `person_id` alongside).
+person is looked up by their ID number N and every person id staff verified for N, and a contact who showed a
+personal QR is reported with the ID number of that person (its `person_id` alongside, `id_number_verified`
+false when the number was only typed on the public page). Visits made with a person id that merely *claims* N
+are never merged into N's own: they are listed apart (`unverified_visits`) with the name that was declared.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class Stay:
     end_inferred: bool = False
     contacts: list[tuple[Stay, timedelta]] = field(default_factory=list)
     person_id: str | None = None  # set when the stay was recorded with a personal QR (id_number is then the real one)
+    id_verified: bool = True  # false: the id_number is a claim typed on the public page (server.persons)
+    id_status: str | None = None  # the person's claim status, for a personal-QR stay
 
     def overlaps(self, other: Stay, margin: timedelta) -> bool:
         return self.start < other.end + margin and other.start < self.end + margin
@@ -155,10 +159,56 @@ def _scans(conn: Connection, where: Sequence[Any]) -> list[tuple[int, Scan]]:
 
 def identities(conn: Connection, id_number: str) -> set[str]:
     """What the events of the person with this ID number carry as `id_number`: the number itself and every
-    person id (personal QR) issued to it."""
+    person id (personal QR) staff verified for it."""
     ids = {id_number}
-    ids.update(conn.scalars(select(persons.c.id).where(persons.c.id_number == id_number)))
+    query = select(persons.c.id).where(persons.c.id_number == id_number, persons.c.id_status == "verified")
+    ids.update(conn.scalars(query))
     return ids
+
+
+def claims(conn: Connection, id_number: str) -> dict[str, Any]:
+    """Person ids that only claim this number (self-declared, or rejected by staff): id -> person row."""
+    query = select(persons.c.id, persons.c.full_name, persons.c.id_status, persons.c.date_of_birth).where(
+        persons.c.id_number == id_number, persons.c.id_status != "verified"
+    )
+    return {row.id: row for row in conn.execute(query)}
+
+
+def unverified_visits(
+    conn: Connection, id_number: str, start: datetime, end: datetime, settings: TraceSettings = TraceSettings()
+) -> list[Stay]:
+    """Stays recorded with a personal QR whose person only claims `id_number`: one person id at a time, each
+    labelled with the declared name and the claim's status, with their contacts."""
+    claimed = claims(conn, id_number)
+    if not claimed:
+        return []
+    reach = max(settings.max_stay, settings.default_stay)
+    scans = _scans(
+        conn,
+        [
+            events.c.id_number.in_(sorted(claimed)),
+            events.c.corrected_time >= start - reach,
+            events.c.corrected_time < end + reach,
+        ],
+    )
+    by_venue: dict[int, list[Scan]] = defaultdict(list)
+    for venue_id, scan in scans:
+        by_venue[venue_id].append(Scan(scan.id_number, *_tail(scan)))  # paired per person id
+    visits = [
+        s
+        for venue_id, venue_scans in by_venue.items()
+        for s in pair_stays(venue_id, venue_scans, settings)
+        if s.start < end and s.end > start
+    ]
+    excluded = identities(conn, id_number) | set(claimed)
+    for visit in visits:
+        person = claimed[visit.id_number]
+        visit.person_id, visit.id_number, visit.full_name = visit.id_number, id_number, person.full_name
+        visit.date_of_birth = visit.date_of_birth or person.date_of_birth
+        visit.id_verified, visit.id_status = False, person.id_status
+        _attach_contacts(conn, visit, excluded, settings)
+    _resolve_person_ids(conn, [contact for visit in visits for contact, _ in visit.contacts])
+    return sorted(visits, key=lambda s: (s.start, s.venue_id))
 
 
 def trace(
@@ -217,7 +267,9 @@ def _resolve_person_ids(conn: Connection, stays: list[Stay]) -> None:
     wanted = sorted({stay.id_number for stay in stays if stay.credential == "personal"})
     found: dict[str, Any] = {}
     for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
-        query = select(persons.c.id, persons.c.id_number, persons.c.date_of_birth).where(persons.c.id.in_(chunk))
+        query = select(persons.c.id, persons.c.id_number, persons.c.date_of_birth, persons.c.id_status).where(
+            persons.c.id.in_(chunk)
+        )
         found.update({row.id: row for row in conn.execute(query)})
     for stay in stays:
         person = found.get(stay.id_number) if stay.credential == "personal" else None
@@ -226,6 +278,7 @@ def _resolve_person_ids(conn: Connection, stays: list[Stay]) -> None:
         stay.person_id = stay.id_number
         stay.id_number = person.id_number or ""  # a person without an ID number (a child): still the person id below
         stay.date_of_birth = stay.date_of_birth or person.date_of_birth
+        stay.id_verified, stay.id_status = person.id_status == "verified", person.id_status
 
 
 def venue_names(conn: Connection, venue_ids: Iterable[int]) -> dict[int, str]:
@@ -249,32 +302,45 @@ def _stay_json(stay: Stay) -> dict[str, Any]:
         "end": stay.end.isoformat(),
         "start_inferred": stay.start_inferred,
         "end_inferred": stay.end_inferred,
+        "id_number_verified": stay.id_verified,
+    }
+
+
+def _visit_json(visit: Stay, names: dict[int, str]) -> dict[str, Any]:
+    return {
+        "venue_id": visit.venue_id,
+        "venue_name": names.get(visit.venue_id, ""),
+        **_stay_json(visit),
+        "contacts": [
+            {**_stay_json(c), "overlap_minutes": round(shared.total_seconds() / 60, 1)} for c, shared in visit.contacts
+        ],
     }
 
 
 def trace_json(
-    conn: Connection, id_number: str, start: datetime, end: datetime, settings: TraceSettings, visits: list[Stay]
+    conn: Connection,
+    id_number: str,
+    start: datetime,
+    end: datetime,
+    settings: TraceSettings,
+    visits: list[Stay],
+    unverified: Sequence[Stay] = (),
 ) -> dict[str, Any]:
-    names = venue_names(conn, (v.venue_id for v in visits))
+    """The report. `visits`: the person's own (their card, or a personal QR staff verified); `unverified`:
+    visits with a personal QR that only claims the number, each with `declared_name` and `id_status`."""
+    names = venue_names(conn, (v.venue_id for v in (*visits, *unverified)))
     return {
         "id_number": id_number,
         "from": start.isoformat(),
         "to": end.isoformat(),
         "margin_minutes": settings.margin.total_seconds() / 60,
         "default_stay_minutes": settings.default_stay.total_seconds() / 60,
-        "visits": [
-            {
-                "venue_id": v.venue_id,
-                "venue_name": names.get(v.venue_id, ""),
-                **_stay_json(v),
-                "contacts": [
-                    {**_stay_json(c), "overlap_minutes": round(shared.total_seconds() / 60, 1)}
-                    for c, shared in v.contacts
-                ],
-            }
-            for v in visits
-        ],
+        "visits": [_visit_json(v, names) for v in visits],
         "contact_count": len({c.id_number or c.person_id for v in visits for c, _ in v.contacts}),
+        "unverified_visits": [
+            {**_visit_json(v, names), "unverified": True, "declared_name": v.full_name, "id_status": v.id_status}
+            for v in unverified
+        ],
     }
 
 
@@ -294,16 +360,18 @@ TRACE_CSV_HEADER = (
     "contact_start_inferred",
     "contact_end_inferred",
     "overlap_minutes",
+    "visit_id_verified",
 )
 
 
 def trace_csv_rows(report: dict[str, Any]) -> list[list[Any]]:
     """One row per (visit, contact); a visit without contacts still gets a row (contact cells empty)."""
     rows: list[list[Any]] = []
-    for visit in report["visits"]:
+    for visit in [*report["visits"], *report.get("unverified_visits", [])]:
         head = [visit["venue_id"], visit["venue_name"], visit["start"], visit["end"], visit["end_inferred"]]
+        verified = not visit.get("unverified", False)
         if not visit["contacts"]:
-            rows.append(head + [""] * 10)
+            rows.append(head + [""] * 10 + [verified])
         for c in visit["contacts"]:
             rows.append(
                 head
@@ -318,6 +386,7 @@ def trace_csv_rows(report: dict[str, Any]) -> list[list[Any]]:
                     c["start_inferred"],
                     c["end_inferred"],
                     c["overlap_minutes"],
+                    verified,
                 ]
             )
     return rows

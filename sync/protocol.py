@@ -9,8 +9,10 @@ Endpoints (all JSON, under `API_PREFIX`):
   event is logged with its reason, so one poison event never blocks the queue). Only an event claiming another
   venue is refused; one dated before 2020 or > 24 h ahead (after clock correction) is stored, flagged
   `clock_suspect`. Every uuid must be canonical (lowercase, hyphenated, as `uuid4()` prints it): the answer
-  carries the uuid exactly as sent. Text fields longer than `FIELD_LIMITS` -> 422 (never truncated).
-  401 no/wrong token, 413 too many events or body too large, 422 malformed (nothing stored), 429/503 with
+  carries the uuid exactly as sent. An event that is malformed (a text field or flag longer than
+  `FIELD_LIMITS`, with a control character or an unpaired surrogate, a bad time...) but has a canonical uuid is
+  refused alone with the reason, and the rest of the batch is stored. 401 no/wrong token, 413 too many events or
+  body too large, 422 malformed envelope or an event without a usable uuid (nothing stored), 429/503 with
   Retry-After when overloaded.
 - GET `CONFIG_PATH` -> `RemoteConfig`; GET `KEYS_PATH` -> `PublicKeyInfo`s; GET `REVOCATIONS_PATH` ->
   `Revocation`s; GET `TRUST_LIST_PATH` -> `TrustedCertificate`s. Each answer carries an `ETag`; send it back
@@ -25,6 +27,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import unicodedata
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -173,16 +176,32 @@ FIELD_LIMITS: Mapping[str, int] = {
 }
 
 
+FLAG_LIMIT = 100
+# Bidirectional overrides and isolates: they reorder what a spreadsheet or a screen shows around them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def check_text(value: str, what: str, limit: int) -> str:
+    """A text field as names are checked: at most `limit` characters, no control character (NUL, newline,
+    tab...), no bidirectional control, no unpaired surrogate. ProtocolError names the field."""
+    if len(value) > limit:
+        raise ProtocolError(f"{what}: longer than {limit} characters")
+    if value.isascii():
+        if value.isprintable():
+            return value
+        raise ProtocolError(f"{what}: contains a control character")
+    if not _is_utf8(value):
+        raise ProtocolError(f"{what}: contains an unpaired surrogate")
+    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in value):
+        raise ProtocolError(f"{what}: contains a control character")
+    return value
+
+
 def _text(obj: Mapping[str, Any], name: str, where: str) -> str:
     value = obj.get(name)
     if type(value) is not str:
         raise ProtocolError(f"{where}.{name}: missing or wrong type")
-    limit = FIELD_LIMITS.get(name, _TEXT_LIMIT)
-    if len(value) > limit:
-        raise ProtocolError(f"{where}.{name}: longer than {limit} characters")
-    if "\x00" in value or (not value.isascii() and not _is_utf8(value)):
-        raise ProtocolError(f"{where}.{name}: contains a NUL or an unpaired surrogate")
-    return value
+    return check_text(value, f"{where}.{name}", FIELD_LIMITS.get(name, _TEXT_LIMIT))
 
 
 def _is_utf8(value: str) -> bool:
@@ -204,8 +223,10 @@ def event_from_json(obj: Any, where: str = "event") -> NewEvent:
     if not -(2**63) <= monotonic_ns < 2**63:
         raise ProtocolError(f"{where}.monotonic_ns: out of 64-bit range")
     flags = _field(obj, "flags", list, where, required=False) or []
-    if not all(isinstance(flag, str) and len(flag) <= 100 for flag in flags):
-        raise ProtocolError(f"{where}.flags: expected a list of short strings")
+    if len(flags) > FLAG_LIMIT or not all(type(flag) is str for flag in flags):
+        raise ProtocolError(f"{where}.flags: expected a list of at most {FLAG_LIMIT} strings")
+    for index, flag in enumerate(flags):
+        check_text(flag, f"{where}.flags[{index}]", FLAG_LIMIT)
     details = _field(obj, "details", dict, where, required=False) or {}
     return NewEvent(
         uuid=_parse_uuid(obj.get("uuid"), where),
@@ -234,6 +255,7 @@ class Batch:
     events: tuple[NewEvent, ...]
     claimed_venue: Mapping[str, str] = field(default_factory=dict)
     protocol: int = PROTOCOL_VERSION
+    refused: Mapping[str, str] = field(default_factory=dict)  # uuid -> why, for malformed events (not in events)
 
 
 def batch_to_json(events: Iterable[NewEvent], kiosk_time: datetime) -> dict[str, Any]:
@@ -249,8 +271,14 @@ def encode_batch(events: Iterable[NewEvent], kiosk_time: datetime) -> bytes:
     return json.dumps(batch_to_json(events, kiosk_time), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def decode_batch(body: bytes | str | Mapping[str, Any], max_events: int = MAX_BATCH_EVENTS) -> Batch:
-    """Parse a POST /events body: PayloadTooLarge for too many events, ProtocolError for anything malformed."""
+def decode_batch(
+    body: bytes | str | Mapping[str, Any], max_events: int = MAX_BATCH_EVENTS, *, refuse_bad_events: bool = False
+) -> Batch:
+    """Parse a POST /events body: PayloadTooLarge for too many events, ProtocolError for anything malformed.
+
+    With `refuse_bad_events` (the server), a malformed event that has a canonical uuid does not sink the batch:
+    it goes to `Batch.refused` with the reason, and the others are parsed as usual. An event without a usable
+    uuid still raises: its answer could not name it."""
     obj = _load_json(body)
     if not isinstance(obj, Mapping):
         raise ProtocolError("batch: expected a JSON object")
@@ -263,13 +291,22 @@ def decode_batch(body: bytes | str | Mapping[str, Any], max_events: int = MAX_BA
         raise ProtocolError("batch.events: expected a list")
     if len(raw_events) > max_events:
         raise PayloadTooLarge(f"batch.events: {len(raw_events)} events, at most {max_events} per batch")
-    events = tuple(event_from_json(raw, f"events[{index}]") for index, raw in enumerate(raw_events))
-    claimed = {
-        event.uuid: str(raw["venue_id"])
-        for event, raw in zip(events, raw_events, strict=True)
-        if raw.get("venue_id") is not None
-    }
-    return Batch(kiosk_time=kiosk_time, events=events, claimed_venue=claimed)
+    events: list[NewEvent] = []
+    claimed: dict[str, str] = {}
+    refused: dict[str, str] = {}
+    for index, raw in enumerate(raw_events):
+        where = f"events[{index}]"
+        try:
+            event = event_from_json(raw, where)
+        except ProtocolError as exc:
+            if not refuse_bad_events or not isinstance(raw, Mapping):
+                raise
+            refused.setdefault(_parse_uuid(raw.get("uuid"), where), str(exc).removeprefix(f"{where}."))
+            continue
+        events.append(event)
+        if raw.get("venue_id") is not None:
+            claimed[event.uuid] = str(raw["venue_id"])
+    return Batch(kiosk_time=kiosk_time, events=tuple(events), claimed_venue=claimed, refused=refused)
 
 
 def _load_json(body: bytes | str | Mapping[str, Any]) -> Any:

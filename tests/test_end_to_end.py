@@ -188,6 +188,8 @@ def test_trace_by_cccd_number_finds_a_personal_qr_visit(tmp_path, live_server):
     kiosk("sync", "--once", "--config", str(config), "--db", str(db))
 
     window = {"from": "2026-11-25T00:00:00+07:00", "to": "2026-11-26T00:00:00+07:00"}
+    # A number typed on the public page is a claim (issue 11): staff saw her papers, so her QR counts as hers.
+    run_server_cli("person", "resolve", "--db", server.db_url, "--person", person_id, "--as", "verified")
     mine = requests.get(f"{api}/trace", params={"id_number": "079195001234", **window}, headers=authority, timeout=10)
     assert mine.status_code == 200, mine.text
     visits = mine.json()["visits"]

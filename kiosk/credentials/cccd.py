@@ -15,7 +15,7 @@ from datetime import date
 
 from kiosk.credentials.base import Credential, ParseContext, ParseResult, Rejection
 from kiosk.credentials.provinces import province_name
-from kiosk.credentials.text import UndecodableText, clean_field, decode_bytes, fold, split_fields
+from kiosk.credentials.text import InvalidUtf8, UndecodableText, clean_field, decode_bytes, fold, split_fields
 
 KIND = "cccd"
 MIN_FIELDS = 6
@@ -87,6 +87,8 @@ def parse_cccd(data: bytes, context: ParseContext) -> ParseResult:
     """Parse a citizen ID QR; never raises."""
     try:
         text = decode_bytes(data).text
+    except InvalidUtf8:
+        return _reject("Citizen ID QR is not valid UTF-8: a damaged or truncated character (rescan the card)")
     except UndecodableText:
         return _reject("Citizen ID QR is not readable text")
     parts = text.strip().split("|", 32)

@@ -21,6 +21,7 @@ from typing import Any
 
 import cbor2
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from kiosk.credentials.base import Credential, ParseContext, ParseResult, Rejection, TrustMaterial, Verification
 from kiosk.credentials.base45 import Base45Error, b45decode
@@ -165,30 +166,48 @@ def key_usage(signer: x509.Certificate, cert_type: str | None) -> str:
     An extended key usage with no DCC OID allows no type (RFC 5280: the extension restricts the key).
     """
     try:
-        eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        purposes: list[str] | None = [
+            oid.dotted_string for oid in signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        ]
     except x509.ExtensionNotFound:
         return "not_restricted"
     except ValueError:
-        # An empty extension (SEQUENCE of zero purposes, seen in issuers' test data) names no purpose at all, which
-        # the official runner reads as no restriction; any other unreadable extension restricts to nothing.
-        return "not_restricted" if _eku_is_empty(signer) else "mismatch"
-    allowed = {DCC_KEY_USAGE_OIDS[oid.dotted_string] for oid in eku if oid.dotted_string in DCC_KEY_USAGE_OIDS}
+        # `cryptography` accepts strict DER only; real issuers' signer certificates are not always that (an
+        # explicitly encoded default BasicConstraints, an empty extended key usage). Reference verifiers read
+        # them leniently: so do we (`lenient_key_purposes`).
+        purposes = lenient_key_purposes(signer)
+    if purposes is None:
+        return "not_restricted"
+    if not purposes:
+        # An empty extension (SEQUENCE of zero purposes, seen in issuers' test data) names no purpose at all,
+        # which the official runner reads as no restriction.
+        return "not_restricted"
+    allowed = {DCC_KEY_USAGE_OIDS[oid] for oid in purposes if oid in DCC_KEY_USAGE_OIDS}
     return "ok" if cert_type in allowed else "mismatch"
 
 
-_EKU_OID_DER = b"\x06\x03\x55\x1d\x25"  # OBJECT IDENTIFIER 2.5.29.37
+_EKU_OID = "2.5.29.37"
+_UNREADABLE = ["unreadable"]  # a purpose no type maps to: an extension we cannot read restricts to nothing
 
 
-def _eku_is_empty(signer: x509.Certificate) -> bool:
-    """True when the certificate's extended key usage extension is exactly an empty SEQUENCE."""
-    tbs = signer.tbs_certificate_bytes
-    at = tbs.find(_EKU_OID_DER)
-    if at < 0:
-        return False
-    rest = tbs[at + len(_EKU_OID_DER) :]
-    if rest[:2] == b"\x01\x01":  # the optional "critical" BOOLEAN
-        rest = rest[3:]
-    return rest[:4] == b"\x04\x02\x30\x00"  # OCTET STRING { SEQUENCE {} }
+def lenient_key_purposes(signer: x509.Certificate) -> list[str] | None:
+    """The extended key usage's purposes (dotted OIDs) read with asn1crypto, which parses BER as reference
+    verifiers do; None when the certificate has no such extension."""
+    from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
+
+    try:
+        lenient = asn1_x509.Certificate.load(signer.public_bytes(Encoding.DER))
+        for extension in lenient["tbs_certificate"]["extensions"] or []:
+            if extension["extn_id"].dotted == _EKU_OID:
+                return [str(purpose.dotted) for purpose in extension["extn_value"].parsed]
+    except (ValueError, TypeError, KeyError):
+        return _UNREADABLE
+    return None
+
+
+def signer_valid_at(signer: x509.Certificate, now: datetime) -> bool:
+    """True when `now` lies within the signer certificate's own validity period."""
+    return signer.not_valid_before_utc <= now <= signer.not_valid_after_utc
 
 
 def kid_text(kid: bytes | None) -> str | None:
@@ -228,11 +247,15 @@ def verify(decoded: DecodedDcc, context: ParseContext) -> Verification:
     if signer is None:
         signer = _sole_certificate(context.trust)
     usage = None
+    now = _aware(context.now)
+    expired = validity_expired(decoded.claims, now)
     if isinstance(signer, x509.Certificate):
         usage = key_usage(signer, certificate_type(decoded.certificate))
+        # A code signed while, or dated as if, its signer certificate was not valid is not valid either.
+        expired = expired or not signer_valid_at(signer, now)
     return Verification(
         signature=signature,
-        expired=validity_expired(decoded.claims, _aware(context.now)),
+        expired=expired,
         key_usage=usage,
         signer=kid_text(decoded.message.kid),
     )

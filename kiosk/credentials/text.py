@@ -2,7 +2,8 @@
 
 QR codes carry bytes, not text (see docs/formats.md "Reading the bytes"): we decode UTF-8 ourselves and fall back
 to the legacy encodings Vietnamese issuers have used (Windows-1258, then Latin-1) only when the result looks
-like real text. Valid UTF-8 is never re-read as something else, so good input never becomes mojibake.
+like real text. Valid UTF-8 is never re-read as something else, so good input never becomes mojibake; and bytes that are UTF-8
+with a damaged character are refused (`InvalidUtf8`) rather than re-read as a legacy encoding.
 
 Sanitising removes what must never reach a screen or a log line raw: control characters, bidirectional
 overrides and isolates (which can make "An" display as "nA" or hide text), zero-width characters.
@@ -38,6 +39,17 @@ class UndecodableText(ValueError):
     """The bytes are not text in any encoding we accept."""
 
 
+class InvalidUtf8(UndecodableText):
+    """The bytes were written as UTF-8 (they hold a UTF-8 multi-byte start and its continuation) but are not
+    valid UTF-8: a damaged or truncated character. Read as a legacy encoding they would become mojibake."""
+
+
+# A UTF-8 lead byte followed by a continuation byte: how UTF-8 writes every non-ASCII character. Legacy
+# Vietnamese text (Windows-1258) and Latin-1 names put a letter or a tone mark after a letter, never one of the
+# symbols 0x80-0xBF stand for there, so this pair in bytes that fail as UTF-8 means broken UTF-8.
+_UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+
+
 @dataclass(frozen=True)
 class DecodedText:
     text: str  # NFC-normalised
@@ -57,8 +69,9 @@ def decode_bytes(data: bytes) -> DecodedText:
         data = data[len(UTF8_BOM) :]
     try:
         return DecodedText(_nfc(data.decode("utf-8")), "utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if _UTF8_PAIR.search(data):
+            raise InvalidUtf8(f"not valid UTF-8 at byte {exc.start} (a damaged or truncated character)") from None
     text = _try_cp1258(data)
     if text is not None:
         return DecodedText(text, "cp1258")

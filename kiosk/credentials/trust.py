@@ -82,11 +82,29 @@ def parse_trust_list(obj: Any) -> dict[bytes, list[x509.Certificate]]:
     return found
 
 
+def load_signer_certificate(der: bytes) -> x509.Certificate:
+    """A signer certificate as issuers make them. `cryptography` reads strict DER only; a certificate in BER
+    (an explicit default, a long-form length) is read with asn1crypto, as reference verifiers read it, and
+    re-encoded as DER: only its key, validity and extensions are used here (its own chain is the trust
+    list's business), so the re-encoding loses nothing that matters. ValueError when it is no certificate."""
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError:
+        from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
+
+        try:
+            lenient = asn1_x509.Certificate.load(der)
+            strict = lenient.dump(force=True)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"not a certificate: {exc}") from None
+        return x509.load_der_x509_certificate(strict)
+
+
 def _trust_entry(entry: Any) -> tuple[bytes, x509.Certificate]:
     if not isinstance(entry, Mapping):
         raise ValueError("not an object")
     der = _b64(entry.get("certificate"))
-    cert = x509.load_der_x509_certificate(der)  # ValueError when it is not a certificate
+    cert = load_signer_certificate(der)  # ValueError when it is not a certificate
     kid = _b64(entry["kid"]) if entry.get("kid") else certificate_kid(der)
     if not kid:
         raise ValueError("empty kid")

@@ -17,9 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from server import admin
 from server.card import qr_png
-from server.declarations import PersonConflict, PersonInput, declare
+from server.declarations import PersonInput, declare
 from server.keys import NoSigningKey
-from server.routes.deps import EngineDep
+from server.routes.deps import EngineDep, client_key, too_many
 from server.web.pages import form_page, language, result_page
 
 MAX_FORM_BYTES = 16 * 1024
@@ -30,13 +30,9 @@ def rate_limited(request: Request) -> None:
     bucket = getattr(request.app.state, "declaration_bucket", None)
     if bucket is None:
         return
-    wait = bucket.take(request.client.host if request.client else "")
+    wait = bucket.take(client_key(request))
     if wait:
-        raise HTTPException(
-            status_code=429,
-            detail="too many declarations from this address: try again shortly",
-            headers={"Retry-After": str(wait)},
-        )
+        raise too_many(wait, "declarations")
 
 
 router = APIRouter(tags=["declaration"])
@@ -78,8 +74,6 @@ async def post_declare(request: Request, engine: EngineDep, lang: str | None = N
             values.get("phone", ""),
         )
         issued = await run_in_threadpool(declare, engine, person, values)
-    except PersonConflict as exc:
-        return HTMLResponse(form_page(lang, str(exc), values), status_code=409)
     except admin.Invalid as exc:
         return HTMLResponse(form_page(lang, str(exc), values), status_code=422)
     except NoSigningKey:
@@ -105,8 +99,6 @@ def post_declaration(body: DeclarationBody, engine: EngineDep) -> JSONResponse:
     person = PersonInput(body.full_name, body.id_number, body.date_of_birth, body.phone)
     try:
         issued = declare(engine, person, body.answers)
-    except PersonConflict as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
     except admin.Invalid as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     except NoSigningKey as exc:

@@ -27,6 +27,22 @@ def get_settings(request: Request) -> ServerSettings:
     return settings
 
 
+def client_key(request: Request) -> str:
+    """The client's address for rate limits: X-Forwarded-For only from a trusted proxy (ServerSettings)."""
+    from server.ratelimit import client_address
+
+    peer = request.client.host if request.client else ""
+    return client_address(peer, request.headers.get("x-forwarded-for"), get_settings(request).trusted_proxies)
+
+
+def too_many(wait: int, what: str) -> HTTPException:
+    return HTTPException(
+        status_code=429,
+        detail=f"too many {what} from this address: try again shortly",
+        headers={"Retry-After": str(wait)},
+    )
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 
@@ -40,7 +56,7 @@ def get_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
-    with engine.connect() as conn:
+    with engine.begin() as conn:
         principal = principal_for(conn, credentials.credentials)
     if principal is None:
         raise unauthorized()

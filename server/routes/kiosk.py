@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from server import admin
 from server.ingest import ingest
-from server.routes.deps import EngineDep, KioskDep, SettingsDep, etag_response, unauthorized
+from server.routes.deps import EngineDep, KioskDep, SettingsDep, client_key, etag_response, too_many, unauthorized
 from sync import protocol
 
 log = logging.getLogger("server.kiosk")
@@ -93,7 +93,7 @@ def _decode(body: bytes, encoding: str, settings: Any) -> protocol.Batch:
             body = protocol.gunzip_limited(body, settings.max_body_bytes)
         elif encoding not in ("", "identity"):
             raise HTTPException(status_code=415, detail="Content-Encoding must be gzip or identity")
-        return protocol.decode_batch(body, settings.max_batch_events)
+        return protocol.decode_batch(body, settings.max_batch_events, refuse_bad_events=True)
     except protocol.PayloadTooLarge as exc:
         raise HTTPException(status_code=413, detail=str(exc)) from None
     except protocol.ProtocolError as exc:
@@ -161,10 +161,26 @@ class EnrollBody(BaseModel):
     code: str = Field(min_length=1, max_length=100)
 
 
+def _enrol_throttle(request: Request) -> str:
+    """Refuse (429) a client that has spent its wrong-code budget, before any database work; the key for
+    charging a wrong code. Right codes cost nothing: a site enrolling twenty kiosks is not an attack."""
+    key = client_key(request)
+    bucket = request.app.state.enroll_bucket
+    wait = bucket.wait(key) if bucket is not None else 0
+    if wait:
+        raise too_many(wait, "wrong enrolment codes")
+    return key
+
+
 @router.post(protocol.ENROLL_PATH.removeprefix(protocol.API_PREFIX), summary="Exchange a one-time code for a token")
-def post_enroll(body: EnrollBody, engine: EngineDep) -> dict[str, Any]:
+def post_enroll(
+    body: EnrollBody, engine: EngineDep, request: Request, client: Annotated[str, Depends(_enrol_throttle)]
+) -> dict[str, Any]:
     response = admin.enroll(engine, body.code, _now())
     if response is None:
+        bucket = request.app.state.enroll_bucket
+        if bucket is not None:
+            bucket.take(client)
         raise unauthorized("unknown, used or expired enrolment code")
     log.info("kiosk %s of venue %s enrolled", response.kiosk_id, response.venue_id)
     return response.to_json()

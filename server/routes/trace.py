@@ -11,7 +11,15 @@ from starlette.concurrency import run_in_threadpool
 
 from kiosk.csvsafe import iter_safe_csv
 from server.routes.deps import AuthorityDep, EngineDep, SettingsDep
-from server.tracing import MAX_WINDOW, TRACE_CSV_HEADER, TraceSettings, trace, trace_csv_rows, trace_json
+from server.tracing import (
+    MAX_WINDOW,
+    TRACE_CSV_HEADER,
+    TraceSettings,
+    trace,
+    trace_csv_rows,
+    trace_json,
+    unverified_visits,
+)
 from sync.protocol import API_PREFIX
 
 router = APIRouter(prefix=API_PREFIX, tags=["tracing"])
@@ -43,7 +51,9 @@ def check_window(start: datetime, end: datetime) -> str | None:
 
 def run_trace(engine: Any, id_number: str, start: datetime, end: datetime, settings: TraceSettings) -> dict[str, Any]:
     with engine.connect() as conn:
-        return trace_json(conn, id_number, start, end, settings, trace(conn, id_number, start, end, settings))
+        visits = trace(conn, id_number, start, end, settings)
+        unverified = unverified_visits(conn, id_number, start, end, settings)
+        return trace_json(conn, id_number, start, end, settings, visits, unverified)
 
 
 @router.get("/trace", summary="A person's visits and their co-visitors (health authority)")

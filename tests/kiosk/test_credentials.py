@@ -21,6 +21,7 @@ from kiosk.credentials.provinces import PROVINCES
 from kiosk.credentials.registry import default_formats, formats_from_module, parse_payload
 from kiosk.credentials.text import (
     MAX_PAYLOAD_BYTES,
+    InvalidUtf8,
     UndecodableText,
     clean_field,
     decode_bytes,
@@ -552,3 +553,18 @@ def test_masked_pccovid_numbers_without_qid_do_not_merge_two_people():
 def test_a_control_character_between_words_does_not_glue_them() -> None:
     cred = expect_credential(parse(KHOA.replace("Trần Đăng", "Trần\x07Đăng")))
     assert cred.full_name == "Trần Đăng Khoa" and "unsafe_text" in cred.warnings
+
+
+def test_cccd_name_with_invalid_utf8_is_rejected_with_a_reason() -> None:
+    """Issue 11 #9: a truncated UTF-8 character in the name was read as Latin-1 mojibake ("Nguyá»n")."""
+    good = "079095001234||Nguyễn Văn An|01011995|Nam|12 Lê Lợi|20042021".encode()
+    broken = good.replace("ễ".encode(), "ễ".encode()[:2])  # the last byte of "ễ" lost
+    result = parse_payload(broken, CTX)
+    assert isinstance(result, Rejection) and result.code == "malformed"
+    assert "UTF-8" in result.reason
+    assert isinstance(parse_payload(good, CTX), Credential)
+    with pytest.raises(InvalidUtf8):
+        decode_bytes(b"Nguy\xe1\xbbn")
+    # Legacy encodings real issuers used still read.
+    assert decode_bytes(to_cp1258("Phạm Thị Ngọc Ánh")).encoding == "cp1258"
+    assert decode_bytes("José Müller".encode("latin-1")).encoding == "latin-1"

@@ -27,9 +27,26 @@ def test_formula_cells_are_neutralised(cell: str) -> None:
     assert safe_cell(cell) == "'" + cell
 
 
-@pytest.mark.parametrize("cell", ["Nguyễn Văn A", "a=b", "1-2", "", "'quoted", " =x"])
+@pytest.mark.parametrize("cell", ["Nguyễn Văn A", "a=b", "1-2", "", "'quoted", " x=1", "\u200bNam"])
 def test_ordinary_text_is_unchanged(cell: str) -> None:
     assert safe_cell(cell) == cell
+
+
+@pytest.mark.parametrize(
+    "cell", [" =x", "   +1", "\u00a0-2+3", "\u200b=cmd|' /C calc'!A0", "\ufeff@SUM(1)", "\u202e=1", "\u2066 -1"]
+)
+def test_formulas_after_whitespace_or_invisible_characters_are_neutralised(cell: str) -> None:
+    """Issue 11 #6/#9: spreadsheets skip leading spaces and invisible characters before a formula."""
+    assert safe_cell(cell) == "'" + cell
+
+
+def test_unwritable_characters_never_break_the_file(tmp_path) -> None:  # noqa: ANN001
+    from kiosk.csvsafe import write_safe_csv
+
+    path = tmp_path / "out.csv"
+    assert write_safe_csv(path, ("flags",), [("a\ud800b",), ("nul\x00here",), ("ok",)]) == 3
+    text = path.read_text(encoding="utf-8-sig")
+    assert "a\ufffdb" in text and "nul\ufffdhere" in text and "\x00" not in text
 
 
 def test_non_text_values() -> None:

@@ -233,3 +233,86 @@ def test_partial_dates_of_birth_are_tolerated() -> None:
 def test_undecodable_structure_is_malformed(payload: bytes) -> None:
     result = dcc.FORMAT.parse(payload, ParseContext(now=datetime.now(UTC)))
     assert isinstance(result, Rejection) and result.code == "malformed" and result.reason
+
+
+# --- signer certificates as real issuers make them (issue 11 #10) -------------------------------------------------
+
+
+def _tlv(tag: bytes, content: bytes) -> bytes:
+    size = len(content)
+    if size < 128:
+        return tag + bytes([size]) + content
+    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return tag + bytes([0x80 | len(raw)]) + raw + content
+
+
+def _issuer_style_certificate(not_before: datetime, not_after: datetime) -> bytes:
+    """A DCC signer certificate (EKU: vaccinations only) whose BasicConstraints writes out its DEFAULT cA FALSE,
+    as one issuer's certificates in the official data do: BER, not the strict DER `cryptography` reads."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "DSC test")])
+    strict = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ObjectIdentifier("1.3.6.1.4.1.1847.2021.1.2")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    parsed = asn1_x509.Certificate.load(strict.public_bytes(Encoding.DER))
+    tbs = parsed["tbs_certificate"]
+    old = tbs["extensions"].dump()
+    assert tbs.contents.endswith(old)
+    items = [
+        _tlv(b"\x30", b"\x06\x03\x55\x1d\x13" + _tlv(b"\x04", b"\x30\x03\x01\x01\x00"))
+        if ext["extn_id"].dotted == "2.5.29.19"
+        else ext.dump()
+        for ext in tbs["extensions"]
+    ]
+    tbs_der = _tlv(b"\x30", tbs.contents[: -len(old)] + _tlv(b"\xa3", _tlv(b"\x30", b"".join(items))))
+    signature = key.sign(tbs_der, ec.ECDSA(hashes.SHA256()))
+    return _tlv(b"\x30", tbs_der + parsed["signature_algorithm"].dump() + _tlv(b"\x03", b"\x00" + signature))
+
+
+def test_a_signer_certificate_with_an_explicit_default_is_read_leniently() -> None:
+    from datetime import timedelta
+
+    from kiosk.credentials.trust import load_signer_certificate, parse_trust_list
+
+    now = datetime.now(UTC)
+    der = _issuer_style_certificate(now - timedelta(days=1), now + timedelta(days=30))
+    cert = x509.load_der_x509_certificate(der)
+    with pytest.raises(ValueError, match="EncodedDefault"):
+        _ = cert.extensions  # what `cryptography` alone makes of it
+    assert dcc.key_usage(cert, "v") == "ok"  # not "mismatch": its EKU allows vaccinations
+    assert dcc.key_usage(cert, "t") == "mismatch"  # and only those
+    assert load_signer_certificate(der).serial_number == 1
+    listed = parse_trust_list({"certificates": [{"certificate": base64.b64encode(der).decode()}]})
+    assert [dcc.key_usage(c, "v") for group in listed.values() for c in group] == ["ok"]
+
+
+def test_the_signer_certificates_validity_is_checked_at_the_validation_time() -> None:
+    from datetime import timedelta
+
+    now = datetime.now(UTC)
+    cert = x509.load_der_x509_certificate(_issuer_style_certificate(now - timedelta(days=1), now + timedelta(days=30)))
+    assert dcc.signer_valid_at(cert, now)
+    assert not dcc.signer_valid_at(cert, now + timedelta(days=31))
+    assert not dcc.signer_valid_at(cert, now - timedelta(days=2))
+    # The verdict: a valid code from the official data, judged after its signer certificate ran out.
+    case = _valid_case()
+    der, signer = _certificate(case)
+    late = signer.not_valid_after_utc + timedelta(days=1)
+    result = dcc.FORMAT.parse(case["PREFIX"].encode("ascii"), ParseContext(now=late, trust=_own_trust(case)))
+    assert isinstance(result, Credential) and result.verification is not None
+    assert result.verification.signature == "valid" and result.verification.expired

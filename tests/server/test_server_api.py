@@ -152,7 +152,6 @@ def test_malformed_json_and_schema_errors_are_422_and_store_nothing(env: ServerE
     for body in (
         b"{not json",
         b"\xff\xfe",
-        json.dumps(broken_event).encode(),
         json.dumps(wrong_version).encode(),
         json.dumps(no_time).encode(),
         b"[]",
@@ -171,6 +170,13 @@ def test_malformed_json_and_schema_errors_are_422_and_store_nothing(env: ServerE
         == 415
     )
     assert env.stored() == []
+    # One malformed event is refused alone, with a reason; the rest of its batch is stored (issue 11 #6).
+    answer = env.client.post(protocol.EVENTS_PATH, content=json.dumps(broken_event).encode(), headers=env.headers())
+    assert answer.status_code == 200
+    results = {r.uuid: (r.status, r.reason) for r in protocol.decode_batch_result(answer.content).results}
+    first, second = (event["uuid"] for event in good["events"])
+    assert results == {first: ("stored", None), second: ("refused", "direction: must be 'entry' or 'exit'")}
+    assert env.stored() == [first]
 
 
 def test_enrolment_code_works_once(env: ServerEnv) -> None:

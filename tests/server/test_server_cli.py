@@ -169,7 +169,7 @@ def test_migrations_are_idempotent_and_shipped_in_code(tmp_path: Path) -> None:
         db.migrate(db.make_engine(url))
     engine = db.make_engine(url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
     tables = set(inspect(engine).get_table_names())
     assert {"events", "venues", "kiosks", "tokens", "signing_keys", "persons", "declarations"} <= tables
     assert "signing_private_keys" not in tables  # private halves are columns of signing_keys

@@ -187,7 +187,7 @@ def test_upgrade_from_0001_keeps_data(server_db_url: str, first_use_tables: bool
     seeded = _seed_0001(engine, first_use_tables=first_use_tables)
     db.migrate(engine)
 
-    assert _revision(engine) == "0004"
+    assert _revision(engine) == "0005"
     assert "signing_private_keys" not in inspect(engine).get_table_names()
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
@@ -252,7 +252,7 @@ def test_upgrade_to_0003_keeps_one_person_per_id_number(server_db_url: str) -> N
             )
         conn.execute(persons.insert().values(id="PNONUMBERXXX", full_name="Bé An", id_number=None, created_at=NOW))
     _upgrade(engine, "head")
-    assert _revision(engine) == "0004"
+    assert _revision(engine) == "0005"
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
         numbers = dict(conn.execute(select(persons.c.id, persons.c.id_number)).all())
@@ -293,3 +293,44 @@ def test_0004_maps_stored_questionnaire_words_both_ways(server_db_url: str) -> N
     }
     _downgrade(engine, "0003")
     assert configs() == stored
+
+
+def test_0005_makes_numbers_claims_and_gives_tokens_a_life(server_db_url: str) -> None:
+    """Persons from before 0005 become `claimed`; after it, several persons may claim one number but only one is
+    verified; tokens gain expires_at / last_used_at. The downgrade restores one person per number (the oldest
+    claim keeps it) and the upgrade after it agrees with the models."""
+    from sqlalchemy.exc import IntegrityError
+
+    from server.models import tokens
+
+    engine = _fresh_engine(server_db_url)
+    _upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(venues.insert().values(id=1, name="V", created_at=NOW, station_config="{}"))
+        conn.execute(
+            persons.insert().values(id="POLDERXXXXXX", full_name="An", id_number="079095001234", created_at=NOW)
+        )
+        conn.execute(
+            text("INSERT INTO tokens (token_hash, role, name, created_at) VALUES ('h1', 'authority', '', :t)"),
+            {"t": NOW.replace(tzinfo=None) if conn.dialect.name == "sqlite" else NOW},
+        )
+    _upgrade(engine, "0005")
+    assert _schema_diff(engine) == []
+    with engine.begin() as conn:
+        assert conn.execute(select(persons.c.id_status)).scalar_one() == "claimed"
+        assert conn.execute(select(tokens.c.expires_at, tokens.c.last_used_at)).one() == (None, None)
+        conn.execute(
+            persons.insert().values(
+                id="PLATERXXXXXX", full_name="Kẻ", id_number="079095001234", created_at=NOW + timedelta(seconds=1)
+            )
+        )
+        conn.execute(persons.update().where(persons.c.id == "POLDERXXXXXX").values(id_status="verified"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(persons.update().where(persons.c.id == "PLATERXXXXXX").values(id_status="verified"))
+    _downgrade(engine, "0004")
+    with engine.connect() as conn:
+        numbers = dict(conn.execute(text("SELECT id, id_number FROM persons")).all())
+    assert numbers == {"POLDERXXXXXX": "079095001234", "PLATERXXXXXX": None}
+    _upgrade(engine, "head")
+    assert _revision(engine) == "0005" and _schema_diff(engine) == []
+    engine.dispose()

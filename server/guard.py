@@ -1,0 +1,193 @@
+"""What stands between the network and the routes: body limits, body timeouts, security headers, quiet
+disconnects (an ASGI middleware), and a uvicorn protocol that closes connections whose headers never finish.
+
+Every body is bounded before anything parses it or looks at a token: a declared Content-Length over the
+route's limit is answered 413 at once (the body is never read), and a chunked or lying body is counted while it
+streams and cut off at the limit. The 413 closes the connection, so a client cannot keep pushing the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from sync import protocol
+
+log = logging.getLogger("server.guard")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+FORM_LIMIT = 16 * 1024  # the declaration form and its JSON twin: a few short fields
+ENROLL_LIMIT = 1024  # {"code": "..."}
+DEFAULT_LIMIT = 64 * 1024  # every other body (station settings, safety level)
+BODY_IDLE_TIMEOUT = 15.0  # seconds without a byte of the body: the client is gone or stalling on purpose
+BODY_TOTAL_TIMEOUT = 60.0  # the whole body, however it trickles in
+HEADER_TIMEOUT = 15.0  # seconds for a request's headers to arrive (slowloris)
+
+# HTML pages: nothing but themselves (inline style, QR images as data: URLs), never framed.
+SECURITY_HEADERS = (
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+)
+
+
+def body_limit(path: str, max_event_body: int) -> int:
+    """The largest body `path` accepts, in bytes (a gzipped events body counts compressed here)."""
+    if path == protocol.EVENTS_PATH:
+        return max_event_body
+    if path in ("/declare", "/api/v1/declarations"):
+        return FORM_LIMIT
+    if path == protocol.ENROLL_PATH:
+        return ENROLL_LIMIT
+    return DEFAULT_LIMIT
+
+
+class _ClientGone(Exception):
+    """The client hung up while sending its body: nothing to answer, nothing worth a traceback."""
+
+
+async def _answer(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),  # the rest of the body is not wanted: uvicorn closes after this answer
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class GuardMiddleware:
+    """Body limits and timeouts, security headers, quiet disconnects: see the module docstring."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_event_body: int = protocol.MAX_BODY_BYTES,
+        idle_timeout: float = BODY_IDLE_TIMEOUT,
+        total_timeout: float = BODY_TOTAL_TIMEOUT,
+    ) -> None:
+        self.app = app
+        self.max_event_body = max_event_body
+        self.idle_timeout = idle_timeout
+        self.total_timeout = total_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = body_limit(scope["path"], self.max_event_body)
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _answer(send, 413, f"body larger than {limit} bytes")
+            return
+        state = {"started": False, "answered": False}
+
+        async def guarded_send(message: Message) -> None:
+            if state["answered"]:
+                return  # we refused the body ourselves: whatever the app says after that is dropped
+            if message["type"] == "http.response.start":
+                state["started"] = True
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        async def refuse(status: int, detail: str) -> Message:
+            # Answer now, then tell the app the client is gone: FastAPI turns an error raised while it reads
+            # a body into its own 400, so the refusal cannot travel as an exception.
+            if not state["started"] and not state["answered"]:
+                await _answer(send, status, detail)
+            state["answered"] = True
+            return {"type": "http.disconnect"}
+
+        try:
+            await self.app(scope, self._bounded(receive, limit, refuse), guarded_send)
+        except _ClientGone:
+            log.info("client disconnected before its request was complete")
+        except Exception:
+            if not state["answered"]:
+                raise
+            # The app failed on the disconnect we fed it after refusing its body: already answered.
+
+    def _bounded(self, receive: Receive, limit: int, refuse: Callable[[int, str], Awaitable[Message]]) -> Receive:
+        size = 0
+        complete = False
+        refused = False
+        deadline = time.monotonic() + self.total_timeout
+
+        async def bounded_receive() -> Message:
+            nonlocal size, complete, refused
+            if complete:  # after the body: waiting for a disconnect, no timeout
+                return await receive()
+            if refused:
+                return {"type": "http.disconnect"}
+            wait = min(self.idle_timeout, deadline - time.monotonic())
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(wait, 0.001))
+            except TimeoutError:
+                refused = True
+                return await refuse(408, "request body too slow")
+            if message["type"] == "http.disconnect":
+                raise _ClientGone
+            size += len(message.get("body", b""))
+            if size > limit:
+                refused = True
+                return await refuse(413, f"body larger than {limit} bytes")
+            complete = not message.get("more_body", False)
+            return message
+
+        return bounded_receive
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else None
+    return None
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request headers take longer than HEADER_TIMEOUT
+    (uvicorn's keep-alive timeout only runs between requests, and is reset by every byte received)."""
+
+    # From the environment so that `serve --workers N` (spawned processes, a class by import path) sees it too.
+    header_timeout = float(os.environ.get("QRCK_HEADER_TIMEOUT", HEADER_TIMEOUT))
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._waiting_since = self.loop.time()
+        self.loop.call_later(1.0, self._watch_headers)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._waiting_since = self.loop.time()  # the next request's headers get their own time
+
+    def _watch_headers(self) -> None:
+        if self.transport.is_closing():
+            return
+        between_requests = self.cycle is None or self.cycle.response_complete
+        waiting_for_headers = between_requests and self.conn.their_state in (h11.IDLE, h11.DONE)
+        if waiting_for_headers and self.loop.time() - self._waiting_since > self.header_timeout:
+            self.transport.close()
+            return
+        if not waiting_for_headers:
+            self._waiting_since = self.loop.time()
+        self.loop.call_later(1.0, self._watch_headers)
