@@ -10,11 +10,12 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime
 
+import cv2
 import pytest
 import requests
 
 from kiosk.demo import demo_people
-from tests.support.media import write_video
+from tests.support.media import qr_image, write_video
 from tests.support.postgres import run_server_cli
 
 pytestmark = pytest.mark.slow
@@ -78,6 +79,15 @@ def test_declare_enrol_scan_sync_trace(tmp_path, live_server):
     ]
     assert [(d["decision"], d["credential"]) for d in decisions] == [("entry", "personal"), ("entry", "cccd")]
     assert decisions[0]["full_name"] == "Lý Thu Nhung"
+
+    # `kiosk decode` verifies with what this kiosk pulled, by default; a kiosk that pulled nothing cannot.
+    card = tmp_path / "card.png"
+    cv2.imwrite(str(card), qr_image(personal_qr))
+    pulled = json.loads(kiosk("decode", str(card), "--config", str(config), "--db", str(db)).splitlines()[0])
+    assert pulled["credential"] == "personal" and pulled["signature"] == "valid"
+    fresh = tmp_path / "fresh.sqlite3"
+    unknown = json.loads(kiosk("decode", str(card), "--db", str(fresh)).splitlines()[0])
+    assert unknown["signature"] == "unknown_key" and not fresh.exists()
 
     # The server's station settings reached the kiosk; the doctor sees the server and a valid token.
     doctor = subprocess.run(

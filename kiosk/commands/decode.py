@@ -15,20 +15,28 @@ from kiosk.commands.common import (
     add_common_options,
     in_venue_time,
     load_settings_from_args,
+    open_store_from_args,
     parse_time_option,
+    station_context,
 )
+from kiosk.config import Settings
 from kiosk.credentials.base import Credential, ParseContext, TrustMaterial
 from kiosk.credentials.registry import parse_payload
 from kiosk.decode import make_still_chain
 from kiosk.decode.base import DecodedCode
 from kiosk.decode.images import ImageUnreadable, load_image_noted
+from kiosk.store import StoreError
 
 
 def register(commands: Subcommands) -> None:
     parser = commands.add_parser("decode", help="decode QR codes in image files and print them as JSON")
     parser.add_argument("files", nargs="+", metavar="FILE")
     add_common_options(parser)
-    parser.add_argument("--trust-list", metavar="FILE", help="DCC trust list JSON to verify signatures against")
+    parser.add_argument(
+        "--trust-list",
+        metavar="FILE",
+        help="DCC trust list JSON to verify signatures against (default, with --keys: what this kiosk pulled)",
+    )
     parser.add_argument("--keys", metavar="FILE", help="personal QR public keys JSON (as the server publishes)")
     parser.add_argument("--at", type=parse_time_option, metavar="ISO8601", help="the clock for expiry (default: now)")
     parser.set_defaults(func=run)
@@ -38,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings_from_args(args)
     # Still images: nobody is waiting at a door, so every step runs and every code read by any is printed.
     chain = make_still_chain(list(settings.camera.engines))
-    context = ParseContext(now=in_venue_time(args.at, settings) or datetime.now(UTC), trust=_trust(args))
+    trust = _trust(args) if args.trust_list or args.keys else _pulled_trust(args, settings)
+    context = ParseContext(now=in_venue_time(args.at, settings) or datetime.now(UTC), trust=trust)
     missing = 0
     for name in args.files:
         if not Path(name).is_file():
@@ -113,9 +122,18 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _trust(args: argparse.Namespace) -> TrustMaterial:
-    if not (args.trust_list or args.keys):
+def _pulled_trust(args: argparse.Namespace, settings: Settings) -> TrustMaterial:
+    """What this kiosk pulled from its server (keys, revocations, trust list), as the station verifies with;
+    nothing when it has no event database yet (decoding must not create one)."""
+    try:
+        with open_store_from_args(args, settings, must_exist=True) as store:
+            _, provider = station_context(settings, store)
+            return provider()
+    except (CommandError, StoreError):
         return TrustMaterial()
+
+
+def _trust(args: argparse.Namespace) -> TrustMaterial:
     from kiosk.credentials import trust
 
     try:
