@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from sync.transport import DEFAULT_TIMEOUT, Exchange, SyncError, Timeout, Transp
 
 class EnrollError(Exception):
     """Enrolment failed; the message is one line for the person at the kiosk (no token in it)."""
+
+
+UNREACHABLE_GRACE_S = 5.0  # how long an unreachable server is tried again before giving up
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,15 @@ def _post_code(
 ) -> tuple[Exchange, protocol_pull.EnrollResponse]:
     """POST the code; the server's answer and what it says, or an EnrollError (refused, unreachable, ...)."""
     transport = Transport(server_url, ca_file=ca_file, timeout=timeout)
+    deadline = time.monotonic() + UNREACHABLE_GRACE_S
     try:
-        answer = transport.request("POST", protocol.ENROLL_PATH, json_body=protocol_pull.enroll_request(code))
+        while True:
+            answer = transport.request("POST", protocol.ENROLL_PATH, json_body=protocol_pull.enroll_request(code))
+            # A server still starting (or restarting) refuses connections for a moment: try again briefly. A
+            # refused connection carried no code; at worst a lost answer makes the retry a 401 (code used).
+            if not (isinstance(answer, SyncError) and answer.kind == "unreachable") or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
     finally:
         transport.close()
     if isinstance(answer, SyncError):

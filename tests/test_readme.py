@@ -29,10 +29,6 @@ def walkthrough() -> str:
 def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
     port = free_port()
     script = walkthrough().replace("8000", str(port))  # the only change: a free port on this busy machine
-    # Wait for the server between its start and the first request that needs it (a reader types slower).
-    script = script.replace(
-        "kiosk enroll", f"{sys.executable} -m tests.support.wait_for_port {port} && kiosk enroll", 1
-    )
     traced = tmp_path / "trace.json"
     # Stop the server whatever happens (the block itself ends with `kill %1`).
     script = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + script
