@@ -25,6 +25,17 @@ from tests.support.media import write_video
 from tests.support.paths import REPO_ROOT
 
 
+def kiosk(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real `kiosk` command, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
+    )
+
+
+def one_visitor_video(folder: Path) -> Path:
+    return write_video(folder / "one.avi", [(None, 0.3), ("079195001234|Trần Thị Mai|01011995", 1.0)])
+
+
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -59,15 +70,9 @@ def test_an_existing_install_is_tightened_on_open() -> None:
 
 
 def test_the_database_kiosk_scan_creates_is_0600(tmp_path: Path) -> None:
-    video = write_video(tmp_path / "one.avi", [(None, 0.3), ("079195001234|Trần Thị Mai|01011995", 1.0)])
+    video = one_visitor_video(tmp_path)
     db = tmp_path / "scan" / "events.sqlite3"
-    done = subprocess.run(
-        [sys.executable, "-m", "kiosk", "scan", "--source", str(video), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO_ROOT,
-    )
+    done = kiosk("scan", "--source", str(video), "--db", str(db))
     assert done.returncode == 0, done.stderr
     assert mode(db) == 0o600 and mode(db.parent) == 0o700
     assert all(mode(f) == 0o600 for f in db.parent.iterdir())
@@ -93,17 +98,25 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_a_damaged_wal_that_drops_committed_events_is_noticed(tmp_path: Path) -> None:
-    db = tmp_path / "events.sqlite3"
+def store_with_a_damaged_wal(folder: Path, events: int) -> Path:
+    """A store whose writer recorded `events` and was SIGKILLed, then one bad byte in a late WAL frame: SQLite
+    replays only the frames before it, silently dropping the later committed events."""
+    db = folder / "events.sqlite3"
     with Store.open(db):
         pass  # the database file exists with its schema: the child's writes are all in the WAL
-    child = subprocess.run([sys.executable, "-c", CHILD, str(db), "300"], capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(db), str(events)], capture_output=True, text=True, timeout=120
+    )
     assert child.returncode == -signal.SIGKILL and "recorded" in child.stdout, child.stderr
     wal = db.with_name(db.name + "-wal")
     data = bytearray(wal.read_bytes())
-    data[int(len(data) * 0.8)] ^= 0xFF  # one bad byte in a late frame: SQLite replays only the frames before it
+    data[int(len(data) * 0.8)] ^= 0xFF
     wal.write_bytes(bytes(data))
+    return db
 
+
+def test_a_damaged_wal_that_drops_committed_events_is_noticed(tmp_path: Path) -> None:
+    db = store_with_a_damaged_wal(tmp_path, 300)
     with Store.open(db) as store:
         found = store.count_events()
         assert 0 < found < 300  # the damage really lost committed events...
@@ -166,25 +179,11 @@ def test_events_dated_in_the_future_age_from_their_acknowledgement(tmp_path: Pat
 
 
 def doctor(db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", "doctor", "--db", str(db), "--probe-cameras", "0"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO_ROOT,
-    )
+    return kiosk("doctor", "--db", str(db), "--probe-cameras", "0")
 
 
 def test_doctor_fails_a_store_that_lost_committed_events(tmp_path: Path) -> None:
-    db = tmp_path / "events.sqlite3"
-    with Store.open(db):
-        pass
-    child = subprocess.run([sys.executable, "-c", CHILD, str(db), "300"], capture_output=True, text=True, timeout=120)
-    assert child.returncode == -signal.SIGKILL, child.stderr
-    wal = db.with_name(db.name + "-wal")
-    data = bytearray(wal.read_bytes())
-    data[int(len(data) * 0.8)] ^= 0xFF
-    wal.write_bytes(bytes(data))
+    db = store_with_a_damaged_wal(tmp_path, 300)
     done = doctor(db)
     assert done.returncode == 1
     assert "[FAIL] database integrity:" in done.stdout and "committed event(s) were lost" in done.stdout
@@ -213,25 +212,8 @@ def test_doctor_passes_a_sound_store(tmp_path: Path) -> None:
 
 
 def test_an_unusable_start_time_is_one_line_and_records_nothing(tmp_path: Path) -> None:
-    video = write_video(tmp_path / "one.avi", [(None, 0.3), ("079195001234|Trần Thị Mai|01011995", 1.0)])
+    video = one_visitor_video(tmp_path)
     db = tmp_path / "events.sqlite3"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kiosk",
-            "scan",
-            "--source",
-            str(video),
-            "--db",
-            str(db),
-            "--start-time",
-            "9999-12-31T23:59:59.9+00:00",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO_ROOT,
-    )
+    done = kiosk("scan", "--source", str(video), "--db", str(db), "--start-time", "9999-12-31T23:59:59.9+00:00")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--start-time" in done.stderr
     assert not db.exists()
