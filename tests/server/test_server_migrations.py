@@ -95,6 +95,15 @@ def _revision(engine: Engine) -> str:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
 
 
+def _head(engine: Engine) -> str:
+    """The newest revision (by name from the scripts: several branches add revisions)."""
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as conn:
+        (head,) = ScriptDirectory.from_config(db.alembic_config(conn)).get_heads()
+    return str(head)
+
+
 def _schema_diff(engine: Engine) -> list:
     with engine.connect() as conn:
         return compare_metadata(MigrationContext.configure(conn), metadata)
@@ -187,7 +196,7 @@ def test_upgrade_from_0001_keeps_data(server_db_url: str, first_use_tables: bool
     seeded = _seed_0001(engine, first_use_tables=first_use_tables)
     db.migrate(engine)
 
-    assert _revision(engine) == "0005"
+    assert _revision(engine) == _head(engine)
     assert "signing_private_keys" not in inspect(engine).get_table_names()
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
@@ -252,7 +261,7 @@ def test_upgrade_to_0003_keeps_one_person_per_id_number(server_db_url: str) -> N
             )
         conn.execute(persons.insert().values(id="PNONUMBERXXX", full_name="Bé An", id_number=None, created_at=NOW))
     _upgrade(engine, "head")
-    assert _revision(engine) == "0005"
+    assert _revision(engine) == _head(engine)
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
         numbers = dict(conn.execute(select(persons.c.id, persons.c.id_number)).all())
@@ -314,7 +323,7 @@ def test_0005_makes_numbers_claims_and_gives_tokens_a_life(server_db_url: str) -
             text("INSERT INTO tokens (token_hash, role, name, created_at) VALUES ('h1', 'authority', '', :t)"),
             {"t": NOW.replace(tzinfo=None) if conn.dialect.name == "sqlite" else NOW},
         )
-    _upgrade(engine, "0005")
+    _upgrade(engine, "head")  # through 0005
     assert _schema_diff(engine) == []
     with engine.begin() as conn:
         assert conn.execute(select(persons.c.id_status)).scalar_one() == "claimed"
@@ -332,5 +341,5 @@ def test_0005_makes_numbers_claims_and_gives_tokens_a_life(server_db_url: str) -
         numbers = dict(conn.execute(text("SELECT id, id_number FROM persons")).all())
     assert numbers == {"POLDERXXXXXX": "079095001234", "PLATERXXXXXX": None}
     _upgrade(engine, "head")
-    assert _revision(engine) == "0005" and _schema_diff(engine) == []
+    assert _revision(engine) == _head(engine) and _schema_diff(engine) == []
     engine.dispose()
