@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.console import placeholders
+from server.console import placeholders, trace_pages
 
-PAGE_ROUTERS: tuple[APIRouter, ...] = (placeholders.router,)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (trace_pages.router, placeholders.router)

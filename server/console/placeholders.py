@@ -13,13 +13,6 @@ from server.console.web import render, require_console_user
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/console/trace", response_class=HTMLResponse)
-def trace_page(
-    request: Request, _user: Annotated[ConsoleUser, Depends(require_console_user("authority"))]
-) -> HTMLResponse:
-    return render(request, "placeholder.html", heading="Trace")
-
-
 @router.get("/console/persons", response_class=HTMLResponse)
 def persons_page(
     request: Request, _user: Annotated[ConsoleUser, Depends(require_console_user("authority", "admin"))]
