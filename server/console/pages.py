@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.console import placeholders, trace_pages
+from server.console import admin_pages, person_pages, trace_pages
 
-PAGE_ROUTERS: tuple[APIRouter, ...] = (trace_pages.router, placeholders.router)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (trace_pages.router, person_pages.router, admin_pages.router)
