@@ -173,11 +173,11 @@ _ENV = _environment()
 
 
 def local_time(moment: datetime | None, zone: Any, with_offset: bool = False) -> str:
-    """A UTC time as the server's people read it: "2026-12-02 14:05" (with "+07:00" when asked)."""
+    """A UTC time as the server's people read it: "2026-12-02 14:05" (or "2026-12-02 14:05:09+07:00")."""
     if moment is None:
         return "-"
     local = moment.astimezone(zone)
-    return local.strftime("%Y-%m-%d %H:%M:%S%z" if with_offset else "%Y-%m-%d %H:%M")
+    return local.isoformat(sep=" ", timespec="seconds") if with_offset else local.strftime("%Y-%m-%d %H:%M")
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
