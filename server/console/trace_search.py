@@ -32,6 +32,9 @@ from server.tracing import (
 MODES = ("id_number", "phone", "name", "venue")
 DOCUMENT_CREDENTIALS = frozenset({"cccd", "pccovid", "dcc"})
 DEFAULT_WINDOW = timedelta(days=14)  # the incubation period: what a health officer asks for first
+# The default window ends a day ahead: a kiosk that replays a recording, or runs a little fast, records visits
+# slightly after the server's "now", and a trace up to "now" would miss them.
+DEFAULT_AHEAD = timedelta(days=1)
 MAX_SUBJECTS = 20  # a phone number or a name shared by more people than this is not a usable search
 MAX_SECOND_DEGREE_SOURCES = 100  # first-degree contacts traced further (each is one more trace)
 CERTAINTY = {  # key -> (vi, en), most sure first
@@ -180,9 +183,9 @@ def _local(text: str, zone: ZoneInfo, what: str) -> datetime:
 
 
 def parse_window(form: dict[str, str], zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
-    """`from` / `to` as typed (datetime-local: the server's zone); default: the last 14 days."""
-    end = _local(form["to"], zone, "to") if form.get("to", "").strip() else now
-    start = _local(form["from"], zone, "from") if form.get("from", "").strip() else end - DEFAULT_WINDOW
+    """`from` / `to` as typed (datetime-local: the server's zone); default: the last 14 days (and the next)."""
+    end = _local(form["to"], zone, "to") if form.get("to", "").strip() else now + DEFAULT_AHEAD
+    start = _local(form["from"], zone, "from") if form.get("from", "").strip() else now - DEFAULT_WINDOW
     if end <= start:
         raise SearchError("Thời điểm kết thúc phải sau thời điểm bắt đầu", "'to' must be after 'from'")
     if end - start > MAX_WINDOW:
