@@ -144,13 +144,21 @@ def test_login_trace_export_and_the_audit_page(server: str, tmp_path: Path) -> N
                 assert exported, "no CSV downloaded"
                 text = exported[0].read_text(encoding="utf-8-sig")
                 assert "Lê Văn Cường" in text and "+07:00" in text and "'=cmd" in text
+            for other in ("/console/persons", "/console/tokens"):
+                driver.get(f"{server}{other}")
+                _wait_for(driver, "main h1")
+                _only_this_server(driver, server)
+            if width == 1280:  # the language switch keeps the page
+                driver.find_element(_by("CSS_SELECTOR"), "a.lang").click()
+                _wait_for(driver, "#token-form")
+                assert "Log out" in driver.page_source and driver.current_url.endswith("/console/tokens")
             driver.find_element(_by("CSS_SELECTOR"), "form[action='/console/logout'] button").click()
             _wait_for(driver, "form#login")
             browser_login(driver, server, "quan.tri")
             driver.get(f"{server}/console/audit")
             table = _wait_for(driver, "#audit").text
             assert "console:bs.lan" in table and SUBJECT in table
-            assert "Xuất kết quả truy vết" in table  # the export made in the first round
+            assert "Xuất kết quả truy vết" in table or "Trace export" in table  # the export of the first round
             _only_this_server(driver, server)
             _shot(driver, "audit", width, out)
     shots = list(out.glob("console-*.png"))
