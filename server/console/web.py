@@ -73,6 +73,10 @@ class ConsoleForbidden(Exception):
     """Logged in, but this page is not for this role or venue: an HTML 403 page."""
 
 
+class StaleForm(Exception):
+    """A POST without this session's CSRF token (forged, or a form from before a new login): an HTML 403 page."""
+
+
 def home_path(user: ConsoleUser) -> str:
     return next(entry.path for entry in NAV if user.role in entry.roles)
 
@@ -152,7 +156,7 @@ async def checked_form(request: Request, session: SessionDep) -> dict[str, str]:
         raise LoginRequired("/")
     form = await read_form(request)
     if not csrf_matches(session.csrf_token, form.get("csrf_token", "")):
-        raise HTTPException(status_code=403, detail="the form is stale or not from this console: reload the page")
+        raise StaleForm()
     return form
 
 
