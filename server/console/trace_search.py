@@ -204,7 +204,7 @@ def parse_query(form: dict[str, str], zone: ZoneInfo, now: datetime) -> TraceQue
     phone = normalise_phone(form.get("phone", ""))
     name = " ".join(form.get("full_name", "").split())
     venue = form.get("venue_id", "").strip()
-    if any(ch in "\x00" for ch in (id_number + phone + name)) or max(len(id_number), len(phone), len(name)) > 100:
+    if "\x00" in id_number + phone + name or max(len(id_number), len(phone), len(name)) > 100:
         raise SearchError("Giá trị tìm kiếm không hợp lệ", "not a usable search value")
     if id_number:
         return TraceQuery("id_number", start, end, id_number=id_number, second_degree=second)

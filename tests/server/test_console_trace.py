@@ -142,6 +142,8 @@ def test_bad_input_is_a_message_not_a_crash(traced: tuple[TestClient, Scene]) ->
         ({"phone": "12"}, "6 đến 15 chữ số"),
         ({"id_number": SUBJECT, "from": "2021-09-02T00:00", "to": "2021-09-01T00:00"}, "phải sau"),
         ({"id_number": SUBJECT, "from": "hôm qua"}, "không hợp lệ"),
+        ({"id_number": "0790\x0095"}, "Giá trị tìm kiếm không hợp lệ"),
+        ({"full_name": "A" * 101, "date_of_birth": "1985-03-02"}, "Giá trị tìm kiếm không hợp lệ"),
         ({"id_number": SUBJECT, "from": "2020-01-01T00:00", "to": "2021-01-01T00:00"}, "tối đa 60 ngày"),
     ]
     for fields, message in cases:
