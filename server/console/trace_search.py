@@ -311,10 +311,29 @@ def run_query(conn: Connection, query: TraceQuery, settings: TraceSettings) -> T
         )
         for stay, unverified in stays
     ]
+    phones = _declared_phones(conn, keys[:MAX_SUBJECTS])
+    for visit in visits:
+        visit.subject.phone = visit.subject.phone or phones.get(visit.subject.id_number, "")
     result = TraceResult(query, visits, subjects_capped=capped)
     if query.second_degree:
         _add_second_degree(conn, result, settings, set(keys))
     return result
+
+
+def _declared_phones(conn: Connection, keys: list[str]) -> dict[str, str]:
+    """The phone each traced person declared (by ID number or person id), a verified person's first."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        select(persons.c.id, persons.c.id_number, persons.c.phone, persons.c.id_status)
+        .where((persons.c.id_number.in_(keys) | persons.c.id.in_(keys)) & persons.c.phone.is_not(None))
+        .order_by(persons.c.created_at)
+    )
+    phones: dict[str, str] = {}
+    for row in sorted(rows, key=lambda r: r.id_status != "verified"):
+        key = row.id_number if row.id_number in keys else row.id
+        phones.setdefault(key, row.phone)
+    return phones
 
 
 def _subject_row(stay: Stay, unverified: bool) -> PersonRow:

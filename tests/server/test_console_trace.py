@@ -80,6 +80,7 @@ def test_trace_by_phone_and_by_name_and_birth_date(traced: tuple[TestClient, Sce
     client, scene = traced
     by_phone = _trace(client, scene, phone="0987 654 321").text  # Võ Minh Em's declared phone, typed with spaces
     assert "Chợ Bến Thành" in by_phone and "Trần Thị Bích" in by_phone  # he met her
+    assert f'href="tel:{DECLARED_PHONE}">{DECLARED_PHONE}</a> <span class="badge' in by_phone  # his own, by his name
     by_name = _trace(client, scene, full_name="tran thi bich", date_of_birth="1985-03-02").text
     assert "Lê Văn Cường" in by_name and "Võ Minh Em" in by_name
     nobody = _trace(client, scene, full_name="Trần Thị Bích", date_of_birth="1999-01-01").text
