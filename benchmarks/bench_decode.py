@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from entrance_set import Sample, generate  # noqa: E402
+from entrance_set import BEYOND_SPEC, Sample, generate  # noqa: E402
 from entrance_set import photos as entrance_photos  # noqa: E402
 
 from kiosk.decode import make_chain  # noqa: E402
@@ -134,17 +134,18 @@ def run(samples: list[Sample], budget_ms: float, by_condition: bool, only: list[
             for code in codes:
                 by_step[code.engine] += code.data in sample.payloads
             size = f"{sample.size[0]}x{sample.size[1]}"
-            tallies[f"all @ {size}"].add(sample, codes, ms, cpu_ms)
+            overall = "beyond spec" if sample.condition in BEYOND_SPEC else "all"  # the target counts in spec
+            tallies[f"{overall} @ {size}"].add(sample, codes, ms, cpu_ms)
             tallies[f"{sample.condition} @ {size}"].add(sample, codes, ms, cpu_ms)
         for key, tally in sorted(tallies.items()):
-            if key.startswith("all @"):
-                print(tally.row(f"{name} @ {key[6:]}"), flush=True)
+            if key.startswith(("all @", "beyond spec @")):
+                print(tally.row(f"{name} @ {key.replace('all @ ', '')}"), flush=True)
         if name.startswith("chain"):
             steps = sorted(by_step.items(), key=lambda kv: -kv[1])
             print("  chain reads by step: " + ", ".join(f"{label} {n}" for label, n in steps))
         if by_condition:
             for key, tally in sorted(tallies.items()):
-                if not key.startswith("all @"):
+                if not key.startswith(("all @", "beyond spec @")):
                     print(tally.row(f"  {key}"))
         results[name] = tallies
     return results
@@ -179,7 +180,10 @@ def print_comparison(by_seed: dict[int, Results]) -> None:
         "\n| category | " + " | ".join(f"seed {seed} {size}: zxing defaults / chain" for seed, size in columns) + " |"
     )
     print("|---|" + "---:|" * len(columns))
-    conditions = sorted({key.split(" @ ")[0] for key in by_seed[seeds[0]]["chain"]}, key=lambda c: (c == "all", c))
+    conditions = sorted(
+        {key.split(" @ ")[0] for seed in seeds for key in by_seed[seed]["chain"]},
+        key=lambda c: (1 if c == "all" else 3 if c == "beyond spec" else 2 if c in BEYOND_SPEC else 0, c),
+    )
     below = []
     for condition in conditions:
         cells = []
