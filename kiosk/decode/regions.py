@@ -14,7 +14,6 @@ that were located and not read (never on an empty doorway)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -23,7 +22,7 @@ Quad = tuple[tuple[float, float], ...]  # top-left, top-right, bottom-right, bot
 
 MARGIN = 0.25  # quiet zone kept around the symbol in a view, as a fraction of its side
 MIN_VIEW_PX = 30
-MAX_VIEW_PX = 1200  # a symbol filling a 12 MP photo: a view this size still has pixels enough per module
+MAX_VIEW_PX = 360  # a bigger symbol is seen smaller: 4 px per module of a version-10 code, and views stay cheap
 WRAP_RAD = 0.3  # half the arc the symbol's side wraps (its columns crowd towards the edges by cos 0.3 = 0.96)
 # (row bow as a fraction of the half-side, bend across the code's x axis (0) or its y axis (1)), best first
 UNBEND_VIEWS: tuple[tuple[float, int], ...] = ((0.05, 0), (-0.05, 0), (0.05, 1), (-0.05, 1))
@@ -79,18 +78,19 @@ def _inside(point: np.ndarray, quad: Quad) -> bool:
     return bool(cv2.pointPolygonTest(contour, (float(point[0]), float(point[1])), False) >= 0)
 
 
-@lru_cache(maxsize=64)
 def _bent_grid(size: int, bow: float, axis: int) -> np.ndarray:
     """Where each view pixel lies in the symbol's square [-1, 1]² (as zxing-cpp's quad spans it), flattened
-    for cv2.perspectiveTransform: the cylinder's columns (sin) and the bow of its rows (1 - cos)."""
+    for cv2.perspectiveTransform: the cylinder's columns (sin) and the bow of its rows (1 - cos). Built from 1-D
+    profiles by broadcasting (a 400 px view in ~0.3 ms), so nothing is cached between frames."""
     t = np.linspace(-1 - 2 * MARGIN, 1 + 2 * MARGIN, size, dtype=np.float32)
-    across, along = np.meshgrid(t, t)  # across: the coordinate the bend curves along
-    if axis == 1:
-        across, along = along, across
-    inside = np.clip(across, -1.0, 1.0)
-    curved = np.sin(inside * WRAP_RAD) / np.sin(WRAP_RAD) + (across - inside)
-    lifted = along + bow * (1 - np.cos(across * WRAP_RAD)) / (1 - np.cos(WRAP_RAD))
-    x, y = (curved, lifted) if axis == 0 else (lifted, curved)
-    grid = np.stack([x, y], axis=-1).astype(np.float32).reshape(-1, 1, 2)
-    grid.setflags(write=False)
-    return grid
+    inside = np.clip(t, -1.0, 1.0)
+    curved = np.sin(inside * WRAP_RAD) / np.sin(WRAP_RAD) + (t - inside)  # along the bend
+    lift = bow * (1 - np.cos(t * WRAP_RAD)) / (1 - np.cos(WRAP_RAD))  # how far that column's rows are bowed
+    grid = np.empty((size, size, 2), np.float32)  # [row, column, (x, y)]
+    if axis == 0:  # the bend runs along the code's x axis: columns crowd, rows bow
+        grid[..., 0] = curved[None, :]
+        grid[..., 1] = t[:, None] + lift[None, :]
+    else:
+        grid[..., 0] = t[None, :] + lift[:, None]
+        grid[..., 1] = curved[:, None]
+    return grid.reshape(-1, 1, 2)

@@ -88,7 +88,7 @@ def test_views_of_a_quad_are_bounded_in_size() -> None:
     huge = ((0.0, 0.0), (3999.0, 0.0), (3999.0, 3999.0), (0.0, 3999.0))
     tiny = ((10.0, 10.0), (20.0, 10.0), (20.0, 20.0), (10.0, 20.0))
     views = unbent_views(gray, [huge])
-    assert views and all(view.shape[0] <= 1200 for view, _ in views)
+    assert views and all(view.shape[0] <= 360 for view, _ in views)
     assert unbent_views(gray, [tiny]) == []
 
 
