@@ -213,6 +213,8 @@ class DecoderChain:
             if len({c.data for c in codes}) >= len(regions.distinct(quads)):
                 break  # every symbol is read: no further view needed
         self._learn_cost(step, gray.size, t0)
+        if not quads:  # an engine that only counts what it located gives no quads: nothing done, the chain goes on
+            return codes, len(failed)
         return codes, max(len(regions.distinct(quads)), len(codes))
 
     def _learn_cost(self, step: Step, area: int, t0: float) -> None:
