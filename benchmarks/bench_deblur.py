@@ -31,7 +31,8 @@ import entrance_set  # noqa: E402
 
 from kiosk.decode.zxing_engine import ZxingEngine  # noqa: E402
 
-STREAK_LENGTHS_720P = (4, 6, 8, 10, 13)  # px at 720p, scaled with the frame; the set draws 5-15 px
+STREAK_LENGTHS_720P = (4, 6, 8, 10, 13)  # px at 720p, scaled with the frame; motion_beyond draws 5-15 px
+CONDITION = "motion_beyond"  # the first version's motion levels (5-15 px at 720p), which this experiment was run on
 WIENER_NOISE = (0.002, 0.01, 0.03)  # noise-to-signal ratios the oracle tries
 
 
@@ -59,7 +60,7 @@ def motion_frames(n: int, size: tuple[int, int], seed: int) -> list[tuple[entran
         frames = []
         for _ in range(n):
             recorder.kernel = None
-            sample = entrance_set.make_sample("motion", rng.choice(backgrounds).copy(), rng, rng.choice(payloads))
+            sample = entrance_set.make_sample(CONDITION, rng.choice(backgrounds).copy(), rng, rng.choice(payloads))
             assert recorder.kernel is not None, "entrance_set no longer blurs with cv2.filter2D"
             frames.append((sample, recorder.kernel))
         return frames

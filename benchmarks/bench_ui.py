@@ -107,6 +107,10 @@ def run_loop(seconds: float) -> None:
     loop.exec()
 
 
+def _load(load: tuple[float, float, float]) -> str:
+    return " ".join(f"{value:.2f}" for value in load)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -146,7 +150,9 @@ def main() -> int:
     station.camera_thread.preview.connect(lambda preview: read_times.__setitem__(preview.index, preview.read_at))
     duration = 2.0 + args.visitors * (SHOW_S + GAP_S)
     run_loop(2.0)
+    load_before = os.getloadavg()
     cpu0, wall0, threads0 = cpu_seconds(), time.monotonic(), thread_cpu()
+    decoded0 = station.pipeline_thread.frames_decoded
     run_loop(duration - 2.0 + 0.5)
     wall = time.monotonic() - wall0
     cpu = (cpu_seconds() - cpu0) / wall
@@ -154,6 +160,8 @@ def main() -> int:
     per_thread = {name: (threads1[name] - threads0.get(name, 0.0)) / wall for name in threads1}
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     frames_decoded = station.pipeline_thread.frames_decoded
+    decoded_measured = frames_decoded - decoded0
+    load_after = os.getloadavg()
     preview_frames = station.window.preview.frames_shown
     station.stop()
     station.services.tasks.shutdown()
@@ -176,6 +184,15 @@ def main() -> int:
     )
     print(f"CPU: {cpu * 100:.1f} % of one core (target <= 25 %)")
     print("  by thread: " + ", ".join(f"{name} {share * 100:.1f} %" for name, share in sorted(per_thread.items())))
+    # CPU time per frame: what each frame costs the station, which other processes on a shared machine inflate
+    # far less than wall-clock latency (a busy core delays a frame; it does not add to its CPU time).
+    camera_frames = wall * FPS
+    decoder_s = sum(share for name, share in per_thread.items() if "pipe" in name or "decod" in name) * wall
+    print(
+        f"CPU time per camera frame: {cpu * wall / camera_frames * 1000:.2f} ms (whole process); decoding thread "
+        f"{decoder_s / max(decoded_measured, 1) * 1000:.2f} ms per decoded frame ({decoded_measured} decoded)"
+    )
+    print(f"load average (1, 5, 15 min) before: {_load(load_before)}; after: {_load(load_after)} (2 cores)")
     print(f"peak RSS: {peak_rss_mb:.0f} MB (target <= 300 MB)")
     to_shown = [
         (t - read_times[frame]) * 1000 for frame, t in zip(first_frames, shown, strict=False) if frame in read_times

@@ -145,19 +145,30 @@ def inverted(frame: np.ndarray, payload: bytes, rng: random.Random) -> tuple[np.
     return cv2.GaussianBlur(frame, (0, 0), rng.uniform(0.3, 1.0) * height / 720), corners
 
 
-def bent(frame: np.ndarray, payload: bytes, rng: random.Random) -> tuple[np.ndarray, Corners]:
+# Half the angle of arc the code wraps, in radians: (code width / 2) / bend radius. A 30-45 mm code on a card
+# curled in a hand (radius 40 mm and up: a palm, not a finger) wraps at most 0.5; the old levels (0.3-0.8: a
+# radius down to 19 mm for a 30 mm code) are kept as the "beyond spec" row.
+BENT_WRAP = (0.2, 0.5)
+BENT_BEYOND_WRAP = (0.3, 0.8)
+
+
+def bent(
+    frame: np.ndarray, payload: bytes, rng: random.Random, wrap: tuple[float, float] = BENT_WRAP
+) -> tuple[np.ndarray, Corners]:
     """A printed card bent around a hand: a cylinder seen from the front (columns squeezed towards the edges, a
     bow in the rows), darker where it turns away from the light."""
     height, width = frame.shape[:2]
     n = _n_modules(payload)
     mpx = 8
-    card = _card(payload, mpx, margin_modules=2.0)
+    # The code turned a quarter any number of times on the card: the card bends along its long side, the code
+    # may be printed any way up (its corners, as a set, stay where they were).
+    card = np.ascontiguousarray(np.rot90(_card(payload, mpx, margin_modules=2.0), rng.randrange(4)))
     h, w = card.shape
-    theta = rng.uniform(0.3, 0.8)  # half the angle of arc the card wraps (edges foreshortened to cos θ)
+    theta = rng.uniform(*wrap)  # half the angle of arc the card wraps (edges foreshortened to cos θ)
     # Rows bow when the camera looks at the cylinder from above or below: the arc's depth (sagitta) seen at
-    # that angle. Up to 20° off the card's axis: at the widest wrap the edges lift by ~7 % of the card.
+    # that angle. Up to 20° off the card's axis, either side: at the widest wrap the edges move by ~7 % of the card.
     sagitta = w * (1 - np.cos(theta)) / (2 * np.sin(theta))
-    bow = sagitta * np.sin(np.radians(rng.uniform(0, 20)))
+    bow = sagitta * np.sin(np.radians(rng.uniform(-20, 20)))  # the camera above or below the card
     xs = np.linspace(-1, 1, w, dtype=np.float32)
     src_u = np.arcsin(np.clip(xs * np.sin(theta), -1, 1)) / theta  # output column -> card column on the cylinder
     map_x = np.tile(((src_u + 1) / 2 * (w - 1))[None, :], (h, 1)).astype(np.float32)

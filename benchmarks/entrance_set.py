@@ -52,7 +52,38 @@ CONDITIONS: dict[str, float] = {
     "bent": 1.0,
     "multi": 1.0,
     "empty": 3.5,
+    # The old levels of motion, defocus and bend, past what a visitor holding a phone or card at a door makes
+    # (see "Is the set realistic?" in docs/benchmarks.md): reported on their own row, not in the 95 % target.
+    "motion_beyond": 1.0,
+    "defocus_beyond": 1.0,
+    "bent_beyond": 1.0,
 }
+BEYOND_SPEC = frozenset(("motion_beyond", "defocus_beyond", "bent_beyond"))
+
+# The camera at the door, for blur levels derived from physics rather than picked (docs/benchmarks.md):
+# exposure 1/60-1/30 s (auto exposure in a lit entrance; a darker one is "lowlight"), a phone held out at
+# 2-5 cm/s of residual drift and tremor, a printed or shown code 30-45 mm wide, a fixed-focus lens with a
+# 1.1-2.0 mm aperture (3-4 mm, f/2-f/2.8) focused far away. Both blurs then scale with the module, not the frame:
+# streak = speed x exposure / module; blur circle = aperture x modules / code width (thin lens, focus at infinity).
+HOLD_SPEED_MM_S = (20.0, 50.0)
+EXPOSURE_S = (1 / 60, 1 / 30)
+CODE_WIDTH_MM = (30.0, 45.0)
+APERTURE_MM = (1.1, 2.0)
+FOCUS_FACTOR = (0.7, 1.0)  # 1 - distance / focus distance: a code at 12-30 cm, the lens focused at 1 m or beyond
+
+
+def _motion_blur(frame: np.ndarray, length_px: float, rng: random.Random) -> np.ndarray:
+    """A straight streak of `length_px` (sub-pixel lengths drawn as a line with anti-aliased ends), any angle."""
+    size = int(np.ceil(length_px)) | 1
+    kernel = np.zeros((size, size), np.float32)
+    half = (length_px - 1) / 2
+    centre = size // 2
+    for i in range(size):  # a horizontal line of length `length_px` through the centre, ends weighted partly
+        offset = abs(i - centre)
+        kernel[centre, i] = float(np.clip(half + 1 - offset, 0.0, 1.0))
+    rot = cv2.getRotationMatrix2D((centre, centre), rng.uniform(0, 180), 1.0)
+    kernel = cv2.warpAffine(kernel, rot, (size, size))
+    return cv2.filter2D(frame, -1, kernel / max(float(kernel.sum()), 1e-6))
 
 
 @dataclass(frozen=True)
@@ -95,6 +126,9 @@ def make_sample(condition: str, frame: np.ndarray, rng: random.Random, payload: 
     if condition in hard.DRAWERS:
         frame, corners = hard.DRAWERS[condition](frame, payload, rng)
         return Sample(_camera(frame, rng, rng.randint(70, 90)), payload, condition, (width, height), tuple(corners))
+    if condition == "bent_beyond":
+        frame, corners = hard.bent(frame, payload, rng, wrap=hard.BENT_BEYOND_WRAP)
+        return Sample(_camera(frame, rng, rng.randint(70, 90)), payload, condition, (width, height), tuple(corners))
     unit = height / 720  # codes scale with the frame: the same arm's length seen by a smaller sensor
     code_px = rng.uniform(150, 260) * unit
     rotate = rng.uniform(-15, 15)
@@ -112,7 +146,7 @@ def make_sample(condition: str, frame: np.ndarray, rng: random.Random, payload: 
     corners = _draw_phone(frame, payload, code_px, rotate, tilt_x, tilt_y, screen, rng)
     if condition == "glare":
         _glare(frame, corners, rng)
-    frame = _degrade(condition, frame, rng, unit)
+    frame = _degrade(condition, frame, rng, unit, code_px)
     quality = rng.randint(8, 25) if condition == "jpeg" else rng.randint(70, 90)
     return Sample(_camera(frame, rng, quality), payload, condition, (width, height), tuple(corners))
 
@@ -180,16 +214,18 @@ def _glare(frame: np.ndarray, corners: list[tuple[float, float]], rng: random.Ra
     frame[y0:y1, x0:x1] = np.clip(roi + blob[:, :, None] * (255 - roi), 0, 255).astype(np.uint8)
 
 
-def _degrade(condition: str, frame: np.ndarray, rng: random.Random, unit: float) -> np.ndarray:
-    if condition in ("motion", "mixed"):
-        length = max(3, int(rng.uniform(5, 15 if condition == "motion" else 7) * unit))
-        kernel = np.zeros((length, length), np.float32)
-        kernel[length // 2, :] = 1.0 / length
-        rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1.0)
-        kernel = cv2.warpAffine(kernel, rot, (length, length))
-        frame = cv2.filter2D(frame, -1, kernel / max(kernel.sum(), 1e-6))
-    if condition in ("defocus", "mixed"):
-        sigma = rng.uniform(1.2, 2.8 if condition == "defocus" else 1.4) * unit
+def _degrade(condition: str, frame: np.ndarray, rng: random.Random, unit: float, code_px: float) -> np.ndarray:
+    px_per_mm = code_px / rng.uniform(*CODE_WIDTH_MM)  # the code's scale in the frame: both blurs follow it
+    if condition == "motion":  # streak = residual hand speed x exposure
+        streak_mm = rng.uniform(*HOLD_SPEED_MM_S) * rng.uniform(*EXPOSURE_S)
+        frame = _motion_blur(frame, max(2.0, streak_mm * px_per_mm), rng)
+    elif condition in ("motion_beyond", "mixed"):  # the old levels: 5-15 px at 720p whatever the code's size
+        frame = _motion_blur(frame, max(3, int(rng.uniform(5, 15 if condition != "mixed" else 7) * unit)), rng)
+    if condition == "defocus":  # blur circle = aperture x (1 - distance / focus distance); a disk's sigma is d / 4
+        circle_px = rng.uniform(*APERTURE_MM) * px_per_mm * rng.uniform(*FOCUS_FACTOR)
+        frame = cv2.GaussianBlur(frame, (0, 0), max(0.5, circle_px / 4))
+    elif condition in ("defocus_beyond", "mixed"):  # the old levels: sigma 1.2-2.8 px at 720p
+        sigma = rng.uniform(1.2, 2.8 if condition != "mixed" else 1.4) * unit
         frame = cv2.GaussianBlur(frame, (0, 0), sigma)
     if condition == "lowlight":
         gain = rng.uniform(0.07, 0.22)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from kiosk.decode import regions
 from kiosk.decode.base import DecodedCode, DecoderEngine, DecoderUnavailable, as_gray
 from kiosk.decode.transforms import ALL_TRANSFORMS, TRANSFORMS
 
@@ -28,6 +29,9 @@ __all__ = ["TRANSFORMS", "ChainStats", "DecoderChain", "Step", "default_fallback
 log = logging.getLogger(__name__)
 
 MIN_SIDE_PX = 21  # a version-1 QR code is 21 modules wide
+# Steps that look again at the symbols the fast path located but did not read, not at the whole frame.
+REGION_STEPS: frozenset[str] = frozenset({"unbend"})
+Located = list[regions.Quad]
 
 
 @dataclass
@@ -97,8 +101,9 @@ class DecoderChain:
         for engine_index, transform in chosen:
             if engine_index >= len(self.engines):
                 continue  # a step for an engine that did not load
-            if transform not in ALL_TRANSFORMS:
-                raise ValueError(f"unknown transform {transform!r}: use one of {sorted(ALL_TRANSFORMS)}")
+            if transform not in ALL_TRANSFORMS and transform not in REGION_STEPS:
+                known = sorted({*ALL_TRANSFORMS, *REGION_STEPS})
+                raise ValueError(f"unknown transform {transform!r}: use one of {known}")
             if (engine_index, transform) in blind or exhaustive:
                 self._blind.add(len(self.steps))
             self.steps.append(Step(self.engines[engine_index], transform, _initial_cost(self.engines[engine_index])))
@@ -119,7 +124,7 @@ class DecoderChain:
         gray = as_gray(frame)
         cache: dict[str, tuple[np.ndarray, float, float] | None] = {}
         found: dict[bytes, DecodedCode] = {}
-        codes, located = self._run(self.steps[0], gray, cache)
+        codes, located, failed = self._run(self.steps[0], gray, cache)
         _merge(found, codes)
         pending = located - len(found)  # symbols located but not read: what a fallback may still rescue
         if found and pending <= 0 and not self.exhaustive:
@@ -136,7 +141,10 @@ class DecoderChain:
                 continue
             if self._over_budget(step, gray.size, start):
                 continue  # a later, cheaper step may still fit
-            codes, step_located = self._run(step, gray, cache)
+            if step.transform in REGION_STEPS:
+                codes, step_located = self._run_unbend(step, gray, failed)
+            else:
+                codes, step_located, _ = self._run(step, gray, cache)
             new = _merge(found, codes)
             pending -= new
             if not self.exhaustive and found and (pending <= 0 or step_located <= len(codes)):
@@ -158,8 +166,9 @@ class DecoderChain:
 
     def _run(
         self, step: Step, gray: np.ndarray, cache: dict[str, tuple[np.ndarray, float, float] | None]
-    ) -> tuple[list[DecodedCode], int]:
-        """(codes, how many QR-like symbols the engine located, read or not; 1 per code when it cannot tell)."""
+    ) -> tuple[list[DecodedCode], int, Located]:
+        """(codes, how many QR-like symbols the engine located, read or not (1 per code when it cannot tell),
+        the quads of those located and not read, when the engine says)."""
         t0 = self._clock()
         if step.transform not in cache:
             try:
@@ -169,26 +178,59 @@ class DecoderChain:
                 cache[step.transform] = None
         transformed = cache[step.transform]
         if transformed is None:  # the transform does not apply to an image of this size
-            return [], 0
+            return [], 0, []
         image, scale, margin = transformed
+        codes, failed = self._located(step, image)
+        self._learn_cost(step, gray.size, t0)
+        if scale != 1.0 or margin != 0.0:  # only the fast path's quads are used, and it sees the frame as it is
+            failed = []
+        return [_rescaled(code, scale, margin, step.label) for code in codes], len(codes) + len(failed), failed
+
+    def _located(self, step: Step, image: np.ndarray) -> tuple[list[DecodedCode], Located]:
+        """(codes, quads located and not read); an engine that cannot tell what it located reports none."""
         try:
+            detailed = getattr(step.engine, "decode_located", None)
+            if detailed is not None:
+                codes, failed = detailed(image)
+                return codes, failed
             counted = getattr(step.engine, "decode_counted", None)
             if counted is not None:
                 codes, located = counted(image)
-            else:
-                codes = step.engine.decode(image)
-                located = len(codes)
+                return codes, [((0.0, 0.0),)] * max(0, located - len(codes))  # counted, no position
+            return step.engine.decode(image), []
         except Exception:  # noqa: BLE001 - one engine's bug must not stop the camera loop
             log.exception("decoder step %s failed", step.label)
-            codes, located = [], 0
+            return [], []
+
+    def _run_unbend(self, step: Step, gray: np.ndarray, failed: Located) -> tuple[list[DecodedCode], int]:
+        """The located, unread symbols resampled on grids that flatten a bent card (kiosk.decode.regions)."""
+        t0 = self._clock()
+        quads = [quad for quad in failed if len(quad) == 4]
+        codes: list[DecodedCode] = []
+        for view, mapped in regions.unbent_views(gray, quads):
+            read, _ = self._located(step, view)
+            codes += [DecodedCode(c.data, regions.to_frame(c.points, mapped), step.label) for c in read]
+            if len({c.data for c in codes}) >= len(regions.distinct(quads)):
+                break  # every symbol is read: no further view needed
+        self._learn_cost(step, gray.size, t0)
+        if not quads:  # an engine that only counts what it located gives no quads: nothing done, the chain goes on
+            return codes, len(failed)
+        return codes, max(len(regions.distinct(quads)), len(codes))
+
+    def _learn_cost(self, step: Step, area: int, t0: float) -> None:
         # Exponential moving average of what the step really costs on this machine and these frames.
-        step.cost_ms = 0.8 * step.estimate_ms(gray.size) + 0.2 * (self._clock() - t0) * 1000
-        step.area = float(gray.size)
-        return [_rescaled(code, scale, margin, step.label) for code in codes], located
+        step.cost_ms = 0.8 * step.estimate_ms(area) + 0.2 * (self._clock() - t0) * 1000
+        step.area = float(area)
 
 
 # Fallbacks that rescue codes the fast path did not even locate (measured on the entrance set).
-DEFAULT_BLIND: tuple[tuple[int, str], ...] = ((0, "pad"), (0, "sharpen"), (0, "double"), (0, "sharpen_double"))
+DEFAULT_BLIND: tuple[tuple[int, str], ...] = (
+    (0, "pad"),
+    (0, "sharpen"),
+    (0, "double"),
+    (0, "sharpen_double"),
+    (0, "deblur"),
+)
 
 
 def default_fallbacks(n_engines: int) -> list[tuple[int, str]]:
@@ -197,8 +239,10 @@ def default_fallbacks(n_engines: int) -> list[tuple[int, str]]:
         (0, "pad"),
         (0, "sharpen"),
         (0, "sharpen_fine"),
+        (0, "unbend"),
         (0, "double"),
         (0, "sharpen_double"),
+        (0, "deblur"),
         (0, "smooth_half"),
         (0, "clahe_half"),
         (0, "clahe"),

@@ -12,6 +12,8 @@ import numpy as np
 
 from kiosk.decode.base import DecodedCode, DecoderUnavailable
 
+Quad = tuple[tuple[float, float], ...]
+
 
 class ZxingEngine:
     """One configuration of zxing-cpp. The chain uses several (fast, thorough) as separate steps.
@@ -55,23 +57,33 @@ class ZxingEngine:
         return codes, located > 0
 
     def decode_counted(self, gray: np.ndarray) -> tuple[list[DecodedCode], int]:
-        """(valid codes, how many QR-like symbols were located, readable or not).
+        """(valid codes, how many QR-like symbols were located, readable or not): see `decode_located`."""
+        codes, failed = self.decode_located(gray)
+        return codes, len(codes) + len(failed)
 
-        The chain uses the count to decide how hard to try: a symbol that was located but failed its error
-        correction is worth every fallback; a frame where nothing was located gets only the blind ones, and a
-        frame whose every located symbol was read needs nothing more."""
+    def decode_located(self, gray: np.ndarray) -> tuple[list[DecodedCode], list[Quad]]:
+        """(valid codes, the quads of symbols located but not read).
+
+        The chain uses them to decide how hard to try: a symbol that was located but failed its error
+        correction is worth every fallback (and a second look at its quad: kiosk.decode.regions); a frame where
+        nothing was located gets only the blind ones, and a frame whose every located symbol was read needs
+        nothing more."""
         if gray.ndim != 2 or gray.size == 0 or min(gray.shape) < 21:
-            return [], 0
+            return [], []
         try:
             results = self._zx.read_barcodes(np.ascontiguousarray(gray), return_errors=True, **self._options)
         except (ValueError, RuntimeError):
-            return [], 0
-        codes = []
+            return [], []
+        codes: list[DecodedCode] = []
+        failed: list[Quad] = []
         for result in results:
             data = bytes(result.bytes)
-            if not result.valid or not data:
-                continue
             pos = result.position
-            corners = (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
-            codes.append(DecodedCode(data, tuple((float(p.x), float(p.y)) for p in corners), self.name))
-        return codes, len(results)
+            corners = tuple(
+                (float(p.x), float(p.y)) for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
+            )
+            if result.valid and data:
+                codes.append(DecodedCode(data, corners, self.name))
+            else:
+                failed.append(corners)
+        return codes, failed
