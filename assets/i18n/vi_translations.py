@@ -1,6 +1,31 @@
 """English source text -> Vietnamese, poured into qr_checkpoint_vi.ts by fill_ts.py (the .ts is what Qt reads)."""
 
 VI = {
+    "Roll-call (PDF)": "Danh sách (PDF)",
+    "Roll-call: inside now": "Danh sách người đang ở bên trong",
+    "Roll-call not saved: %1": "Chưa lưu được danh sách: %1",
+    "Roll-call saved: %1": "Đã lưu danh sách: %1",
+    "printed on %1": "đã in ra máy %1",
+    "Citizen ID card (CCCD)": "Thẻ căn cước công dân (CCCD)",
+    "PC-Covid app": "Ứng dụng PC-Covid",
+    "Personal QR (this system)": "Mã QR cá nhân (hệ thống này)",
+    "Vaccination certificate (EU DCC)": "Chứng nhận tiêm chủng (EU DCC)",
+    "Symptoms declared": "Khi khai báo có triệu chứng",
+    "Refuse the entry": "Không cho vào",
+    "Admit and alert the staff": "Cho vào và báo nhân viên",
+    "On-screen keyboard (no physical keyboard; after a restart)": "Bàn phím ảo (máy không có bàn phím; sau khi khởi động lại)",
+    "Demo (built-in test pictures)": "Chạy thử (ảnh mẫu có sẵn)",
+    "Camera 0 (none detected now)": "Camera 0 (hiện không tìm thấy)",
+    "Next visitor waiting: %1 (no need to scan again)": "Người tiếp theo đang chờ: %1 (không cần quét lại)",
+    "Entry recorded, but your health declaration reports symptoms. Please wait for the staff": (
+        "Đã ghi nhận vào, nhưng tờ khai y tế có triệu chứng. Vui lòng chờ nhân viên"
+    ),
+    "Entry recorded, but the ID number does not match the card. Please show your ID to the staff": (
+        "Đã ghi nhận vào, nhưng số định danh không khớp với thẻ. Vui lòng đưa giấy tờ cho nhân viên"
+    ),
+    "Entry recorded, but the code has unusual text. Please show your ID to the staff": (
+        "Đã ghi nhận vào, nhưng mã có ký tự lạ. Vui lòng đưa giấy tờ cho nhân viên"
+    ),
     "%1 days": "%1 ngày",
     "%1 h": "%1 giờ",
     "%1 min": "%1 phút",
@@ -88,7 +113,7 @@ VI = {
     "Orange": "Cam",
     "On": "Bật",
     "Online, %1 pending, last sync %2": "Trực tuyến, %1 chờ gửi, đồng bộ lúc %2",
-    "PLEASE SEE THE STAFF": "VUI LÒNG GẶP NHÂN VIÊN",
+    "SEE THE STAFF": "GẶP NHÂN VIÊN",
     "Phone": "Điện thoại",
     "Please make a health declaration first": "Vui lòng khai báo y tế trước",
     "QR Checkpoint": "Trạm quét QR",

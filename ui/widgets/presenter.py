@@ -19,7 +19,8 @@ from kiosk.privacy import mask_id, mask_name
 STYLES = {
     "entry": ("#1b7f3b", "#ffffff", "entry.svg", "accept"),
     "exit": ("#1f5fae", "#ffffff", "exit.svg", "accept"),
-    "duplicate": ("#f2b21b", "#1a1a1a", "warning.svg", "warn"),
+    # Already recorded is not a problem: slate with a clock, never the amber "needs attention" triangle.
+    "duplicate": ("#3d4f63", "#ffffff", "duplicate.svg", "warn"),
     "warning": ("#f2b21b", "#1a1a1a", "warning.svg", "warn"),
     "rejected": ("#b3261e", "#ffffff", "rejected.svg", "reject"),
     "full": ("#b3261e", "#ffffff", "full.svg", "reject"),
@@ -31,7 +32,7 @@ def headline(outcome: str) -> str:
         "entry": QCoreApplication.translate("Result", "ENTRY"),
         "exit": QCoreApplication.translate("Result", "EXIT"),
         "duplicate": QCoreApplication.translate("Result", "ALREADY SCANNED"),
-        "warning": QCoreApplication.translate("Result", "PLEASE SEE THE STAFF"),
+        "warning": QCoreApplication.translate("Result", "SEE THE STAFF"),
         "rejected": QCoreApplication.translate("Result", "NOT ACCEPTED"),
         "full": QCoreApplication.translate("Result", "VENUE FULL"),
     }
@@ -64,6 +65,25 @@ def reason_text(reason_code: str, fallback: str = "") -> str:
     if reason_code in reasons:
         return reasons[reason_code]
     return fallback or QCoreApplication.translate("Result", "Please see the staff")
+
+
+# Why an entry was recorded but needs the staff, and what the visitor does next, by the flag that caused it.
+ATTENTION_FLAGS = ("symptoms", "id_mismatch", "unsafe_text")
+
+
+def attention_reason(flags: tuple[str, ...]) -> str:
+    """The amber screen's sentence: never the headline again, always the cause and the next step."""
+    if "symptoms" in flags:
+        return QCoreApplication.translate(
+            "Result", "Entry recorded, but your health declaration reports symptoms. Please wait for the staff"
+        )
+    if "id_mismatch" in flags:
+        return QCoreApplication.translate(
+            "Result", "Entry recorded, but the ID number does not match the card. Please show your ID to the staff"
+        )
+    return QCoreApplication.translate(
+        "Result", "Entry recorded, but the code has unusual text. Please show your ID to the staff"
+    )
 
 
 @dataclass(frozen=True)
@@ -104,7 +124,7 @@ def present(
     outcome = str(decision.outcome.value if hasattr(decision.outcome, "value") else decision.outcome)
     event = getattr(result, "event", None)
     all_flags = tuple(flags) + tuple(getattr(event, "flags", ()) or ())
-    flagged = bool(set(all_flags) & {"symptoms", "id_mismatch", "unsafe_text"})
+    flagged = bool(set(all_flags) & set(ATTENTION_FLAGS))
     style_key = "warning" if outcome == "entry" and flagged else outcome
     background, foreground, icon, sound = STYLES.get(style_key, STYLES["rejected"])
     person = result.credential or result.rejection
@@ -114,7 +134,7 @@ def present(
         welcome = QCoreApplication.translate("Result", "Welcome")
         reason = welcome if outcome == "entry" else QCoreApplication.translate("Result", "Goodbye, see you again")
     elif flagged and outcome == "entry":
-        reason = reason_text("symptoms" if "symptoms" in all_flags else "see_staff")
+        reason = attention_reason(all_flags)
     else:
         reason = reason_text(decision.reason_code, decision.reason)
     if outcome == "duplicate" and decision.previous_time is not None:
