@@ -302,8 +302,8 @@
     </message>
     <message>
         <location filename="../../ui/widgets/presenter.py" line="34" />
-        <source>ALREADY SCANNED</source>
-        <translation>ĐÃ QUÉT RỒI</translation>
+        <source>RECORDED</source>
+        <translation>ĐÃ GHI NHẬN</translation>
     </message>
     <message>
         <location filename="../../ui/widgets/presenter.py" line="35" />
@@ -336,99 +336,99 @@
         <translation>Không đọc được mã. Vui lòng đưa mã QR cá nhân</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="50" />
-        <location filename="../../ui/widgets/presenter.py" line="51" />
-        <source>This is not a personal QR code</source>
-        <translation>Đây không phải mã QR cá nhân</translation>
-    </message>
-    <message>
-        <location filename="../../ui/widgets/presenter.py" line="52" />
-        <source>This kind of code is not accepted here</source>
-        <translation>Nơi này không nhận loại mã này</translation>
-    </message>
-    <message>
-        <location filename="../../ui/widgets/presenter.py" line="53" />
-        <source>This code is not genuine</source>
-        <translation>Mã này không hợp lệ</translation>
-    </message>
-    <message>
-        <location filename="../../ui/widgets/presenter.py" line="54" />
+        <location filename="../../ui/widgets/presenter.py" line="60" />
         <source>This code cannot be verified. Please see the staff</source>
         <translation>Không xác minh được mã. Vui lòng gặp nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="55" />
-        <source>This code has expired</source>
-        <translation>Mã này đã hết hạn</translation>
+        <location filename="../../ui/widgets/presenter.py" line="50" />
+        <location filename="../../ui/widgets/presenter.py" line="53" />
+        <source>This is not a personal QR code. Please show your CCCD or personal QR</source>
+        <translation>Đây không phải mã QR cá nhân. Vui lòng đưa CCCD hoặc mã QR cá nhân</translation>
     </message>
     <message>
         <location filename="../../ui/widgets/presenter.py" line="56" />
-        <source>This code has been cancelled</source>
-        <translation>Mã này đã bị thu hồi</translation>
-    </message>
-    <message>
-        <location filename="../../ui/widgets/presenter.py" line="57" />
-        <source>This certificate is not valid for this use</source>
-        <translation>Chứng nhận này không dùng được ở đây</translation>
-    </message>
-    <message>
-        <location filename="../../ui/widgets/presenter.py" line="58" />
-        <source>A vaccination certificate is required here</source>
-        <translation>Nơi này yêu cầu chứng nhận tiêm chủng</translation>
+        <source>This kind of code is not accepted here. Please show another one, or see the staff</source>
+        <translation>Nơi này không nhận loại mã này. Vui lòng đưa mã khác hoặc gặp nhân viên</translation>
     </message>
     <message>
         <location filename="../../ui/widgets/presenter.py" line="59" />
+        <source>This code is not genuine. Please see the staff</source>
+        <translation>Mã này không hợp lệ. Vui lòng gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/presenter.py" line="61" />
+        <source>This code has expired. Please show a new one, or see the staff</source>
+        <translation>Mã này đã hết hạn. Vui lòng đưa mã mới hoặc gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/presenter.py" line="64" />
+        <source>This code has been cancelled. Please see the staff</source>
+        <translation>Mã này đã bị thu hồi. Vui lòng gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/presenter.py" line="65" />
+        <source>This certificate is not valid here. Please see the staff</source>
+        <translation>Chứng nhận này không dùng được ở đây. Vui lòng gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/presenter.py" line="66" />
+        <source>A vaccination certificate is required here. Please show it, or see the staff</source>
+        <translation>Nơi này yêu cầu chứng nhận tiêm chủng. Vui lòng đưa chứng nhận hoặc gặp nhân viên</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/presenter.py" line="69" />
         <source>Health declaration reports symptoms. Please see the staff</source>
         <translation>Khai báo có triệu chứng. Vui lòng gặp nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="60" />
+        <location filename="../../ui/widgets/presenter.py" line="70" />
         <source>Please make a health declaration first</source>
         <translation>Vui lòng khai báo y tế trước</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="61" />
+        <location filename="../../ui/widgets/presenter.py" line="71" />
         <source>Could not save. Please see the staff</source>
         <translation>Không lưu được. Vui lòng gặp nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="62" />
-        <location filename="../../ui/widgets/presenter.py" line="67" />
+        <location filename="../../ui/widgets/presenter.py" line="72" />
+        <location filename="../../ui/widgets/presenter.py" line="77" />
         <source>Please see the staff</source>
         <translation>Vui lòng gặp nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="63" />
+        <location filename="../../ui/widgets/presenter.py" line="73" />
         <source>Declaration not completed. Please see the staff</source>
         <translation>Chưa khai báo xong. Vui lòng gặp nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="77" />
+        <location filename="../../ui/widgets/presenter.py" line="87" />
         <source>Entry recorded, but your health declaration reports symptoms. Please wait for the staff</source>
         <translation>Đã ghi nhận vào, nhưng tờ khai y tế có triệu chứng. Vui lòng chờ nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="81" />
+        <location filename="../../ui/widgets/presenter.py" line="91" />
         <source>Entry recorded, but the ID number does not match the card. Please show your ID to the staff</source>
         <translation>Đã ghi nhận vào, nhưng số định danh không khớp với thẻ. Vui lòng đưa giấy tờ cho nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="84" />
+        <location filename="../../ui/widgets/presenter.py" line="94" />
         <source>Entry recorded, but the code has unusual text. Please show your ID to the staff</source>
         <translation>Đã ghi nhận vào, nhưng mã có ký tự lạ. Vui lòng đưa giấy tờ cho nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="134" />
+        <location filename="../../ui/widgets/presenter.py" line="144" />
         <source>Welcome</source>
         <translation>Xin mời vào</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="135" />
+        <location filename="../../ui/widgets/presenter.py" line="145" />
         <source>Goodbye, see you again</source>
         <translation>Tạm biệt, hẹn gặp lại</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/presenter.py" line="141" />
+        <location filename="../../ui/widgets/presenter.py" line="151" />
         <source>Already recorded at %1</source>
         <translation>Đã ghi nhận lúc %1</translation>
     </message>
@@ -504,27 +504,27 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../ui/pages/settings.py" line="309" />
+        <location filename="../../ui/pages/settings.py" line="311" />
         <source>The PIN must be at least 4 digits</source>
         <translation>Mã PIN phải có ít nhất 4 chữ số</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="327" />
+        <location filename="../../ui/pages/settings.py" line="329" />
         <source>Station settings</source>
         <translation>Cài đặt trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="328" />
+        <location filename="../../ui/pages/settings.py" line="330" />
         <source>Test camera</source>
         <translation>Thử camera</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="329" />
+        <location filename="../../ui/pages/settings.py" line="331" />
         <source>Enrol</source>
         <translation>Đăng ký</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="164" />
+        <location filename="../../ui/pages/settings.py" line="166" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
@@ -549,157 +549,157 @@
         <translation>Chứng nhận tiêm chủng (EU DCC)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="170" />
+        <location filename="../../ui/pages/settings.py" line="172" />
         <source>Test view</source>
         <translation>Hình thử</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="171" />
+        <location filename="../../ui/pages/settings.py" line="173" />
         <source>Station mode</source>
         <translation>Chế độ trạm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="172" />
+        <location filename="../../ui/pages/settings.py" line="174" />
         <source>Capacity (0: no limit)</source>
         <translation>Sức chứa (0: không giới hạn)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="174" />
+        <location filename="../../ui/pages/settings.py" line="176" />
         <source>Repeat scan ignored for (seconds)</source>
         <translation>Bỏ qua quét lặp lại trong (giây)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="180" />
+        <location filename="../../ui/pages/settings.py" line="182" />
         <source>Accepted codes</source>
         <translation>Loại mã được chấp nhận</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="186" />
+        <location filename="../../ui/pages/settings.py" line="188" />
         <source>Health declaration</source>
         <translation>Khai báo y tế</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="189" />
+        <location filename="../../ui/pages/settings.py" line="191" />
         <source>Symptoms declared</source>
         <translation>Khi khai báo có triệu chứng</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="194" />
+        <location filename="../../ui/pages/settings.py" line="196" />
         <source>Language</source>
         <translation>Ngôn ngữ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="195" />
+        <location filename="../../ui/pages/settings.py" line="197" />
         <source>Venue name</source>
         <translation>Tên địa điểm</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="196" />
+        <location filename="../../ui/pages/settings.py" line="198" />
         <source>Server address</source>
         <translation>Địa chỉ máy chủ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="199" />
+        <location filename="../../ui/pages/settings.py" line="201" />
         <source>Kiosk mode (locked full screen)</source>
         <translation>Chế độ kiosk (khóa toàn màn hình)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="361" />
+        <location filename="../../ui/pages/settings.py" line="363" />
         <source>Refuse the entry</source>
         <translation>Không cho vào</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="362" />
+        <location filename="../../ui/pages/settings.py" line="364" />
         <source>Admit and alert the staff</source>
         <translation>Cho vào và báo nhân viên</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="197" />
+        <location filename="../../ui/pages/settings.py" line="199" />
         <source>Enrolment code</source>
         <translation>Mã đăng ký máy</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="216" />
+        <location filename="../../ui/pages/settings.py" line="218" />
         <source>New PIN (leave empty to keep)</source>
         <translation>Mã PIN mới (để trống nếu giữ nguyên)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="205" />
+        <location filename="../../ui/pages/settings.py" line="207" />
         <source>Full names in the guard panel (roll-call)</source>
         <translation>Họ tên đầy đủ trong bảng bảo vệ (điểm danh)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="211" />
+        <location filename="../../ui/pages/settings.py" line="213" />
         <source>On-screen keyboard (no physical keyboard; after a restart)</source>
         <translation>Bàn phím ảo (máy không có bàn phím; sau khi khởi động lại)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="217" />
+        <location filename="../../ui/pages/settings.py" line="219" />
         <source>New PIN again</source>
         <translation>Nhập lại mã PIN mới</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="289" />
+        <location filename="../../ui/pages/settings.py" line="291" />
         <source>Demo (built-in test pictures)</source>
         <translation>Chạy thử (ảnh mẫu có sẵn)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="293" />
+        <location filename="../../ui/pages/settings.py" line="295" />
         <source>Camera 0 (none detected now)</source>
         <translation>Camera 0 (hiện không tìm thấy)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="312" />
+        <location filename="../../ui/pages/settings.py" line="314" />
         <source>The two PINs are not the same: type the new PIN twice</source>
         <translation>Hai mã PIN không giống nhau: hãy nhập mã PIN mới hai lần</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="345" />
+        <location filename="../../ui/pages/settings.py" line="347" />
         <source>Entry and exit (automatic)</source>
         <translation>Vào và ra (tự động)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="346" />
+        <location filename="../../ui/pages/settings.py" line="348" />
         <source>Entry only</source>
         <translation>Chỉ vào</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="347" />
+        <location filename="../../ui/pages/settings.py" line="349" />
         <source>Exit only</source>
         <translation>Chỉ ra</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="353" />
+        <location filename="../../ui/pages/settings.py" line="355" />
         <source>Never</source>
         <translation>Không bao giờ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="354" />
+        <location filename="../../ui/pages/settings.py" line="356" />
         <source>Assisted entries only</source>
         <translation>Chỉ khi nhân viên nhập hộ</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="355" />
+        <location filename="../../ui/pages/settings.py" line="357" />
         <source>Every entry</source>
         <translation>Mọi lượt vào</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="334" />
+        <location filename="../../ui/pages/settings.py" line="336" />
         <source>On</source>
         <translation>Bật</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="337" />
+        <location filename="../../ui/pages/settings.py" line="339" />
         <source>Save</source>
         <translation>Lưu</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="338" />
+        <location filename="../../ui/pages/settings.py" line="340" />
         <source>Close</source>
         <translation>Đóng</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="339" />
+        <location filename="../../ui/pages/settings.py" line="341" />
         <source>Exit the station</source>
         <translation>Tắt trạm</translation>
     </message>

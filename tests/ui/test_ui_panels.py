@@ -28,9 +28,7 @@ def idle_video(tmp_path: Path) -> str:
 def test_assisted_entry_with_a_yes_is_flagged(tmp_path: Path, station_factory) -> None:
     """Symptom policy "alert": admitted, flagged, amber with the reason (tests/ui/test_ui_symptom_policy.py has
     the default, "refuse")."""
-    settings = make_settings(
-        tmp_path, station={"questionnaire": "assisted", "capacity": 50, "symptom_policy": "alert"}
-    )
+    settings = make_settings(tmp_path, station={"questionnaire": "assisted", "capacity": 50, "symptom_policy": "alert"})
     station = station_factory(settings, source=idle_video(tmp_path))
     window = station.window
     QTest.mouseClick(window.guard_button, Qt.MouseButton.LeftButton)

@@ -98,6 +98,8 @@ def _row(*parts: QWidget, stretch_first: bool = True) -> QHBoxLayout:
 def _spin(maximum: int) -> QSpinBox:
     spin = QSpinBox()
     spin.setRange(0, maximum)
+    # No 12 px arrows a finger cannot hit: the number is typed (on the on-screen keyboard without a keyboard).
+    spin.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
     return spin
 
 

@@ -6,7 +6,7 @@ style sheet (assets/style.qss) gives every button, field and tab at least that, 
 
 The on-screen keyboard: `ui.on_screen_keyboard = true` in the config. Qt picks its input method when the
 QApplication is made, from QT_IM_MODULE, so `use_on_screen_keyboard` must run before `make_application`.
-Its layouts follow the locale: Vietnamese (vi_VN) and English are both made available.
+Its layout follows the system locale (LANG=vi_VN.UTF-8 on a Vietnamese kiosk gives the vi_VN layout).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from PySide6.QtWidgets import QAbstractItemView, QAbstractScrollArea, QScroller,
 TOUCH_TARGET_PX = 48
 ROW_HEIGHT_PX = 48
 VIRTUAL_KEYBOARD = "qtvirtualkeyboard"
-KEYBOARD_LOCALES = "vi_VN,en_US"
 
 
 def virtual_keyboard_plugin() -> Path | None:
@@ -39,7 +38,6 @@ def use_on_screen_keyboard(enabled: bool, env: MutableMapping[str, str] | None =
     if virtual_keyboard_plugin() is None:
         return "on-screen keyboard: Qt Virtual Keyboard is not installed (pip install PySide6-Addons)"
     env["QT_IM_MODULE"] = VIRTUAL_KEYBOARD
-    env.setdefault("QT_VIRTUALKEYBOARD_ACTIVE_LOCALES", KEYBOARD_LOCALES)
     return ""
 
 

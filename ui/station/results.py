@@ -84,7 +84,7 @@ class ScanResults(QObject):
         window = self._window
         panel = window.result_panel
         panel.show_result(view)
-        window.verdict.show_views(panel.group, most_serious(panel.group))
+        window.verdict.show_views(panel.group, most_serious(panel.group), panel.occupancy.text())
         self._sounds.play(view.sound)
         self._last_result_at = time.monotonic()
         self.hold_timer.start(int(self._state.settings.ui.result_hold_seconds * 1000))

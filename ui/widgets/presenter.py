@@ -31,7 +31,7 @@ def headline(outcome: str) -> str:
     names = {
         "entry": QCoreApplication.translate("Result", "ENTRY"),
         "exit": QCoreApplication.translate("Result", "EXIT"),
-        "duplicate": QCoreApplication.translate("Result", "ALREADY SCANNED"),
+        "duplicate": QCoreApplication.translate("Result", "RECORDED"),
         "warning": QCoreApplication.translate("Result", "SEE THE STAFF"),
         "rejected": QCoreApplication.translate("Result", "NOT ACCEPTED"),
         "full": QCoreApplication.translate("Result", "VENUE FULL"),
@@ -47,15 +47,25 @@ def reason_text(reason_code: str, fallback: str = "") -> str:
         "malformed": QCoreApplication.translate(
             "Result", "This code cannot be read. Please show your personal QR code"
         ),
-        "unknown_format": QCoreApplication.translate("Result", "This is not a personal QR code"),
-        "too_large": QCoreApplication.translate("Result", "This is not a personal QR code"),
-        "not_accepted": QCoreApplication.translate("Result", "This kind of code is not accepted here"),
-        "bad_signature": QCoreApplication.translate("Result", "This code is not genuine"),
+        "unknown_format": QCoreApplication.translate(
+            "Result", "This is not a personal QR code. Please show your CCCD or personal QR"
+        ),
+        "too_large": QCoreApplication.translate(
+            "Result", "This is not a personal QR code. Please show your CCCD or personal QR"
+        ),
+        "not_accepted": QCoreApplication.translate(
+            "Result", "This kind of code is not accepted here. Please show another one, or see the staff"
+        ),
+        "bad_signature": QCoreApplication.translate("Result", "This code is not genuine. Please see the staff"),
         "unknown_key": QCoreApplication.translate("Result", "This code cannot be verified. Please see the staff"),
-        "expired": QCoreApplication.translate("Result", "This code has expired"),
-        "revoked": QCoreApplication.translate("Result", "This code has been cancelled"),
-        "key_usage": QCoreApplication.translate("Result", "This certificate is not valid for this use"),
-        "dcc_required": QCoreApplication.translate("Result", "A vaccination certificate is required here"),
+        "expired": QCoreApplication.translate(
+            "Result", "This code has expired. Please show a new one, or see the staff"
+        ),
+        "revoked": QCoreApplication.translate("Result", "This code has been cancelled. Please see the staff"),
+        "key_usage": QCoreApplication.translate("Result", "This certificate is not valid here. Please see the staff"),
+        "dcc_required": QCoreApplication.translate(
+            "Result", "A vaccination certificate is required here. Please show it, or see the staff"
+        ),
         "symptoms": QCoreApplication.translate("Result", "Health declaration reports symptoms. Please see the staff"),
         "needs_declaration": QCoreApplication.translate("Result", "Please make a health declaration first"),
         "store_error": QCoreApplication.translate("Result", "Could not save. Please see the staff"),

@@ -15,7 +15,7 @@ import math
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetricsF, QIcon, QMouseEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ui.runtime.qt_compat import emit
 from ui.widgets.presenter import ResultView
@@ -59,21 +59,20 @@ class VerdictOverlay(QFrame):
         self.reason = _label("verdictReason")
         self.name = _label("verdictName")
         self.details = _label("verdictDetails")
-        head = QHBoxLayout()
-        head.addWidget(self.icon, 1)
-        head.addWidget(self.title, 4)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(16, 8, 16, 8)
+        self.occupancy = _label("verdictOccupancy")  # "Inside: 12 / 100", as on the result panel
+        column = QVBoxLayout(self)  # the headline gets the whole width: one line at 10 mm on a 7-inch screen
+        column.setContentsMargins(12, 4, 12, 4)
+        column.setSpacing(2)
         column.addStretch(1)
-        column.addLayout(head)
-        for label in (self.reason, self.name, self.details):
+        for label in (self.icon, self.title, self.reason, self.name, self.details):
             column.addWidget(label)
         column.addStretch(1)
+        column.addWidget(self.occupancy)
         self.view: ResultView | None = None
         target.installEventFilter(self)
         self.hide()
 
-    def show_views(self, group: list[ResultView], worst: ResultView) -> None:
+    def show_views(self, group: list[ResultView], worst: ResultView, occupancy: str = "") -> None:
         """One decision, or several from one frame (each person on a line), in the worst one's colour."""
         self.view = worst
         self.setStyleSheet(
@@ -89,6 +88,7 @@ class VerdictOverlay(QFrame):
             self.name.setText(worst.name)
             self.details.setText("   ".join(part for part in (worst.id_tail, worst.time_text) if part))
         self.reason.setText(worst.reason)
+        self.occupancy.setText(occupancy)
         self._fit()
         self.raise_()
         self.show()
@@ -127,6 +127,6 @@ class VerdictOverlay(QFrame):
             font.setPixelSize(int(size))
             font.setBold(bold)
             label.setFont(font)
-        side = int(title_font.pixelSize() * 1.2)
+        side = int(screen_height * 0.12)
         if self.view is not None:
             self.icon.setPixmap(QIcon(str(ICONS_DIR / self.view.icon)).pixmap(QSize(side, side)))
