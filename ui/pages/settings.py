@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +35,7 @@ from ui.runtime.qt_compat import emit
 from ui.widgets.preview import PreviewView
 
 CTX = "SettingsPage"
+WIDE_FORM_PX = 1280  # narrower than this (7-inch screens), labels go above their fields
 # The credential kinds in words a guard knows (the config file keeps the short names).
 CREDENTIAL_LABELS = {
     "cccd": QT_TRANSLATE_NOOP("SettingsPage", "Citizen ID card (CCCD)"),
@@ -318,6 +320,15 @@ class SettingsPage(QWidget):
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        # Narrow (1024×600, 800×480): each label on its own line above its field, so no Vietnamese label wraps into a row
+        # that its field made too short (QFormLayout sizes a row by its field, and would clip the label).
+        wide = event.size().width() >= WIDE_FORM_PX
+        self.form.setRowWrapPolicy(
+            QFormLayout.RowWrapPolicy.WrapLongRows if wide else QFormLayout.RowWrapPolicy.WrapAllRows
+        )
+        super().resizeEvent(event)
 
     # -- text
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)

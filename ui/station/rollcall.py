@@ -25,6 +25,7 @@ class RollCall:
         self._window = window
         self._clock = clock
         self.last_pdf: Path | None = None
+        self.last_markup = ""  # what was written (tests read the names back from it)
 
     def folder(self) -> Path:
         return Path(self._state.settings.store.db_path or default_db_path()).parent / "rollcall"
@@ -47,7 +48,7 @@ class RollCall:
                 QCoreApplication.translate("Station", "Roll-call not saved: %1").replace("%1", str(error))
             )
             return None
-        self.last_pdf = path
+        self.last_pdf, self.last_markup = path, markup
         log.info("roll-call written (%d inside)%s", len(panel.store.inside()), " and printed" if printer else "")
         text = QCoreApplication.translate("Station", "Roll-call saved: %1").replace("%1", str(path))
         if printer:
