@@ -146,3 +146,24 @@ def test_amber_says_why_and_what_to_do_not_the_headline_again() -> None:
         assert reason.lower() != headline("warning").lower() and "staff" in reason
     assert "ID number" in attention_reason(("id_mismatch",))
     assert "symptoms" in attention_reason(("symptoms",))
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+@pytest.mark.parametrize(("width", "height"), [(1024, 600), (800, 480)])
+def test_the_idle_screen_text_is_not_clipped(
+    tmp_path: Path, station_factory: Any, language: str, width: int, height: int
+) -> None:
+    settings = make_settings(
+        tmp_path, station={"language": language, "safety_level": "yellow", "safety_assessed_on": "2026-11-20"}
+    )
+    station = station_factory(settings, source=idle_video(tmp_path))
+    station.window.resize(width, height)
+    station.qtbot.wait(50)
+    panel = station.window.result_panel
+    for camera_down in (False, True):
+        panel.set_camera_down(camera_down)
+        station.qtbot.wait(20)
+        for label in panel.findChildren(QLabel):
+            if label.text() and label.isVisible() and label.wordWrap():
+                needed = label.heightForWidth(label.width())
+                assert needed <= label.height() + 1, f"{label.text()!r}: {needed} > {label.height()}"

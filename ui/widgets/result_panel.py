@@ -208,7 +208,7 @@ class ResultPanel(QWidget):
         base = max(10.0, min(self.height() / 22, self.width() / 16))
         for label, factor, bold in (
             (self.safety, 0.8, True),
-            (self.title, 1.7, True),
+            (self.title, 1.4, True),  # the idle instruction; verdicts are drawn by the overlay
             (self.reason, 1.0, False),
             (self.name, 1.4, True),
             (self.details, 0.85, False),
