@@ -23,7 +23,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
-from kiosk.vocabulary import CapacityAction, CredentialKind, QuestionnairePolicy, SafetyLevel, StationMode, words
+from kiosk.vocabulary import (
+    CapacityAction,
+    CredentialKind,
+    QuestionnairePolicy,
+    SafetyLevel,
+    StationMode,
+    SymptomPolicy,
+    words,
+)
 
 APP_NAME = "qr-checkpoint"
 ENV_PREFIX = "QRC_"
@@ -46,6 +54,7 @@ class StationSettings:
     accept_unknown: bool = False  # accept any QR as an opaque id (e.g. a company badge)
     closing_time: str = ""  # "HH:MM" local time: everyone still inside is checked out; "" for never
     questionnaire: str = "assisted"  # never | assisted | always
+    symptom_policy: str = "refuse"  # refuse | alert (admit flagged): the same answer for every path
     declaration_max_age_hours: int = 0  # personal QR: require a declaration this recent (0: not required)
     dcc_required: bool = False
     venue_name: str = ""
@@ -95,6 +104,7 @@ class UiSettings:
     sound: bool = True
     daily_health_update: bool = False  # quarantine sites: every scan asks the questionnaire with a temperature
     guard_full_names: bool = False  # guard panel shows full names (evacuation roll-call); else masked like the screen
+    on_screen_keyboard: bool = False  # touch-only kiosk: Qt Virtual Keyboard for every text field
     questionnaire_timeout_seconds: float = 60.0  # an untouched questionnaire goes back to the door, nothing recorded
 
 
@@ -112,6 +122,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "station.mode": words(StationMode),
     "station.capacity_action": words(CapacityAction),
     "station.questionnaire": words(QuestionnairePolicy),
+    "station.symptom_policy": words(SymptomPolicy),
     "station.language": ("vi", "en"),
     "station.safety_level": ("", *words(SafetyLevel)),
 }

@@ -43,6 +43,7 @@ class Policy:
     accept_unknown: bool = False
     declaration_max_age: timedelta | None = None  # personal QR must carry a declaration this recent
     dcc_required: bool = False  # only a valid vaccine certificate admits
+    admit_symptoms: bool = False  # symptom policy "alert": a declaration with symptoms admits, flagged
     closing_time: time | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
 
@@ -62,6 +63,7 @@ class Policy:
             accept_unknown=station.accept_unknown,
             declaration_max_age=timedelta(hours=max_age) if max_age else None,
             dcc_required=station.dcc_required,
+            admit_symptoms=station.symptom_policy == "alert",
             closing_time=closing,
             timezone=station.timezone,
         )
@@ -97,7 +99,10 @@ def decide(parsed: ParseResult, last: StoredEvent | None, policy: Policy, occupa
             warnings=parsed.warnings,
         )
     direction = next_direction(policy.mode, last)
-    return _admit(direction, last, policy, occupancy, parsed.warnings)
+    warnings = parsed.warnings
+    if parsed.declaration is not None and parsed.declaration.symptoms:  # admitted only under the "alert" policy
+        warnings = (*warnings, "symptoms")
+    return _admit(direction, last, policy, occupancy, warnings)
 
 
 def credential_refusal(credential: Credential, policy: Policy, now: datetime) -> Decision | None:
@@ -118,7 +123,7 @@ def credential_refusal(credential: Credential, policy: Policy, now: datetime) ->
 
 def _declaration_refusal(credential: Credential, policy: Policy, now: datetime) -> Decision | None:
     declaration = credential.declaration
-    if declaration is not None and declaration.symptoms:
+    if declaration is not None and declaration.symptoms and not policy.admit_symptoms:
         return _rejected("symptoms", "Health declaration reports symptoms: please see the staff")
     if policy.declaration_max_age is None or credential.kind != "personal":
         return None

@@ -25,6 +25,14 @@ class CapacityAction(StrEnum):
     WARN = "warn"
 
 
+class SymptomPolicy(StrEnum):
+    """What a declaration reporting symptoms does, on every path (personal QR, questionnaire, assisted entry):
+    refuse the entry, or record it flagged with an alert for the staff."""
+
+    REFUSE = "refuse"
+    ALERT = "alert"
+
+
 class QuestionnairePolicy(StrEnum):
     """When the health questionnaire is asked: never, for guard-typed (assisted) entries, or at every entry."""
 

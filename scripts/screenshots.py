@@ -10,15 +10,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 from PySide6.QtGui import QGuiApplication
 
 from kiosk.config import settings_from_mapping
 from ui.app import build_station, make_application, open_store
 from ui.pages.pin import hash_pin
-from ui.widgets.presenter import ResultView
+from ui.widgets.presenter import ResultView, attention_reason, headline, message_view, reason_text
 
 PIN = "1234"
 
@@ -49,6 +51,25 @@ def save(window: object, out: Path, name: str, size: str) -> Path:
     pixmap.save(str(path))
     print(f"saved {path}")
     return path
+
+
+def more_verdicts(station: Any, views: list[ResultView], window: Any, out: Path, size: str) -> None:
+    """A duplicate (the same card again), an entry that needs the staff (amber, with its reason), venue full."""
+    moment = datetime.now(UTC)
+    first = next(v for v in views if v.outcome == "entry")
+    station.back_to_idle()
+    duplicate = message_view("duplicate", headline("duplicate"), "", moment, "Asia/Ho_Chi_Minh")
+    reason = QCoreApplication.translate("Result", "Already recorded at %1").replace("%1", first.time_text)
+    station.results.show_view(dataclasses.replace(duplicate, reason=reason, name=first.name, id_tail=first.id_tail))
+    save(window, out, "duplicate", size)
+    station.back_to_idle()
+    attention = message_view("warning", headline("warning"), attention_reason(("id_mismatch",)), moment, "UTC")
+    station.results.show_view(dataclasses.replace(attention, name=first.name, id_tail=first.id_tail))
+    save(window, out, "attention", size)
+    station.back_to_idle()
+    station.results.show_view(message_view("full", headline("full"), reason_text("full"), moment, "UTC"))
+    save(window, out, "full", size)
+    station.back_to_idle()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,14 +114,21 @@ def main(argv: list[str] | None = None) -> int:
         station.start()
         wait_until(lambda: any(v.outcome == "entry" for v in views), 20)
         save(window, out, "entry", args.size)
+        more_verdicts(station, views, window, out, args.size)
         for _attempt in range(3):  # a demo visitor's own result can land right after it: then scan again
             station.submit_payload(b"https://example.com/menu?table=4")
             if wait_until(lambda: bool(views) and views[-1].outcome == "rejected", 5):
                 break
         save(window, out, "rejected", args.size)
+        station.back_to_idle()
         wait_until(lambda: sum(v.outcome == "entry" for v in views) >= 3, 20)
+        station.back_to_idle()
         station.open_guard_panel()
         save(window, out, "guard", args.size)
+        station.submit_payload(b"https://example.com/menu?table=4")  # a scan while the guard panel is open
+        wait_until(lambda: window.verdict.isVisible(), 5)
+        save(window, out, "verdict-over-guard", args.size)
+        station.back_to_idle()
         panel = window.guard_panel
         panel.tabs.setCurrentIndex(2)
         panel.assisted.name.setText("Phạm Thị Thu Hương")

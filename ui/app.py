@@ -67,12 +67,16 @@ def setup_decision_log(path: Path | None) -> None:
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
-    """The QApplication with the station's font (DejaVu has every Vietnamese glyph) and style sheet."""
+    """The QApplication with the station's font and style sheet.
+
+    Noto Sans (Debian fonts-noto-core, in scripts/debian-packages.txt) draws every Vietnamese letter distinctly in
+    regular and bold; DejaVu Sans Bold draws Ủ like Ú ("ĐÃ ĐÚ NGƯỜI"), so it is only the fallback."""
     app = QApplication.instance() or QApplication(argv or ["qr-checkpoint"])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     scale = ui_scale(app)
-    font = QFont("DejaVu Sans")
+    font = QFont()
+    font.setFamilies(list(STATION_FONTS))
     font.setPixelSize(round(18 * scale))
     app.setFont(font)
     style = ASSETS / "style.qss"
@@ -80,6 +84,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
         text = style.read_text(encoding="utf-8").replace("@ASSETS@", ASSETS.as_posix())
         app.setStyleSheet(scaled_style(text, scale))
     return app
+
+
+STATION_FONTS = ("Noto Sans", "DejaVu Sans")
 
 
 def ui_scale(app: QApplication) -> float:

@@ -69,6 +69,7 @@ def run_station(args: argparse.Namespace) -> int:
     from kiosk.config import with_overrides
     from ui.app import build_station, default_log_path, make_application, open_store, setup_decision_log
     from ui.runtime.sdnotify import ServiceNotifier
+    from ui.runtime.touch import use_on_screen_keyboard
 
     settings = load_settings_from_args(args)
     command_line: dict[str, dict[str, object]] = {}
@@ -78,6 +79,9 @@ def run_station(args: argparse.Namespace) -> int:
     source = "demo" if getattr(args, "demo", False) else (getattr(args, "source", None) or settings.camera.source)
     log_file = getattr(args, "log_file", None)
     setup_decision_log(Path(log_file) if log_file else default_log_path())
+    keyboard_problem = use_on_screen_keyboard(settings.ui.on_screen_keyboard)  # before the QApplication
+    if keyboard_problem:
+        print(f"kiosk: {keyboard_problem}", file=sys.stderr)
     app = make_application(sys.argv[:1])
     store = open_store(settings)
     station = build_station(settings, source, store)

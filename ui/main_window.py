@@ -19,10 +19,12 @@ from ui.pages.questionnaire import QuestionnairePage
 from ui.pages.settings import SettingsPage
 from ui.protocols import EventReader
 from ui.runtime.qt_compat import emit
+from ui.runtime.touch import make_touch_friendly
 from ui.widgets.elided_label import ElidedLabel
 from ui.widgets.preview import PreviewView
 from ui.widgets.result_panel import ICONS_DIR, ResultPanel
 from ui.widgets.status_bar import StationStatusBar
+from ui.widgets.verdict_overlay import VerdictOverlay
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +46,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self._header())
         column.addWidget(self._pages(store, timezone), 1)
         self.setCentralWidget(central)
+        self.verdict = VerdictOverlay(self.pages, central)  # over every page: a verdict is never hidden
         self.status = StationStatusBar()
         self.setStatusBar(self.status)
         self._clock_timer = QTimer(self)
@@ -51,6 +54,7 @@ class MainWindow(QMainWindow):
         self._clock_timer.start(1000)
         self._tick()
         self.retranslate()
+        make_touch_friendly(self)  # every list and scroll area: swipe to scroll, 48 px rows
 
     def _header(self) -> QWidget:
         """Venue name, clock, and the guard, language and settings buttons."""

@@ -26,7 +26,9 @@ def idle_video(tmp_path: Path) -> str:
 
 
 def test_assisted_entry_with_a_yes_is_flagged(tmp_path: Path, station_factory) -> None:
-    settings = make_settings(tmp_path, station={"questionnaire": "assisted", "capacity": 50})
+    """Symptom policy "alert": admitted, flagged, amber with the reason (tests/ui/test_ui_symptom_policy.py has
+    the default, "refuse")."""
+    settings = make_settings(tmp_path, station={"questionnaire": "assisted", "capacity": 50, "symptom_policy": "alert"})
     station = station_factory(settings, source=idle_video(tmp_path))
     window = station.window
     QTest.mouseClick(window.guard_button, Qt.MouseButton.LeftButton)
@@ -44,7 +46,8 @@ def test_assisted_entry_with_a_yes_is_flagged(tmp_path: Path, station_factory) -
     QTest.mouseClick(questionnaire.done_button, Qt.MouseButton.LeftButton)
     view = wait_for_views(station.qtbot, station, 1)[0]
     assert view.flagged and view.outcome == "warning"
-    assert view.title == "VUI LÒNG GẶP NHÂN VIÊN"
+    assert view.title == "GẶP NHÂN VIÊN"
+    assert "triệu chứng" in view.reason and view.reason.lower() != view.title.lower()  # why, not the title again
     assert view.name == "Trần T. B. N."
     with Store.open(settings.store.db_path) as store:
         (event,) = store.inside()
@@ -194,7 +197,7 @@ def test_enrolment_failure_is_one_line_and_the_gui_stays_live(tmp_path: Path, st
 
 
 def test_daily_health_update_records_the_temperature(tmp_path: Path, station_factory) -> None:
-    settings = make_settings(tmp_path, station={"questionnaire": "never"})
+    settings = make_settings(tmp_path, station={"questionnaire": "never", "symptom_policy": "alert"})
     station = station_factory(settings, source=idle_video(tmp_path))
     window = station.window
     station.open_guard_panel()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -120,6 +121,7 @@ class GuardPanel(QWidget):
     checkout_requested = Signal(str)  # person key, after the guard confirmed the masked name
     undo_requested = Signal(str)  # person key of the check-out to correct
     assisted_requested = Signal(dict)
+    rollcall_requested = Signal()  # the full list on paper (PDF, printer), after the PIN
     health_mode_changed = Signal(bool)
 
     def __init__(self, store: EventReader, timezone: str, parent: QWidget | None = None) -> None:
@@ -143,6 +145,13 @@ class GuardPanel(QWidget):
         self.inside_table = self._table()
         self.checkout_button = QPushButton()
         self.checkout_button.clicked.connect(lambda: self._checkout(self.inside_table))
+        self.rollcall_button = QPushButton()
+        self.rollcall_button.clicked.connect(self.rollcall_requested)
+        self.notice = QLabel()  # where the roll-call went
+        self.notice.setObjectName("warningText")
+        self.notice.setWordWrap(True)
+        self.notice.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.notice.hide()
         self.search_field = QLineEdit()
         self.search_field.textChanged.connect(self.run_search)
         self.search_table = self._table()
@@ -160,7 +169,12 @@ class GuardPanel(QWidget):
     def _lay_out(self) -> None:
         """Compact enough for 800×480 (389 px between the header and the status bar), confirmation included:
         the counts share the title's row, the search field its button's, the assisted form scrolls."""
-        self.tabs.addTab(self._page(self.inside_table, self.checkout_button), "")
+        inside_buttons = QWidget()
+        inside_row = QHBoxLayout(inside_buttons)
+        inside_row.setContentsMargins(0, 0, 0, 0)
+        inside_row.addWidget(self.checkout_button, 1)
+        inside_row.addWidget(self.rollcall_button)
+        self.tabs.addTab(self._page(self.inside_table, self.notice, inside_buttons), "")
         search_row = QWidget()
         search_line = QHBoxLayout(search_row)
         search_line.setContentsMargins(0, 0, 0, 0)
@@ -264,6 +278,11 @@ class GuardPanel(QWidget):
             table.setCurrentCell(-1, -1)
         emit(self.checkout_requested, person_key)
 
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setToolTip(text)
+        self.notice.setVisible(bool(text))
+
     def checked_out(self, person_key: str, name: str, undo_seconds: float) -> None:
         """The exit is on disk: say so, and offer to undo it for `undo_seconds`."""
         self.action_bar.done(person_key, name, undo_seconds)
@@ -289,6 +308,7 @@ class GuardPanel(QWidget):
         self.back_button.setText(self.tr("Back"))
         self.health_mode.setText(self.tr("Daily health update"))
         self.checkout_button.setText(self.tr("Check out the selected person"))
+        self.rollcall_button.setText(self.tr("Roll-call (PDF)"))
         self.search_checkout_button.setText(self.tr("Check out the selected person"))
         self.search_field.setPlaceholderText(self.tr("Name or last digits of the ID"))
         self.tabs.setTabText(0, self.tr("Inside now"))

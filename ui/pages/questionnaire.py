@@ -78,6 +78,10 @@ class QuestionnairePage(QWidget):
         self.title.setWordWrap(True)
         self.subtitle = QLabel()
         self.subtitle.setWordWrap(True)
+        self.waiting = QLabel()  # "next visitor waiting": their scan is queued, they need not scan again
+        self.waiting.setObjectName("warningText")
+        self.waiting.hide()
+        self.waiting_count = 0
         self.groups: dict[str, QButtonGroup] = {}
         self.yes_buttons: dict[str, QPushButton] = {}
         self.no_buttons: dict[str, QPushButton] = {}
@@ -86,6 +90,7 @@ class QuestionnairePage(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
+        layout.addWidget(self.waiting)
         layout.addWidget(self._scroll(self._question_grid()), 1)
         layout.addLayout(self._buttons())
         self.start()
@@ -162,6 +167,11 @@ class QuestionnairePage(QWidget):
         self.temperature.setVisible(with_temperature)
         self.temperature_label.setVisible(with_temperature)
         self.retranslate()
+
+    def set_waiting(self, count: int) -> None:
+        self.waiting_count = count
+        self.waiting.setText(self.tr("Next visitor waiting: %1 (no need to scan again)").replace("%1", str(count)))
+        self.waiting.setVisible(count > 0)
 
     def answer(self, key: str, yes: bool) -> None:
         (self.yes_buttons if yes else self.no_buttons)[key].click()

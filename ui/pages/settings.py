@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,11 +30,19 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import CREDENTIAL_KINDS, Settings
 from ui.pages.pin import hash_pin
+from ui.runtime.cameras import CameraChoice, detect_cameras
 from ui.runtime.qt_compat import emit
 from ui.widgets.preview import PreviewView
 
 CTX = "SettingsPage"
-CAMERA_CHOICES = ("0", "1", "demo")
+WIDE_FORM_PX = 1280  # narrower than this (7-inch screens), labels go above their fields
+# The credential kinds in words a guard knows (the config file keeps the short names).
+CREDENTIAL_LABELS = {
+    "cccd": QT_TRANSLATE_NOOP("SettingsPage", "Citizen ID card (CCCD)"),
+    "pccovid": QT_TRANSLATE_NOOP("SettingsPage", "PC-Covid app"),
+    "personal": QT_TRANSLATE_NOOP("SettingsPage", "Personal QR (this system)"),
+    "dcc": QT_TRANSLATE_NOOP("SettingsPage", "Vaccination certificate (EU DCC)"),
+}
 # A setting's widget: what `load()` sets and `values()` reads (the camera is an editable combo box).
 SettingWidget = QComboBox | QSpinBox | QLineEdit | QCheckBox
 
@@ -51,7 +60,11 @@ class Field:
 
 def _read(widget: SettingWidget) -> Any:
     if isinstance(widget, QComboBox):
-        return widget.currentText().strip() if widget.isEditable() else widget.currentData()
+        if not widget.isEditable():
+            return widget.currentData()
+        index, text = widget.currentIndex(), widget.currentText().strip()
+        chosen = index >= 0 and text == widget.itemText(index) and widget.itemData(index) is not None
+        return widget.itemData(index) if chosen else text  # a listed camera, or a typed path or URL
     if isinstance(widget, QSpinBox):
         return widget.value()
     if isinstance(widget, QCheckBox):
@@ -62,7 +75,11 @@ def _read(widget: SettingWidget) -> Any:
 def _show(widget: SettingWidget, value: Any) -> None:
     if isinstance(widget, QComboBox):
         if widget.isEditable():
-            widget.setCurrentText(value)
+            index = widget.findData(value)
+            if index >= 0:
+                widget.setCurrentIndex(index)
+            else:
+                widget.setCurrentText(value)
         else:
             widget.setCurrentIndex(max(0, widget.findData(value)))
     elif isinstance(widget, QSpinBox):
@@ -83,6 +100,8 @@ def _row(*parts: QWidget, stretch_first: bool = True) -> QHBoxLayout:
 def _spin(maximum: int) -> QSpinBox:
     spin = QSpinBox()
     spin.setRange(0, maximum)
+    # No 12 px arrows a finger cannot hit: the number is typed (on the on-screen keyboard without a keyboard).
+    spin.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
     return spin
 
 
@@ -120,21 +139,23 @@ class SettingsPage(QWidget):
     # -- building
     def _make_widgets(self) -> None:
         self.camera = QComboBox()
-        self.camera.setEditable(True)
-        self.camera.addItems(CAMERA_CHOICES)
+        self.camera.setEditable(True)  # a listed camera, or a path or URL typed in
+        self.camera.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.cameras: list[CameraChoice] = []
         self.test_button = QPushButton()
-        self.test_button.clicked.connect(lambda: emit(self.test_camera, self.camera.currentText().strip()))
+        self.test_button.clicked.connect(lambda: emit(self.test_camera, str(_read(self.camera))))
         self.test_view = PreviewView()
         self.test_view.setMinimumSize(240, 135)
         self.mode, self.questionnaire, self.language = QComboBox(), QComboBox(), QComboBox()
+        self.symptom_policy = QComboBox()
         self.capacity, self.cooldown = _spin(100_000), _spin(24 * 3600)
-        self.credentials = {kind: QCheckBox(kind.upper()) for kind in CREDENTIAL_KINDS}
+        self.credentials = {kind: QCheckBox() for kind in CREDENTIAL_KINDS}
         self.venue, self.server_url, self.enroll_code = QLineEdit(), QLineEdit(), QLineEdit()
         self.enroll_button = QPushButton()
         self.enroll_button.clicked.connect(
             lambda: emit(self.enroll_requested, self.server_url.text().strip(), self.enroll_code.text().strip())
         )
-        self.kiosk_mode, self.guard_full_names = QCheckBox(), QCheckBox()
+        self.kiosk_mode, self.guard_full_names, self.keyboard = QCheckBox(), QCheckBox(), QCheckBox()
         self.new_pin, self.new_pin_again = QLineEdit(), QLineEdit()
         for pin_field in (self.new_pin, self.new_pin_again):
             pin_field.setEchoMode(QLineEdit.EchoMode.Password)
@@ -168,6 +189,12 @@ class SettingsPage(QWidget):
             Field(
                 QT_TRANSLATE_NOOP("SettingsPage", "Health declaration"), self.questionnaire, "station", "questionnaire"
             ),
+            Field(
+                QT_TRANSLATE_NOOP("SettingsPage", "Symptoms declared"),
+                self.symptom_policy,
+                "station",
+                "symptom_policy",
+            ),
             Field(QT_TRANSLATE_NOOP("SettingsPage", "Language"), self.language, "station", "language"),
             Field(QT_TRANSLATE_NOOP("SettingsPage", "Venue name"), self.venue, "station", "venue_name"),
             Field(QT_TRANSLATE_NOOP("SettingsPage", "Server address"), self.server_url, "server", "url"),
@@ -183,6 +210,12 @@ class SettingsPage(QWidget):
                 self.guard_full_names,
                 "ui",
                 "guard_full_names",
+            ),
+            Field(
+                QT_TRANSLATE_NOOP("SettingsPage", "On-screen keyboard (no physical keyboard; after a restart)"),
+                self.keyboard,
+                "ui",
+                "on_screen_keyboard",
             ),
             Field(QT_TRANSLATE_NOOP("SettingsPage", "New PIN (leave empty to keep)"), self.new_pin),
             Field(QT_TRANSLATE_NOOP("SettingsPage", "New PIN again"), self.new_pin_again),
@@ -223,10 +256,13 @@ class SettingsPage(QWidget):
     def _settings_fields(self) -> list[tuple[str, str, Field]]:
         return [(f.section, f.key, f) for f in self.fields if f.section is not None and f.key is not None]
 
-    def load(self, settings: Settings) -> None:
-        """Show the current settings (the PIN and the token are never shown)."""
+    def load(self, settings: Settings, camera_in_use: str = "", language_in_use: str = "") -> None:
+        """Show the current settings (the PIN and the token are never shown): the camera and the language the
+        station is using now (a `--demo` start, a language switched on the header), not only the file's."""
+        in_use = {"source": camera_in_use, "language": language_in_use}
+        self.list_cameras(camera_in_use or settings.camera.source)
         for section, key, field in self._settings_fields():
-            value = getattr(getattr(settings, section), key)
+            value = in_use.get(key) or getattr(getattr(settings, section), key)
             if key == "accepted_credentials":
                 for kind, box in self.credentials.items():
                     box.setChecked(kind in value)
@@ -251,6 +287,20 @@ class SettingsPage(QWidget):
             values["ui"]["pin_hash"] = hash_pin(self.new_pin.text())
         return values
 
+    def list_cameras(self, current: str) -> None:
+        """The detected cameras, the demo, and the one in use when it is none of those (a URL, a file)."""
+        self.cameras = detect_cameras()
+        choices = [*self.cameras, CameraChoice("demo", self.tr("Demo (built-in test pictures)"))]
+        if current and all(choice.spec != current for choice in choices):
+            choices.insert(0, CameraChoice(current, current))
+        if not self.cameras:
+            choices.append(CameraChoice("0", self.tr("Camera 0 (none detected now)")))
+        self.camera.blockSignals(True)
+        self.camera.clear()
+        for choice in choices:
+            self.camera.addItem(choice.label, choice.spec)
+        self.camera.blockSignals(False)
+
     @staticmethod
     def _widget(field: Field) -> SettingWidget:
         widget = field.widget or field.item
@@ -271,6 +321,15 @@ class SettingsPage(QWidget):
     def show_message(self, text: str) -> None:
         self.message.setText(text)
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        # Narrow (1024×600, 800×480): each label on its own line above its field, so no Vietnamese label wraps into a row
+        # that its field made too short (QFormLayout sizes a row by its field, and would clip the label).
+        wide = event.size().width() >= WIDE_FORM_PX
+        self.form.setRowWrapPolicy(
+            QFormLayout.RowWrapPolicy.WrapLongRows if wide else QFormLayout.RowWrapPolicy.WrapAllRows
+        )
+        super().resizeEvent(event)
+
     # -- text
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.Type.LanguageChange:
@@ -284,8 +343,10 @@ class SettingsPage(QWidget):
         for label, field in zip(self._labels, self.fields, strict=True):
             label.setText(QCoreApplication.translate(CTX, str(field.label)))
         self._fill_choices()
-        self.kiosk_mode.setText(self.tr("On"))
-        self.guard_full_names.setText(self.tr("On"))
+        for check in (self.kiosk_mode, self.guard_full_names, self.keyboard):
+            check.setText(self.tr("On"))
+        for kind, box in self.credentials.items():
+            box.setText(QCoreApplication.translate(CTX, str(CREDENTIAL_LABELS.get(kind, kind))))
         self.save_button.setText(self.tr("Save"))
         self.close_button.setText(self.tr("Close"))
         self.quit_button.setText(self.tr("Exit the station"))
@@ -305,6 +366,13 @@ class SettingsPage(QWidget):
                 ("never", self.tr("Never")),
                 ("assisted", self.tr("Assisted entries only")),
                 ("always", self.tr("Every entry")),
+            ),
+        )
+        _fill(
+            self.symptom_policy,
+            (
+                ("refuse", self.tr("Refuse the entry")),
+                ("alert", self.tr("Admit and alert the staff")),
             ),
         )
         _fill(self.language, (("vi", "Tiếng Việt"), ("en", "English")))

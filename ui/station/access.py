@@ -9,10 +9,27 @@ from ui.station.state import StationState
 
 
 class AccessFlow:
-    def __init__(self, state: StationState, window: MainWindow, quit_station: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        state: StationState,
+        window: MainWindow,
+        quit_station: Callable[[], None],
+        in_use: Callable[[], tuple[str, str]] = lambda: ("", ""),
+    ) -> None:
         self._state = state
         self._window = window
         self._quit = quit_station
+        self._in_use = in_use  # (camera source, language) the running station uses
+        self.on_rollcall: Callable[[], object] = lambda: None  # the roll-call export, after the PIN
+
+    def open_rollcall(self) -> None:
+        """The roll-call has full names: only with the PIN (directly when none is set, like the settings)."""
+        pin_hash = self._state.settings.ui.pin_hash
+        if pin_hash:
+            self._window.pin_page.ask(pin_hash, "rollcall")
+            self._window.show_page(self._window.pin_page)
+        else:
+            self.pin_accepted("rollcall")
 
     def open_settings(self) -> None:
         """Without a PIN the settings open directly (a kiosk that cannot be unlocked would be worse)."""
@@ -36,5 +53,10 @@ class AccessFlow:
         if purpose == "exit":
             self._quit()
             return
-        self._window.settings_page.load(self._state.settings)
+        if purpose == "rollcall":
+            self._window.show_page(self._window.guard_panel)
+            self.on_rollcall()
+            return
+        camera, language = self._in_use()
+        self._window.settings_page.load(self._state.settings, camera, language)
         self._window.show_page(self._window.settings_page)

@@ -37,6 +37,7 @@ from ui.station.guard import GuardActions
 from ui.station.housekeeping import Housekeeping
 from ui.station.jobs import PipelineJobs
 from ui.station.results import ScanResults
+from ui.station.rollcall import RollCall
 from ui.station.scan_enrolment import ScanEnrolment
 from ui.station.state import StationServices, StationState
 from ui.station.status import StatusFlow
@@ -88,7 +89,9 @@ class Station(QObject):
         )
         self.declarations = DeclarationFlow(state, window, self.results, self.jobs, self.clock)
         self.guard = GuardActions(state, window, self.results, self.declarations, self.jobs, self.clock)
-        self.access = AccessFlow(state, window, self.quit)
+        self.access = AccessFlow(state, window, self.quit, lambda: (self.source_spec, self.language.language))
+        self.rollcall = RollCall(state, window, self.clock)
+        self.access.on_rollcall = self.rollcall.export
         self.status = StatusFlow(state, window, self.services.tasks, self.settings_flow, self)
         self.housekeeping = Housekeeping(state, self.services, self.jobs, self.clock, self)
         self.scan_enrolment = ScanEnrolment(state, self.settings_flow, self.results.show_view, self.clock)
@@ -108,6 +111,7 @@ class Station(QObject):
         w.guard_panel.checkout_requested.connect(self.guard.manual_checkout)
         w.guard_panel.undo_requested.connect(self.guard.undo_checkout)
         w.guard_panel.assisted_requested.connect(self.guard.assisted_entry)
+        w.guard_panel.rollcall_requested.connect(self.access.open_rollcall)
         w.guard_panel.health_mode_changed.connect(lambda on: setattr(self.state, "health_mode", on))
         w.questionnaire.finished.connect(self.declarations.finished)
         w.questionnaire.cancelled.connect(self.declarations.cancelled)

@@ -6,6 +6,7 @@ evaluation is committed only after the answers; and the guard's assisted entry (
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,9 @@ from ui.pages.questionnaire import Answers
 from ui.station.jobs import PipelineJobs
 from ui.station.results import ScanResults
 from ui.station.state import StationState
+
+QUEUE_LIMIT = 8  # more visitors than this waiting at one kiosk: they scan again
+NEXT_VISITOR_DELAY_MS = 2500  # the verdict stays this long before the next visitor's questionnaire
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,14 @@ class DeclarationFlow:
         self._jobs = jobs
         self._clock = clock
         self._open: Declaration | None = None
+        self._open_key = ""  # whose questionnaire is open ("" : an assisted entry)
+        # Scans that arrived while a questionnaire was open: asked in turn, never dropped (the next visitor's code
+        # is often read while the first one is still answering).
+        self.queue: deque[Evaluation] = deque(maxlen=QUEUE_LIMIT)
+        self.next_delay_ms = NEXT_VISITOR_DELAY_MS
+        self._next = QTimer()
+        self._next.setSingleShot(True)
+        self._next.timeout.connect(self._ask_next)
         # Nobody answering for this long: back to the door, nothing recorded (it must not block the entrance).
         self.timeout = QTimer()
         self.timeout.setSingleShot(True)
@@ -53,6 +65,7 @@ class DeclarationFlow:
     def ask(self, who: str, declaration: Declaration) -> None:
         """Show the questionnaire to `who` (a full name: shown masked)."""
         self._open = declaration
+        self._results.back_to_idle()  # an earlier verdict must not cover this visitor's questions
         self._window.questionnaire.start(with_temperature=self._state.health_mode, who=mask_name(who))
         self._window.show_page(self._window.questionnaire)
         self._restart_timeout()
@@ -68,28 +81,57 @@ class DeclarationFlow:
         self._open = None
         self._window.show_page(self._window.station_page)
         self._results.back_to_idle()
+        self._after_close()
 
     def ask_for_scan(self, evaluation: Evaluation) -> None:
-        """A scanned entry waiting for its answers (policy "always" or daily health update)."""
-        if self._open is not None:
-            return  # one visitor at a time; the next one scans again
+        """A scanned entry waiting for its answers (policy "always" or daily health update); queued while
+        another visitor is answering (one place per person: the same card read again is not queued twice)."""
+        key = _person_key(evaluation)
+        if self._open is not None or self._next.isActive():
+            if key != self._open_key and all(_person_key(e) != key for e in self.queue):
+                self.queue.append(evaluation)
+            self._window.questionnaire.set_waiting(len(self.queue))
+            return
         declaration = Declaration(lambda answers: self._commit(evaluation, answers), self._scan_cancelled)
         self.ask(getattr(evaluation.parsed, "full_name", ""), declaration)
+        self._open_key = key
+
+    def _after_close(self) -> None:
+        self._open_key = ""
+        if self.queue:
+            self._next.start(self.next_delay_ms)
+
+    def _ask_next(self) -> None:
+        if self._open is None and self.queue:
+            self.ask_for_scan(self.queue.popleft())
+            self._window.questionnaire.set_waiting(len(self.queue))
 
     def finished(self, answers: Answers) -> None:
         self.timeout.stop()
         declaration, self._open = self._open, None
         if declaration is not None:
             declaration.on_answers(answers)
+        self._after_close()
 
     def cancelled(self) -> None:
         self.timeout.stop()
         declaration, self._open = self._open, None
         if declaration is not None:
             declaration.on_cancel()
+        self._after_close()
+
+    def refused(self, answers: Answers) -> bool:
+        """The venue's symptom policy for these answers: "refuse" shows the red screen and records nothing, the
+        same answer a personal QR whose declaration reports symptoms gets; "alert" records the entry flagged."""
+        if "symptoms" not in answers.flags or self._state.settings.station.symptom_policy == "alert":
+            return False
+        self._results.show_message("rejected", "symptoms", self._clock())
+        return True
 
     def _commit(self, evaluation: Evaluation, answers: Answers) -> None:
         self._window.show_page(self._window.station_page)
+        if self.refused(answers):
+            return
         details = dict(answers.details)
         self._jobs.run(
             lambda pipeline: pipeline.commit(evaluation, answers.flags, details),
@@ -99,3 +141,7 @@ class DeclarationFlow:
     def _scan_cancelled(self) -> None:
         self._window.show_page(self._window.station_page)
         self._results.show_cancelled(self._clock())
+
+
+def _person_key(evaluation: Evaluation) -> str:
+    return str(getattr(evaluation.parsed, "person_key", "") or "")

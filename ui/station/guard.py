@@ -63,6 +63,8 @@ class GuardActions:
 
     def _answered(self, credential: Credential, answers: Answers, details: dict[str, Any]) -> None:
         self._window.show_page(self._window.guard_panel)
+        if self._declarations.refused(answers):
+            return
         self._record(credential, answers.flags, {**details, **answers.details})
 
     def _record(self, credential: Credential, flags: tuple[str, ...], details: dict[str, Any]) -> None:

@@ -21,7 +21,17 @@ from ui.runtime.pipeline_thread import FrameCodes
 from ui.runtime.qt_compat import emit
 from ui.runtime.sound import SoundPlayer
 from ui.station.state import StationState
-from ui.widgets.presenter import ResultView, cancelled_view, log_line, occupancy_text, present
+from ui.widgets.presenter import (
+    ResultView,
+    cancelled_view,
+    headline,
+    log_line,
+    message_view,
+    occupancy_text,
+    present,
+    reason_text,
+)
+from ui.widgets.result_panel import most_serious
 
 log = logging.getLogger("qr_checkpoint.station")
 HINT_WINDOW_S = 1.0  # a code read on and off over this long, with no result: ask the visitor to hold still
@@ -46,6 +56,7 @@ class ScanResults(QObject):
         self.hold_timer.setSingleShot(True)
         self.intercept: Callable[[ScanResult], bool] | None = None
         self.hold_timer.timeout.connect(self.back_to_idle)
+        window.verdict.dismissed.connect(self.back_to_idle)  # a touch: the page underneath is usable again
 
     def show_result(self, result: ScanResult, flags: tuple[str, ...] = ()) -> None:
         if self.intercept is not None and self.intercept(result):
@@ -64,9 +75,16 @@ class ScanResults(QObject):
         """The declaration was cancelled: nothing recorded, the visitor sees the staff."""
         self.show_view(cancelled_view(moment, self._state.settings.station.timezone))
 
+    def show_message(self, style: str, reason_code: str, moment: datetime) -> None:
+        """A screen for a decision the station made itself (nothing recorded), e.g. refused for symptoms."""
+        timezone = self._state.settings.station.timezone
+        self.show_view(message_view(style, headline(style), reason_text(reason_code), moment, timezone))
+
     def show_view(self, view: ResultView) -> None:
         window = self._window
-        window.result_panel.show_result(view)
+        panel = window.result_panel
+        panel.show_result(view)
+        window.verdict.show_views(panel.group, most_serious(panel.group), panel.occupancy.text())
         self._sounds.play(view.sound)
         self._last_result_at = time.monotonic()
         self.hold_timer.start(int(self._state.settings.ui.result_hold_seconds * 1000))
@@ -76,6 +94,7 @@ class ScanResults(QObject):
 
     def back_to_idle(self) -> None:
         self._window.result_panel.show_idle()
+        self._window.verdict.clear()
 
     def codes_seen(self, frame_codes: FrameCodes) -> None:
         """Every decoded frame: outline the codes; on the idle screen, ask to hold still when reads flicker."""

@@ -19,7 +19,8 @@ from kiosk.privacy import mask_id, mask_name
 STYLES = {
     "entry": ("#1b7f3b", "#ffffff", "entry.svg", "accept"),
     "exit": ("#1f5fae", "#ffffff", "exit.svg", "accept"),
-    "duplicate": ("#f2b21b", "#1a1a1a", "warning.svg", "warn"),
+    # Already recorded is not a problem: slate with a clock, never the amber "needs attention" triangle.
+    "duplicate": ("#3d4f63", "#ffffff", "duplicate.svg", "warn"),
     "warning": ("#f2b21b", "#1a1a1a", "warning.svg", "warn"),
     "rejected": ("#b3261e", "#ffffff", "rejected.svg", "reject"),
     "full": ("#b3261e", "#ffffff", "full.svg", "reject"),
@@ -30,8 +31,8 @@ def headline(outcome: str) -> str:
     names = {
         "entry": QCoreApplication.translate("Result", "ENTRY"),
         "exit": QCoreApplication.translate("Result", "EXIT"),
-        "duplicate": QCoreApplication.translate("Result", "ALREADY SCANNED"),
-        "warning": QCoreApplication.translate("Result", "PLEASE SEE THE STAFF"),
+        "duplicate": QCoreApplication.translate("Result", "RECORDED"),
+        "warning": QCoreApplication.translate("Result", "SEE THE STAFF"),
         "rejected": QCoreApplication.translate("Result", "NOT ACCEPTED"),
         "full": QCoreApplication.translate("Result", "VENUE FULL"),
     }
@@ -46,15 +47,25 @@ def reason_text(reason_code: str, fallback: str = "") -> str:
         "malformed": QCoreApplication.translate(
             "Result", "This code cannot be read. Please show your personal QR code"
         ),
-        "unknown_format": QCoreApplication.translate("Result", "This is not a personal QR code"),
-        "too_large": QCoreApplication.translate("Result", "This is not a personal QR code"),
-        "not_accepted": QCoreApplication.translate("Result", "This kind of code is not accepted here"),
-        "bad_signature": QCoreApplication.translate("Result", "This code is not genuine"),
+        "unknown_format": QCoreApplication.translate(
+            "Result", "This is not a personal QR code. Please show your CCCD or personal QR"
+        ),
+        "too_large": QCoreApplication.translate(
+            "Result", "This is not a personal QR code. Please show your CCCD or personal QR"
+        ),
+        "not_accepted": QCoreApplication.translate(
+            "Result", "This kind of code is not accepted here. Please show another one, or see the staff"
+        ),
+        "bad_signature": QCoreApplication.translate("Result", "This code is not genuine. Please see the staff"),
         "unknown_key": QCoreApplication.translate("Result", "This code cannot be verified. Please see the staff"),
-        "expired": QCoreApplication.translate("Result", "This code has expired"),
-        "revoked": QCoreApplication.translate("Result", "This code has been cancelled"),
-        "key_usage": QCoreApplication.translate("Result", "This certificate is not valid for this use"),
-        "dcc_required": QCoreApplication.translate("Result", "A vaccination certificate is required here"),
+        "expired": QCoreApplication.translate(
+            "Result", "This code has expired. Please show a new one, or see the staff"
+        ),
+        "revoked": QCoreApplication.translate("Result", "This code has been cancelled. Please see the staff"),
+        "key_usage": QCoreApplication.translate("Result", "This certificate is not valid here. Please see the staff"),
+        "dcc_required": QCoreApplication.translate(
+            "Result", "A vaccination certificate is required here. Please show it, or see the staff"
+        ),
         "symptoms": QCoreApplication.translate("Result", "Health declaration reports symptoms. Please see the staff"),
         "needs_declaration": QCoreApplication.translate("Result", "Please make a health declaration first"),
         "store_error": QCoreApplication.translate("Result", "Could not save. Please see the staff"),
@@ -64,6 +75,25 @@ def reason_text(reason_code: str, fallback: str = "") -> str:
     if reason_code in reasons:
         return reasons[reason_code]
     return fallback or QCoreApplication.translate("Result", "Please see the staff")
+
+
+# Why an entry was recorded but needs the staff, and what the visitor does next, by the flag that caused it.
+ATTENTION_FLAGS = ("symptoms", "id_mismatch", "unsafe_text")
+
+
+def attention_reason(flags: tuple[str, ...]) -> str:
+    """The amber screen's sentence: never the headline again, always the cause and the next step."""
+    if "symptoms" in flags:
+        return QCoreApplication.translate(
+            "Result", "Entry recorded, but your health declaration reports symptoms. Please wait for the staff"
+        )
+    if "id_mismatch" in flags:
+        return QCoreApplication.translate(
+            "Result", "Entry recorded, but the ID number does not match the card. Please show your ID to the staff"
+        )
+    return QCoreApplication.translate(
+        "Result", "Entry recorded, but the code has unusual text. Please show your ID to the staff"
+    )
 
 
 @dataclass(frozen=True)
@@ -104,7 +134,7 @@ def present(
     outcome = str(decision.outcome.value if hasattr(decision.outcome, "value") else decision.outcome)
     event = getattr(result, "event", None)
     all_flags = tuple(flags) + tuple(getattr(event, "flags", ()) or ())
-    flagged = bool(set(all_flags) & {"symptoms", "id_mismatch", "unsafe_text"})
+    flagged = bool(set(all_flags) & set(ATTENTION_FLAGS))
     style_key = "warning" if outcome == "entry" and flagged else outcome
     background, foreground, icon, sound = STYLES.get(style_key, STYLES["rejected"])
     person = result.credential or result.rejection
@@ -114,7 +144,7 @@ def present(
         welcome = QCoreApplication.translate("Result", "Welcome")
         reason = welcome if outcome == "entry" else QCoreApplication.translate("Result", "Goodbye, see you again")
     elif flagged and outcome == "entry":
-        reason = reason_text("symptoms" if "symptoms" in all_flags else "see_staff")
+        reason = attention_reason(all_flags)
     else:
         reason = reason_text(decision.reason_code, decision.reason)
     if outcome == "duplicate" and decision.previous_time is not None:

@@ -33,7 +33,7 @@ GROUP_WINDOW_S = 1.0  # decisions closer together than this came from the same f
 SERIOUSNESS = ("entry", "exit", "duplicate", "warning", "full", "rejected")  # the panel takes the worst colour
 
 
-def _most_serious(views: list[ResultView]) -> ResultView:
+def most_serious(views: list[ResultView]) -> ResultView:
     return max(views, key=lambda v: SERIOUSNESS.index(v.outcome) if v.outcome in SERIOUSNESS else len(SERIOUSNESS))
 
 
@@ -162,7 +162,7 @@ class ResultPanel(QWidget):
             self.name.setText("")
             self.details.setText(self.tr("Citizen ID (CCCD), PC-Covid or personal QR"))
         elif len(self.group) > 1:
-            worst = _most_serious(self.group)
+            worst = most_serious(self.group)
             self._colours(worst.background, worst.foreground)
             self.title.setText(f"{worst.title} ({len(self.group)})")
             self.reason.setText(worst.reason)
@@ -194,7 +194,7 @@ class ResultPanel(QWidget):
         self.occupancy.setText(self.tr("Inside: %1").replace("%1", text) if text else "")
 
     def _refresh_icon(self) -> None:
-        name = _most_serious(self.group).icon if self.group else "qr.svg"
+        name = most_serious(self.group).icon if self.group else "qr.svg"
         side = max(48, int(self.height() * 0.2))
         self.icon.setPixmap(QIcon(str(ICONS_DIR / name)).pixmap(QSize(side, side)))
 
@@ -208,7 +208,7 @@ class ResultPanel(QWidget):
         base = max(10.0, min(self.height() / 22, self.width() / 16))
         for label, factor, bold in (
             (self.safety, 0.8, True),
-            (self.title, 1.7, True),
+            (self.title, 1.4, True),  # the idle instruction; verdicts are drawn by the overlay
             (self.reason, 1.0, False),
             (self.name, 1.4, True),
             (self.details, 0.85, False),
