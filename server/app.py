@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
+from server.console.routes import install as install_console
 from server.db import make_engine
 from server.guard import GuardMiddleware
 from server.ratelimit import TokenBucket
@@ -51,6 +52,9 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
         version="1",
         description="Kiosk sync and contact tracing.",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN: off unless asked for (`serve --api-docs`).
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.db_url, pool_size=8)
@@ -62,6 +66,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     app.include_router(venues.router)
     app.include_router(trace.router)
     app.include_router(declaration.router)  # public health declaration page + API (personal QR)
+    install_console(app)  # the web console: login at /, pages under /console
 
     @app.exception_handler(OperationalError)
     async def database_down(_request: Request, exc: OperationalError) -> JSONResponse:

@@ -35,6 +35,7 @@ from server.cli_args import (
     seconds,
     whole_days,
 )
+from server.console.cli import register_user_add
 from server.db import DatabaseError, open_database
 from server.keys import ensure_signing_key
 from server.personal_cli import register as register_personal_commands
@@ -207,17 +208,6 @@ def cmd_kiosk_code(args: argparse.Namespace) -> None:
     _announce_code(code, args, args.kiosk)
 
 
-def cmd_user_add(args: argparse.Namespace) -> None:
-    from server.auth import hash_secret, token_id
-    from server.token_admin import expiry
-
-    expires_at = expiry(datetime.now(UTC), args.expires_days)
-    token = admin.add_user(open_database(args.db), args.role, args.venue, args.name, expires_at)
-    until = f", valid until {expires_at.isoformat(timespec='seconds')}" if expires_at else ""
-    print(f"{args.role} token {token_id(hash_secret(token))}{until} (shown once, keep it secret):", file=sys.stderr)
-    print(token)
-
-
 def cmd_purge(args: argparse.Namespace) -> None:
     """By retention (default): events, declarations and persons. With --before / --older-than-days (and
     --venue): events only, as before."""
@@ -343,12 +333,10 @@ def _kiosk_and_user_commands(sub: Subcommands) -> None:
     _code_options(code)
     code.add_argument("--expires-days", type=whole_days, help="the token its enrolment gives expires (default: never)")
 
-    user = sub.add_parser("user", help="manager and authority tokens").add_subparsers(dest="action", required=True)
-    add = add_command(user, "add", cmd_user_add, "create a token; prints it on the last line")
-    add.add_argument("--role", required=True, choices=["manager", "authority"])
-    add.add_argument("--venue", type=positive_id, help="the venue a manager manages")
-    add.add_argument("--name", default="")
-    add.add_argument("--expires-days", type=positive_days, help="the token expires after this (default: never)")
+    user = sub.add_parser("user", help="console logins; manager and authority tokens").add_subparsers(
+        dest="action", required=True
+    )
+    register_user_add(user)  # a token, or with --password-stdin a console login
     register_token_commands(kiosk, user)  # kiosk list|revoke, user list|revoke
 
 

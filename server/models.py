@@ -104,6 +104,7 @@ tokens = Table(
     Column("revoked_at", UTCDateTime),
     Column("expires_at", UTCDateTime),  # revision 0005; NULL: never
     Column("last_used_at", UTCDateTime),  # revision 0005; updated at most once a minute
+    Column("owner_id", Integer, ForeignKey("console_users.id")),  # revision 0007: made in the console by this user
 )
 
 events = Table(
@@ -203,6 +204,44 @@ declarations = Table(
     Column("kid", String(64), nullable=False),  # the key that signed its QR
     Column("qr_expires_at", UTCDateTime, nullable=False),
 )
+
+# The web console (revision 0007). Logins of people (an API token is for machines): scrypt password hashes.
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),  # "authority", "manager", "admin"
+    Column("venue_id", Integer, ForeignKey("venues.id")),  # a manager's venue
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+)
+
+# Server-side sessions: the cookie holds a random id, the table its sha256 (a copy of the table opens nothing).
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("console_users.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+)
+
+# Who looked at whom: every trace, export and view of a person's data. Append-only from the application.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("user_id", Integer),  # a console user, or NULL for an API token / the CLI
+    Column("actor", String(200), nullable=False),  # "console:NAME", "token:ID", "cli"
+    Column("role", String(20), nullable=False),
+    Column("action", String(40), nullable=False),  # "trace", "trace_export", "person_view", ...
+    Column("query", Text, nullable=False),  # JSON: what was asked
+    Column("result_count", Integer, nullable=False),  # how many people were returned
+    Column("client", String(64), nullable=False, server_default=""),
 
 # The latest status each kiosk reported with a batch (revision 0008): one row per kiosk, replaced at every report.
 # Ages the kiosk reported are stored as moments on the server's clock (received_at - age), so they stay right

@@ -7,11 +7,13 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from server.tracing import DEFAULT_MARGIN, DEFAULT_STAY, TraceSettings
 from sync.protocol import MAX_BATCH_EVENTS, MAX_BODY_BYTES
 
 DEFAULT_DB_URL = "sqlite:///qr-checkpoint-server.db"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_RETENTION_DAYS = 21  # incubation period and a margin: tracing needs no more
 PURGE_INTERVAL = 24 * 3600.0  # `serve` purges on start and then daily
 
@@ -48,6 +50,18 @@ class ServerSettings:
     purge_interval: float | None = None  # seconds between purges by the app itself; None: only `kiosk-server purge`
     clock: Callable[[], datetime] = utc_now  # tests move this clock, never the calendar
     body_timeout: float = 15.0  # seconds without a byte of a request body before 408 (slow-body attacks)
+    # The one time zone of the server's people: naive times in the CLI and the console mean this zone, and the
+    # console and its exports show times in it (with their offset).
+    timezone: str = DEFAULT_TIMEZONE
+    console_idle_minutes: float = 30.0  # a console session ends after this long without a request
+    console_session_hours: float = 12.0  # ... and this long after its login, whatever happens
+    login_failures_per_user: int = 5  # wrong passwords per user name per 5 minutes; 0 = no limit
+    login_failures_per_client: int = 20  # wrong passwords per client address per 5 minutes; 0 = no limit
+    api_docs: bool = False  # /docs and /redoc (Swagger UI, ReDoc): off unless asked for
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def retention(self) -> timedelta:
@@ -56,7 +70,8 @@ class ServerSettings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ServerSettings:
         """QRCK_SERVER_DB, QRCK_DEFAULT_STAY_MINUTES, QRCK_MARGIN_MINUTES, QRCK_TRUSTED_PROXIES (comma-separated),
-        QRCK_RETENTION_DAYS (used by `serve --workers N`; each worker purges daily, which is harmless)."""
+        QRCK_RETENTION_DAYS, QRCK_TIMEZONE, QRCK_API_DOCS=1 (used by `serve --workers N`; each worker purges
+        daily, which is harmless)."""
         env = os.environ if environ is None else environ
         trace = TraceSettings(
             default_stay=timedelta(
@@ -72,4 +87,6 @@ class ServerSettings:
             retention_days=float(env.get("QRCK_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
             purge_interval=PURGE_INTERVAL,
             body_timeout=float(env.get("QRCK_BODY_TIMEOUT", 15.0)),
+            timezone=env.get("QRCK_TIMEZONE", DEFAULT_TIMEZONE),
+            api_docs=env.get("QRCK_API_DOCS", "") == "1",
         )

@@ -1,0 +1,9 @@
+"""The console's page routers, in one list: `install(app)` includes each (add a page module's router here)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from server.console import placeholders
+
+PAGE_ROUTERS: tuple[APIRouter, ...] = (placeholders.router,)
