@@ -242,6 +242,7 @@ audit_log = Table(
     Column("query", Text, nullable=False),  # JSON: what was asked
     Column("result_count", Integer, nullable=False),  # how many people were returned
     Column("client", String(64), nullable=False, server_default=""),
+)
 
 # The latest status each kiosk reported with a batch (revision 0008): one row per kiosk, replaced at every report.
 # Ages the kiosk reported are stored as moments on the server's clock (received_at - age), so they stay right
