@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.console import placeholders
+from server.console import fleet_pages, placeholders, venue_pages
 
-PAGE_ROUTERS: tuple[APIRouter, ...] = (placeholders.router,)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (placeholders.router, venue_pages.router, fleet_pages.router)
