@@ -106,7 +106,11 @@ class GuardMiddleware:
                 return  # we refused the body ourselves: whatever the app says after that is dropped
             if message["type"] == "http.response.start":
                 state["started"] = True
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                # A page that sets its own header (the console's CSP allows its own stylesheet) keeps it: two CSP
+                # headers would both be enforced, and this one forbids every stylesheet file.
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = [*headers, *(pair for pair in SECURITY_HEADERS if pair[0] not in present)]
             await send(message)
 
         async def refuse(status: int, detail: str) -> Message:

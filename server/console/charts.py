@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-WIDTH = 720
-HEIGHT = 240
-_LEFT, _RIGHT, _TOP, _BOTTOM = 36, 8, 14, 28
+WIDTH = 560
+HEIGHT = 260
+_LEFT, _RIGHT, _TOP, _BOTTOM = 40, 8, 20, 32
 
 
 def _nice_ceiling(value: int) -> int:
@@ -42,12 +42,10 @@ def bar_chart(
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
         f'<line x1="{_LEFT}" y1="{_TOP + plot_h}" x2="{WIDTH - _RIGHT}" y2="{_TOP + plot_h}" class="axis"/>',
     ]
-    for fraction in (0.5, 1.0):
+    for fraction in (0.5, 1.0) if top % 2 == 0 else (1.0,):  # a half-way line only where it is a whole number
         y = _TOP + plot_h * (1 - fraction)
         parts.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{WIDTH - _RIGHT}" y2="{y:.1f}" class="grid"/>')
-        parts.append(
-            f'<text x="{_LEFT - 4}" y="{y + 4:.1f}" class="tick" text-anchor="end">{round(top * fraction)}</text>'
-        )
+        parts.append(f'<text x="{_LEFT - 6}" y="{y + 5:.1f}" class="tick" text-anchor="end">{top * fraction:g}</text>')
     for index, value in enumerate(values):
         height = plot_h * value / top
         x = _LEFT + index * slot + slot * 0.12
@@ -61,7 +59,7 @@ def bar_chart(
             )
         if index % label_every == 0:
             parts.append(
-                f'<text x="{x + slot * 0.38:.1f}" y="{HEIGHT - 10}" class="tick" text-anchor="middle">'
+                f'<text x="{x + slot * 0.38:.1f}" y="{HEIGHT - 8}" class="tick" text-anchor="middle">'
                 f"{escape(labels[index])}</text>"
             )
     parts.append("</svg>")

@@ -110,7 +110,7 @@ def enrol_kiosk(request: Request, user: AdminUser, form: CheckedForm, engine: En
         kiosk_id=kiosk_id,
         name=name,
         venue_name=venue_name,
-        code=code,
+        code="-".join(code[i : i + 4] for i in range(0, len(code), 4)),  # read aloud in fours; dashes are ignored
         qr=qr,
         server_url=url,
         expires=expires,
