@@ -202,6 +202,12 @@ def test_venue_page_shows_occupancy_and_its_settings_reach_the_kiosk(
         driver.get(f"{server.url}/console/venues/{venue}/evacuation")
         assert driver.find_element(By.ID, "count").text == "8"
         assert "0903100003" in driver.find_element(By.ID, "evacuation-table").text  # phones, for the roll-call
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        shown = "return getComputedStyle(document.querySelector(arguments[0])).display"
+        assert driver.execute_script(shown, "header.top") == "none"  # printed: the list alone, no menus or buttons
+        assert driver.execute_script(shown, ".actions") == "none"
+        assert driver.execute_script(shown, "#evacuation-table") == "table"
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         assert foreign_loads(driver, server.url) == []
         _shoot(driver, tmp_path, "console-venue-evacuation-1280", 1280)
 
