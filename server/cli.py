@@ -26,14 +26,16 @@ from server import admin
 from server.cli_args import (
     Subcommands,
     add_command,
+    in_zone,
     network,
     parse_date,
-    parse_utc_time_option,
+    parse_time_option,
     positive_days,
     positive_hours,
     positive_id,
     seconds,
     whole_days,
+    zone_option,
 )
 from server.console.cli import register_user_add
 from server.db import DatabaseError, open_database
@@ -88,6 +90,8 @@ def _serve_settings(args: argparse.Namespace) -> ServerSettings:
         retention_days=args.retention_days,
         purge_interval=PURGE_INTERVAL,
         body_timeout=args.body_timeout,
+        timezone=args.timezone,
+        api_docs=args.api_docs,
     )
 
 
@@ -132,6 +136,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
             QRCK_RETENTION_DAYS=str(args.retention_days),
             QRCK_HEADER_TIMEOUT=str(args.header_timeout),
             QRCK_BODY_TIMEOUT=str(args.body_timeout),
+            QRCK_TIMEZONE=args.timezone,
+            QRCK_API_DOCS="1" if args.api_docs else "",
         )
         uvicorn.run("server.app:app_factory", factory=True, workers=args.workers, **_uvicorn_options(args))  # type: ignore[arg-type]
         return
@@ -224,8 +230,9 @@ def cmd_purge(args: argparse.Namespace) -> None:
         )
         print(purged.events)
         return
+    before = in_zone(args.before, args.timezone) if args.before else None
     try:
-        before = args.before or datetime.now(UTC) - timedelta(days=args.older_than_days)
+        before = before or datetime.now(UTC) - timedelta(days=args.older_than_days)
     except (OverflowError, ValueError):  # 1e12 days, nan
         raise CliError(f"--older-than-days: not a usable number of days: {args.older_than_days}") from None
     count = admin.purge_events(engine, before, args.venue)
@@ -245,10 +252,10 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_trace(args: argparse.Namespace) -> None:
     from kiosk.csvsafe import write_safe_csv
-    from server.routes.trace import as_utc, check_window, run_trace
+    from server.routes.trace import check_window, run_trace
     from server.tracing import TRACE_CSV_HEADER, trace_csv_rows
 
-    start, end = as_utc(args.start), as_utc(args.end)
+    start, end = in_zone(args.start, args.timezone), in_zone(args.end, args.timezone)
     problem = check_window(start, end)
     if problem:
         raise CliError(problem)
@@ -301,6 +308,8 @@ def _serve_commands(sub: Subcommands) -> None:
     serve.add_argument("--max-connections", type=positive_id, default=1000, help="beyond this, 503")
     serve.add_argument("--header-timeout", type=seconds, default=15.0, help="seconds for a request's headers")
     serve.add_argument("--body-timeout", type=seconds, default=15.0, help="seconds without a byte of a body")
+    serve.add_argument("--api-docs", action="store_true", help="serve /docs and /redoc (they load a CDN's scripts)")
+    zone_option(serve)
     _retention_option(serve)
     _trace_options(serve)
 
@@ -345,10 +354,11 @@ def _data_commands(sub: Subcommands) -> None:
         sub, "purge", cmd_purge, "delete what retention no longer allows; prints the events deleted on the last line"
     )
     when = purge.add_mutually_exclusive_group()
-    when.add_argument("--before", type=parse_utc_time_option, help="events only: ISO 8601; naive = UTC")
+    when.add_argument("--before", type=parse_time_option, help="events only: ISO 8601; no offset: --timezone")
     when.add_argument("--older-than-days", type=positive_days, help="events only: e.g. 30")
     _retention_option(purge)
     purge.add_argument("--venue", type=positive_id, help="only this venue")
+    zone_option(purge)
 
     export = add_command(sub, "export", cmd_export, "a venue's events as spreadsheet-safe CSV")
     export.add_argument("--venue", type=positive_id, required=True)
@@ -356,8 +366,9 @@ def _data_commands(sub: Subcommands) -> None:
 
     trace = add_command(sub, "trace", cmd_trace, "a person's visits and co-visitors (JSON on stdout)")
     trace.add_argument("--id-number", required=True)
-    trace.add_argument("--from", dest="start", type=parse_utc_time_option, required=True, help="ISO 8601; naive = UTC")
-    trace.add_argument("--to", dest="end", type=parse_utc_time_option, required=True, help="ISO 8601, exclusive")
+    trace.add_argument("--from", dest="start", type=parse_time_option, required=True, help="ISO 8601; see --timezone")
+    trace.add_argument("--to", dest="end", type=parse_time_option, required=True, help="ISO 8601, exclusive")
+    zone_option(trace)
     trace.add_argument("--csv", help="also write the contacts as spreadsheet-safe CSV")
     _trace_options(trace)
 

@@ -7,8 +7,9 @@ import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, TypeAlias
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from server.settings import DEFAULT_DB_URL
+from server.settings import DEFAULT_DB_URL, DEFAULT_TIMEZONE
 
 # What `add_subparsers()` returns (of our one-line-error parser); a string: not subscriptable at run time.
 Subcommands: TypeAlias = "argparse._SubParsersAction[Any]"
@@ -35,18 +36,50 @@ def db_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_utc_time_option(text: str) -> datetime:
-    """An aware UTC datetime (naive = UTC); a time with no UTC equivalent is a usage error, not a traceback."""
+def parse_time_option(text: str) -> datetime:
+    """An ISO 8601 time: with an offset, an aware UTC datetime; without one it stays naive until `in_zone`
+    (it means the server's time zone, `--timezone`). A time with no UTC equivalent is a usage error."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
+        return moment
     try:
         return moment.astimezone(UTC)
     except OverflowError:
         raise argparse.ArgumentTypeError(f"outside the years 1-9999 in UTC: {text!r}") from None
+
+
+def in_zone(moment: datetime, zone_name: str) -> datetime:
+    """A parsed time option in UTC, a naive one read in `zone_name`; admin.Invalid (a one-line error of the
+    CLI) when it has no UTC equivalent."""
+    from server.admin import Invalid
+
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=ZoneInfo(zone_name)).astimezone(UTC)
+    except OverflowError:
+        raise Invalid(f"{moment.isoformat()} is outside the years 1-9999 in UTC") from None
+
+
+def time_zone(text: str) -> str:
+    """An IANA time zone name (`--timezone Asia/Ho_Chi_Minh`)."""
+    try:
+        ZoneInfo(text)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise argparse.ArgumentTypeError(f"not a time zone: {text!r} (e.g. Asia/Ho_Chi_Minh)") from None
+    return text
+
+
+def zone_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timezone",
+        type=time_zone,
+        default=os.environ.get("QRCK_TIMEZONE", DEFAULT_TIMEZONE),
+        help=f"what a time without an offset means, and the zone of the console (default {DEFAULT_TIMEZONE})",
+    )
 
 
 def parse_date(text: str) -> date:

@@ -16,6 +16,7 @@ are never merged into N's own: they are listed apart (`unverified_visits`) with 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class Scan:
     direction: str
     time: datetime
     credential: str
+    phone: str = ""  # an assisted entry's phone number (the guard typed it; events.details)
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Stay:
     person_id: str | None = None  # set when the stay was recorded with a personal QR (id_number is then the real one)
     id_verified: bool = True  # false: the id_number is a claim typed on the public page (server.persons)
     id_status: str | None = None  # the person's claim status, for a personal-QR stay
+    phone: str = ""  # from the assisted entry, or the declared person (personal QR)
 
     def overlaps(self, other: Stay, margin: timedelta) -> bool:
         return self.start < other.end + margin and other.start < self.end + margin
@@ -104,6 +107,7 @@ def _pair_one(venue_id: int, scans: Sequence[Scan], settings: TraceSettings) -> 
             end,
             start_inferred,
             end_inferred,
+            phone=scan.phone,
         )
 
     def close_open(limit: datetime | None) -> None:
@@ -139,6 +143,7 @@ def _scans(conn: Connection, where: Sequence[Any]) -> list[tuple[int, Scan]]:
         events.c.direction,
         events.c.corrected_time,
         events.c.credential,
+        events.c.details,
     ).where(*where)
     return [
         (
@@ -151,10 +156,22 @@ def _scans(conn: Connection, where: Sequence[Any]) -> list[tuple[int, Scan]]:
                 row.direction,
                 row.corrected_time,
                 row.credential,
+                typed_phone(row.credential, row.details),
             ),
         )
         for row in conn.execute(query)
     ]
+
+
+def typed_phone(credential: str, details: str) -> str:
+    """The phone number a guard typed for an assisted entry (kept in the event's details), else ""."""
+    if credential != "manual" or '"phone"' not in details:
+        return ""
+    try:
+        phone = json.loads(details).get("phone", "")
+    except (ValueError, AttributeError):
+        return ""
+    return phone if isinstance(phone, str) else ""
 
 
 def identities(conn: Connection, id_number: str) -> set[str]:
@@ -241,8 +258,26 @@ def trace(
     return sorted(visits, key=lambda s: (s.start, s.venue_id))
 
 
+def venue_presence(
+    conn: Connection, venue_id: int, start: datetime, end: datetime, settings: TraceSettings = TraceSettings()
+) -> list[Stay]:
+    """Everyone whose stay at the venue overlapped [start, end), by arrival ("everyone at X from 14:00 to 16:00")."""
+    reach = max(settings.max_stay, settings.default_stay)
+    scans = _scans(
+        conn,
+        [
+            events.c.venue_id == venue_id,
+            events.c.corrected_time >= start - reach,
+            events.c.corrected_time < end + reach,
+        ],
+    )
+    stays = [s for s in pair_stays(venue_id, (scan for _, scan in scans), settings) if s.start < end and s.end > start]
+    _resolve_person_ids(conn, stays)
+    return sorted(stays, key=lambda s: (s.start, s.id_number))
+
+
 def _tail(scan: Scan) -> tuple[Any, ...]:
-    return (scan.id_number, scan.full_name, scan.date_of_birth, scan.direction, scan.time, scan.credential)
+    return (scan.id_number, scan.full_name, scan.date_of_birth, scan.direction, scan.time, scan.credential, scan.phone)
 
 
 def _attach_contacts(conn: Connection, visit: Stay, ids: set[str], settings: TraceSettings) -> None:
@@ -267,9 +302,9 @@ def _resolve_person_ids(conn: Connection, stays: list[Stay]) -> None:
     wanted = sorted({stay.id_number for stay in stays if stay.credential == "personal"})
     found: dict[str, Any] = {}
     for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
-        query = select(persons.c.id, persons.c.id_number, persons.c.date_of_birth, persons.c.id_status).where(
-            persons.c.id.in_(chunk)
-        )
+        query = select(
+            persons.c.id, persons.c.id_number, persons.c.date_of_birth, persons.c.id_status, persons.c.phone
+        ).where(persons.c.id.in_(chunk))
         found.update({row.id: row for row in conn.execute(query)})
     for stay in stays:
         person = found.get(stay.id_number) if stay.credential == "personal" else None
@@ -279,6 +314,7 @@ def _resolve_person_ids(conn: Connection, stays: list[Stay]) -> None:
         stay.id_number = person.id_number or ""  # a person without an ID number (a child): still the person id below
         stay.date_of_birth = stay.date_of_birth or person.date_of_birth
         stay.id_verified, stay.id_status = person.id_status == "verified", person.id_status
+        stay.phone = stay.phone or person.phone or ""
 
 
 def venue_names(conn: Connection, venue_ids: Iterable[int]) -> dict[int, str]:
@@ -303,6 +339,7 @@ def _stay_json(stay: Stay) -> dict[str, Any]:
         "start_inferred": stay.start_inferred,
         "end_inferred": stay.end_inferred,
         "id_number_verified": stay.id_verified,
+        "phone": stay.phone or None,
     }
 
 
@@ -361,6 +398,7 @@ TRACE_CSV_HEADER = (
     "contact_end_inferred",
     "overlap_minutes",
     "visit_id_verified",
+    "contact_phone",
 )
 
 
@@ -371,7 +409,7 @@ def trace_csv_rows(report: dict[str, Any]) -> list[list[Any]]:
         head = [visit["venue_id"], visit["venue_name"], visit["start"], visit["end"], visit["end_inferred"]]
         verified = not visit.get("unverified", False)
         if not visit["contacts"]:
-            rows.append(head + [""] * 10 + [verified])
+            rows.append(head + [""] * 10 + [verified, ""])
         for c in visit["contacts"]:
             rows.append(
                 head
@@ -387,6 +425,7 @@ def trace_csv_rows(report: dict[str, Any]) -> list[list[Any]]:
                     c["end_inferred"],
                     c["overlap_minutes"],
                     verified,
+                    c.get("phone") or "",
                 ]
             )
     return rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
@@ -27,11 +27,11 @@ EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def as_utc(moment: datetime) -> datetime:
-    """Naive times are taken as UTC (say +07:00 for Vietnam's local time). ValueError for a time with no UTC
-    equivalent (9999-12-31T23:59:59-23:59 is in the year 10000 in UTC)."""
+def as_utc(moment: datetime, zone: tzinfo = UTC) -> datetime:
+    """A time in UTC; a naive one is read in `zone` (the server's time zone, ServerSettings.timezone).
+    ValueError for a time with no UTC equivalent (9999-12-31T23:59:59-23:59 is in the year 10000 in UTC)."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
+        moment = moment.replace(tzinfo=zone)
     try:
         return moment.astimezone(UTC)
     except OverflowError:
@@ -69,7 +69,7 @@ async def get_trace(
     format: Literal["json", "csv"] = "json",
 ) -> Any:
     try:
-        start, end = as_utc(start), as_utc(end)
+        start, end = as_utc(start, settings.zone), as_utc(end, settings.zone)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     problem = check_window(start, end)
