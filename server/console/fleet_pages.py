@@ -117,10 +117,15 @@ def enrol_kiosk(request: Request, user: AdminUser, form: CheckedForm, engine: En
     )
 
 
-@router.post("/console/fleet/{kiosk_id}/revoke")
+@router.post("/console/fleet/{kiosk_id}/revoke", response_class=HTMLResponse)
 def revoke(request: Request, kiosk_id: KioskId, user: AdminUser, form: CheckedForm, engine: EngineDep) -> Response:
-    try:
-        revoke_kiosk(engine, kiosk_id, now_utc(request))
-    except admin.NotFound:
+    """First the question (which kiosk, which venue), then, with `confirm=yes`, the revocation: a door's station
+    stops syncing until it is enrolled again, so one stray tap must not do it."""
+    with engine.connect() as conn:
+        kiosk = next((k for k in fleet_state(conn, now_utc(request)) if k.kiosk_id == kiosk_id), None)
+    if kiosk is None:
         return _fleet_page(request, engine, status_code=404)
+    if form.get("confirm") != "yes":
+        return render(request, "revoke.html", kiosk=kiosk)
+    revoke_kiosk(engine, kiosk_id, now_utc(request))
     return RedirectResponse(f"/console/fleet?revoked={kiosk_id}", status_code=303)

@@ -52,7 +52,7 @@ def test_enrol_shows_a_code_and_qr_that_enrol_a_kiosk_and_revoke_stops_it(client
     test_client, venue_id = client
     code, qr = _enrol(test_client, venue_id, "Cổng số 3")
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(qr))))
-    assert decoded and decoded[0].text == f"QRCK-ENROLL:{code}"  # the QR the station scans holds the code
+    assert decoded and decoded[0].text == f"QRCK-ENROLL:{code.replace('-', '')}"  # the QR holds the code
     enrolled = test_client.post(protocol.ENROLL_PATH, json={"code": code})
     assert enrolled.status_code == 200
     token, kiosk_id = enrolled.json()["token"], enrolled.json()["kiosk_id"]
@@ -61,11 +61,16 @@ def test_enrol_shows_a_code_and_qr_that_enrol_a_kiosk_and_revoke_stops_it(client
     page = test_client.get("/console/fleet")
     assert "Cổng số 3" in page.text and f'data-kiosk="{kiosk_id}"' in page.text
     csrf = page_csrf(test_client, "/console/fleet")
-    revoked = test_client.post(f"/console/fleet/{kiosk_id}/revoke", data={"csrf_token": csrf}, follow_redirects=False)
+    asked = test_client.post(f"/console/fleet/{kiosk_id}/revoke", data={"csrf_token": csrf})
+    assert asked.status_code == 200 and "Cổng số 3" in asked.text and 'name="confirm" value="yes"' in asked.text
+    assert test_client.get(protocol.CONFIG_PATH, headers=kiosk).status_code == 200  # asking revoked nothing
+    revoked = test_client.post(
+        f"/console/fleet/{kiosk_id}/revoke", data={"csrf_token": csrf, "confirm": "yes"}, follow_redirects=False
+    )
     assert revoked.status_code == 303
     assert test_client.get(protocol.CONFIG_PATH, headers=kiosk).status_code == 401
     assert 'class="state revoked"' in test_client.get(f"/console/fleet?revoked={kiosk_id}").text
-    forged = test_client.post(f"/console/fleet/{kiosk_id}/revoke", data={"csrf_token": "x"})
+    forged = test_client.post(f"/console/fleet/{kiosk_id}/revoke", data={"csrf_token": "x", "confirm": "yes"})
     assert forged.status_code == 403
 
 
