@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 ACKNOWLEDGING = protocol.EVENT_STATUSES  # every answer is final; only silence resends
 MIN_BATCH = 10
 CLOCK_SAVE_INTERVAL_S = 5.0
+STATUS_INTERVAL_S = 5.0  # a drain's batches carry the kiosk's status at most this often
 LAST_REFUSAL_KEY = "sync.last_refusal"  # the server's reason for the latest refused event (no personal data)
 
 
@@ -132,6 +133,7 @@ class SyncClient:
         self._clock_saved_at: float | None = None
         self._reported_at: float | None = None  # monotonic time of the server's last 200 to a batch
         self._reported_pending: int | None = None  # the backlog the latest report gave
+        self._status_at: float | None = None  # monotonic time the latest report was made
 
     def start_up(self) -> int:
         """Put back what a crash left claimed but unacknowledged; call once before the first exchange."""
@@ -185,10 +187,16 @@ class SyncClient:
         """Fetch config, keys, revocations and trust list (those changed since last time) into the store."""
         return pull_all(self.store, self.transport, names or tuple(RESOURCES))
 
-    def status_report(self, batch_size: int = 0) -> dict[str, Any] | None:
+    def status_report(self, batch_size: int = 0, *, every_s: float = STATUS_INTERVAL_S) -> dict[str, Any] | None:
         """What this kiosk says about itself with a batch of `batch_size` events (`sync.protocol_status`; its
-        `pending`: the events still waiting after that batch), read from the store on the caller's thread; None
-        (nothing reported) when the store cannot say."""
+        `pending`: the events still waiting after that batch), read from the store on the caller's thread. None
+        (the batch goes without) when one was made less than `every_s` ago (counting a 100k backlog costs ~3 ms,
+        a drain makes hundreds of batches; the heartbeat after the drain reports the final backlog) or when the
+        store cannot say."""
+        now_mono = time.monotonic()
+        if self._status_at is not None and now_mono - self._status_at < every_s:
+            return None
+        self._status_at = now_mono
         try:
             pending = max(0, self.store.pending_count() - batch_size)
             self._reported_pending = pending
@@ -211,7 +219,7 @@ class SyncClient:
 
     def report_status(self) -> SyncError | None:
         """Send the status alone (a batch with no events: a heartbeat); the error, if the server did not take it."""
-        answer = self._post([], self.status_report())
+        answer = self._post([], self.status_report(every_s=0))
         if isinstance(answer, SyncError):
             return answer
         if answer.status != 200:

@@ -77,10 +77,12 @@ def test_a_backlog_is_reported_and_a_heartbeat_follows_a_quiet_spell(tmp_path: P
         first = client.sync_once()  # one batch of 10: 15 still waiting when it was sent
         assert first.stored == 10
         assert _reported(real_server, kiosk_id).pending == 15  # type: ignore[union-attr]
-        client.drain()
+        client.drain()  # its batches go without a status: one was made less than 5 s ago
+        assert _reported(real_server, kiosk_id).pending == 15  # type: ignore[union-attr]
+        assert client.heartbeat(300) is None  # it just spoke, but the backlog moved: a report with it
         assert _reported(real_server, kiosk_id).pending == 0  # type: ignore[union-attr]
         before = _reported(real_server, kiosk_id).reported_at  # type: ignore[union-attr]
-        assert client.heartbeat(300) is None  # it just spoke: nothing is sent
+        assert client.heartbeat(300) is None  # it just spoke and nothing changed: nothing is sent
         assert _reported(real_server, kiosk_id).reported_at == before  # type: ignore[union-attr]
         time.sleep(0.05)
         assert client.heartbeat(0) is None  # silent "long enough": an empty batch with the status
