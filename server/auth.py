@@ -24,6 +24,7 @@ class Principal:
     role: str
     venue_id: int | None = None
     kiosk_id: int | None = None
+    token_id: str | None = None  # the token's public id (`user list`): who, in the audit log
 
     def may_manage(self, venue_id: int) -> bool:
         return self.role == "manager" and self.venue_id == venue_id
@@ -68,4 +69,4 @@ def principal_for(connection: Connection, token: str, now: datetime | None = Non
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USE_RESOLUTION:
         connection.execute(update(tokens).where(tokens.c.token_hash == token_hash).values(last_used_at=now))
-    return Principal(role=row.role, venue_id=row.venue_id, kiosk_id=row.kiosk_id)
+    return Principal(role=row.role, venue_id=row.venue_id, kiosk_id=row.kiosk_id, token_id=token_id(token_hash))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import base64
 import errno
+import getpass
 import json
 import logging
 import os
@@ -252,7 +253,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_trace(args: argparse.Namespace) -> None:
     from kiosk.csvsafe import write_safe_csv
-    from server.routes.trace import check_window, run_trace
+    from server.routes.trace import Auditee, check_window, run_trace
     from server.tracing import TRACE_CSV_HEADER, trace_csv_rows
 
     start, end = in_zone(args.start, args.timezone), in_zone(args.end, args.timezone)
@@ -260,7 +261,8 @@ def cmd_trace(args: argparse.Namespace) -> None:
     if problem:
         raise CliError(problem)
     settings = _trace_settings(args)
-    report = run_trace(open_database(args.db), args.id_number, start, end, settings)
+    who = Auditee(f"cli:{getpass.getuser()}", "operator", exported=bool(args.csv))  # in the audit log
+    report = run_trace(open_database(args.db), args.id_number, start, end, settings, who)
     if args.csv:
         count = write_safe_csv(args.csv, TRACE_CSV_HEADER, trace_csv_rows(report))
         print(f"{count} rows written to {args.csv}", file=sys.stderr)

@@ -36,7 +36,8 @@ BODY_IDLE_TIMEOUT = 15.0  # seconds without a byte of the body: the client is go
 BODY_TOTAL_TIMEOUT = 60.0  # the whole body, however it trickles in
 HEADER_TIMEOUT = 15.0  # seconds for a request's headers to arrive (slowloris)
 
-# HTML pages: nothing but themselves (inline style, QR images as data: URLs), never framed.
+# HTML pages: nothing but themselves (inline style, QR images as data: URLs), never framed. A response that sets
+# one of these itself keeps its own (the console's pages load their stylesheet from this server).
 SECURITY_HEADERS = (
     (
         b"content-security-policy",
@@ -106,11 +107,9 @@ class GuardMiddleware:
                 return  # we refused the body ourselves: whatever the app says after that is dropped
             if message["type"] == "http.response.start":
                 state["started"] = True
-                # A page that sets its own header (the console's CSP allows its own stylesheet) keeps it: two CSP
-                # headers would both be enforced, and this one forbids every stylesheet file.
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                message["headers"] = [*headers, *(pair for pair in SECURITY_HEADERS if pair[0] not in present)]
+                headers = message.get("headers", [])
+                present = {bytes(name).lower() for name, _ in headers}  # the console sets its own policy
+                message["headers"] = [*headers, *(header for header in SECURITY_HEADERS if header[0] not in present)]
             await send(message)
 
         async def refuse(status: int, detail: str) -> Message:

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,14 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
     # Stop the server whatever happens (the block itself ends with `kill %1`).
     script = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + script
     script = re.sub(r"(kiosk-server trace [^\n]*)", rf"\1 > {traced}", script, count=1)
+    # What the reader then does in a browser: log in as the authority the block made and trace the visitor.
+    password = re.search(r"echo '([^']+)' \| kiosk-server user add", script)
+    assert password, "the walk-through makes no console login"
+    console = tmp_path / "console.html"
+    login = (
+        f"python -m tests.support.readme_console http://127.0.0.1:{port} bs.lan '{password.group(1)}' $ID > {console}"
+    )
+    script = script.replace("kill %1", f"{login}\nkill %1", 1)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}", PYTHONPATH=str(REPO_ROOT))
     done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -40,3 +49,8 @@ def test_the_readme_walkthrough_works_as_written(tmp_path: Path) -> None:
     assert report["visits"], "the trace found no visit of the video's first visitor"
     assert (tmp_path / "venue.csv").stat().st_size > 100
     assert "serve: no signing key yet: generated" in done.stderr  # the declaration page can sign at once
+    # The console shows the same trace, with every co-visitor's full name.
+    html = console.read_text(encoding="utf-8")
+    names = {contact["full_name"] for visit in report["visits"] for contact in visit["contacts"]}
+    assert names, "the video's first visitor met nobody: the console check would prove nothing"
+    assert all(escape(name) in html for name in names)

@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from server import admin
-from server.models import console_users
+from server.models import console_sessions, console_users
 
 CONSOLE_ROLES = ("authority", "manager", "admin")
 MIN_PASSWORD_LENGTH = 8
@@ -113,3 +113,24 @@ def authenticate(conn: Connection, username: str, password: str) -> ConsoleUser 
     if not verify_password(password, row.password_hash):
         return None
     return ConsoleUser(row.id, row.username, row.role, row.venue_id)
+
+
+def disable_console_user(engine: Engine, username: str, now: datetime) -> None:
+    """The login stops working at once: its sessions end, its password no longer opens one."""
+    with engine.begin() as conn:
+        row = conn.execute(select(console_users.c.id).where(console_users.c.username == username)).first()
+        if row is None:
+            raise admin.NotFound(f"no console user named {username!r}")
+        conn.execute(update(console_users).where(console_users.c.id == row.id).values(disabled_at=now))
+        conn.execute(delete(console_sessions).where(console_sessions.c.user_id == row.id))
+
+
+def login_lines(conn: Connection) -> list[str]:
+    """`user logins`: one line per console login: id, name, role, venue, created, state."""
+    lines = []
+    for row in conn.execute(select(console_users).order_by(console_users.c.id)):
+        venue = f"venue {row.venue_id}" if row.venue_id else "-"
+        state = f"disabled {row.disabled_at.isoformat(timespec='seconds')}" if row.disabled_at else "active"
+        created = row.created_at.isoformat(timespec="seconds")
+        lines.append(f"{row.id}\t{row.username}\t{row.role}\t{venue}\tcreated {created}\t{state}")
+    return lines

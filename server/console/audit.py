@@ -48,8 +48,10 @@ def record_audit(
     at: datetime,
     client: str = "",
     actor: str | None = None,
+    role: str | None = None,
 ) -> None:
-    """One line of the audit log. `user` None: a machine or the CLI, named by `actor` ("token:ID", "cli")."""
+    """One line of the audit log. `user` None: an API token or the CLI, named by `actor` ("token:ID", "cli:USER")
+    with its `role`."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     conn.execute(
@@ -57,7 +59,7 @@ def record_audit(
             at=at,
             user_id=user.id if user else None,
             actor=actor or (f"console:{user.username}" if user else "unknown"),
-            role=user.role if user else "machine",
+            role=user.role if user else role or "unknown",
             action=action,
             query=json.dumps(dict(query), ensure_ascii=False, sort_keys=True, default=str),
             result_count=result_count,

@@ -45,7 +45,23 @@ def _add_login(args: argparse.Namespace) -> None:
     print(args.name)
 
 
+def cmd_user_logins(args: argparse.Namespace) -> None:
+    from server.console.accounts import login_lines
+
+    with open_database(args.db).connect() as conn:
+        for line in login_lines(conn):
+            print(line)
+
+
+def cmd_user_disable(args: argparse.Namespace) -> None:
+    from server.console.accounts import disable_console_user
+
+    disable_console_user(open_database(args.db), args.name, datetime.now(UTC))
+    print(f"console user {args.name!r} disabled; its sessions ended")
+
+
 def register_user_add(user: Subcommands) -> None:
+    """`user add` (a token or a console login), `user logins` and `user disable`."""
     add = add_command(
         user, "add", cmd_user_add, "create a token (prints it on the last line), or a console login (--password-stdin)"
     )
@@ -58,3 +74,6 @@ def register_user_add(user: Subcommands) -> None:
         action="store_true",
         help="make a console login NAME instead, its password read from the first line of standard input",
     )
+    add_command(user, "logins", cmd_user_logins, "console logins: id, name, role, venue, state")
+    disable = add_command(user, "disable", cmd_user_disable, "stop a console login now (its sessions end)")
+    disable.add_argument("--name", required=True, help="the user name")

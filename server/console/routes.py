@@ -22,6 +22,7 @@ from server.console.web import (
     ConsoleUserDep,
     LoginRequired,
     SessionDep,
+    StaleForm,
     csrf_matches,
     home_path,
     is_https,
@@ -159,3 +160,7 @@ def install(app: FastAPI, routers: tuple[APIRouter, ...] | None = None) -> None:
     @app.exception_handler(ConsoleForbidden)
     async def forbidden(request: Request, _exc: ConsoleForbidden) -> Response:
         return render(request, "forbidden.html", 403)
+
+    @app.exception_handler(StaleForm)
+    async def stale(request: Request, _exc: StaleForm) -> Response:
+        return render(request, "forbidden.html", 403, stale=True)

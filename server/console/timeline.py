@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from server.console.trace_search import PersonRow, VisitRow
 
-WIDTH = 600  # viewBox units; the SVG scales to the page width
-LEFT, RIGHT = 8, 8
-ROW = 30  # a row: its label above, its bar below
-TOP = 22  # the time axis
+WIDTH = 480  # viewBox units; the SVG scales to the page width (at most 44rem wide: console.css)
+LEFT, RIGHT = 18, 18  # room for the first and last tick's label
+ROW = 32  # a row: its label above, its bar below
+TOP = 24  # the time axis
 MAX_ROWS = 40  # beyond this the table below has them all
 
 

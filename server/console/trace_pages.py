@@ -20,6 +20,7 @@ from server.console.exports import csv_chunks, trace_xlsx
 from server.console.timeline import visit_timeline
 from server.console.trace_search import (
     CERTAINTY,
+    DEFAULT_AHEAD,
     DEFAULT_WINDOW,
     SearchError,
     TraceQuery,
@@ -36,15 +37,21 @@ AuthorityUser = Annotated[ConsoleUser, Depends(require_console_user("authority")
 FORM_FIELDS = ("id_number", "phone", "full_name", "date_of_birth", "venue_id", "from", "to", "second_degree")
 
 
+MAX_VENUE_CHOICES = 300  # more venues than this: the form asks for the venue's id instead of a list
+
+
 def _venues(engine: Engine) -> list[Any]:
+    """The venues for the form's list (one more than the list shows: the template then asks for an id)."""
+    query = select(venues.c.id, venues.c.name).order_by(venues.c.name, venues.c.id).limit(MAX_VENUE_CHOICES + 1)
     with engine.connect() as conn:
-        return list(conn.execute(select(venues.c.id, venues.c.name).order_by(venues.c.name, venues.c.id)))
+        return list(conn.execute(query))
 
 
 def _default_window(request: Request) -> dict[str, str]:
     zone, now = get_settings(request).zone, now_utc(request)
     fmt = "%Y-%m-%dT%H:%M"
-    return {"from": (now - DEFAULT_WINDOW).astimezone(zone).strftime(fmt), "to": now.astimezone(zone).strftime(fmt)}
+    start, end = now - DEFAULT_WINDOW, now + DEFAULT_AHEAD
+    return {"from": start.astimezone(zone).strftime(fmt), "to": end.astimezone(zone).strftime(fmt)}
 
 
 def _page(request: Request, engine: Engine, form: dict[str, str], status_code: int = 200, **extra: Any) -> HTMLResponse:

@@ -32,6 +32,9 @@ from server.tracing import (
 MODES = ("id_number", "phone", "name", "venue")
 DOCUMENT_CREDENTIALS = frozenset({"cccd", "pccovid", "dcc"})
 DEFAULT_WINDOW = timedelta(days=14)  # the incubation period: what a health officer asks for first
+# The default window ends a day ahead: a kiosk that replays a recording, or runs a little fast, records visits
+# slightly after the server's "now", and a trace up to "now" would miss them.
+DEFAULT_AHEAD = timedelta(days=1)
 MAX_SUBJECTS = 20  # a phone number or a name shared by more people than this is not a usable search
 MAX_SECOND_DEGREE_SOURCES = 100  # first-degree contacts traced further (each is one more trace)
 CERTAINTY = {  # key -> (vi, en), most sure first
@@ -180,9 +183,9 @@ def _local(text: str, zone: ZoneInfo, what: str) -> datetime:
 
 
 def parse_window(form: dict[str, str], zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
-    """`from` / `to` as typed (datetime-local: the server's zone); default: the last 14 days."""
-    end = _local(form["to"], zone, "to") if form.get("to", "").strip() else now
-    start = _local(form["from"], zone, "from") if form.get("from", "").strip() else end - DEFAULT_WINDOW
+    """`from` / `to` as typed (datetime-local: the server's zone); default: the last 14 days (and the next)."""
+    end = _local(form["to"], zone, "to") if form.get("to", "").strip() else now + DEFAULT_AHEAD
+    start = _local(form["from"], zone, "from") if form.get("from", "").strip() else now - DEFAULT_WINDOW
     if end <= start:
         raise SearchError("Thời điểm kết thúc phải sau thời điểm bắt đầu", "'to' must be after 'from'")
     if end - start > MAX_WINDOW:
@@ -201,7 +204,7 @@ def parse_query(form: dict[str, str], zone: ZoneInfo, now: datetime) -> TraceQue
     phone = normalise_phone(form.get("phone", ""))
     name = " ".join(form.get("full_name", "").split())
     venue = form.get("venue_id", "").strip()
-    if any(ch in "\x00" for ch in (id_number + phone + name)) or max(len(id_number), len(phone), len(name)) > 100:
+    if "\x00" in id_number + phone + name or max(len(id_number), len(phone), len(name)) > 100:
         raise SearchError("Giá trị tìm kiếm không hợp lệ", "not a usable search value")
     if id_number:
         return TraceQuery("id_number", start, end, id_number=id_number, second_degree=second)
@@ -308,10 +311,29 @@ def run_query(conn: Connection, query: TraceQuery, settings: TraceSettings) -> T
         )
         for stay, unverified in stays
     ]
+    phones = _declared_phones(conn, keys[:MAX_SUBJECTS])
+    for visit in visits:
+        visit.subject.phone = visit.subject.phone or phones.get(visit.subject.id_number, "")
     result = TraceResult(query, visits, subjects_capped=capped)
     if query.second_degree:
         _add_second_degree(conn, result, settings, set(keys))
     return result
+
+
+def _declared_phones(conn: Connection, keys: list[str]) -> dict[str, str]:
+    """The phone each traced person declared (by ID number or person id), a verified person's first."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        select(persons.c.id, persons.c.id_number, persons.c.phone, persons.c.id_status)
+        .where((persons.c.id_number.in_(keys) | persons.c.id.in_(keys)) & persons.c.phone.is_not(None))
+        .order_by(persons.c.created_at)
+    )
+    phones: dict[str, str] = {}
+    for row in sorted(rows, key=lambda r: r.id_status != "verified"):
+        key = row.id_number if row.id_number in keys else row.id
+        phones.setdefault(key, row.phone)
+    return phones
 
 
 def _subject_row(stay: Stay, unverified: bool) -> PersonRow:

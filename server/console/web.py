@@ -73,6 +73,10 @@ class ConsoleForbidden(Exception):
     """Logged in, but this page is not for this role or venue: an HTML 403 page."""
 
 
+class StaleForm(Exception):
+    """A POST without this session's CSRF token (forged, or a form from before a new login): an HTML 403 page."""
+
+
 def home_path(user: ConsoleUser) -> str:
     return next(entry.path for entry in NAV if user.role in entry.roles)
 
@@ -152,7 +156,7 @@ async def checked_form(request: Request, session: SessionDep) -> dict[str, str]:
         raise LoginRequired("/")
     form = await read_form(request)
     if not csrf_matches(session.csrf_token, form.get("csrf_token", "")):
-        raise HTTPException(status_code=403, detail="the form is stale or not from this console: reload the page")
+        raise StaleForm()
     return form
 
 
@@ -173,11 +177,11 @@ _ENV = _environment()
 
 
 def local_time(moment: datetime | None, zone: Any, with_offset: bool = False) -> str:
-    """A UTC time as the server's people read it: "2026-12-02 14:05" (with "+07:00" when asked)."""
+    """A UTC time as the server's people read it: "2026-12-02 14:05" (or "2026-12-02 14:05:09+07:00")."""
     if moment is None:
         return "-"
     local = moment.astimezone(zone)
-    return local.strftime("%Y-%m-%d %H:%M:%S%z" if with_offset else "%Y-%m-%d %H:%M")
+    return local.isoformat(sep=" ", timespec="seconds") if with_offset else local.strftime("%Y-%m-%d %H:%M")
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated, Any, Literal
 
@@ -49,11 +50,30 @@ def check_window(start: datetime, end: datetime) -> str | None:
     return None
 
 
-def run_trace(engine: Any, id_number: str, start: datetime, end: datetime, settings: TraceSettings) -> dict[str, Any]:
-    with engine.connect() as conn:
+@dataclass(frozen=True)
+class Auditee:
+    """Who asked for a trace outside the console (an API token, the CLI's operator), for the audit log."""
+
+    actor: str  # "token:ID", "cli:USER"
+    role: str
+    exported: bool = False
+
+
+def run_trace(
+    engine: Any, id_number: str, start: datetime, end: datetime, settings: TraceSettings, who: Auditee
+) -> dict[str, Any]:
+    """The trace report, written to the audit log (who, the query, how many people) in the same transaction."""
+    from server.console.audit import record_audit
+
+    with engine.begin() as conn:
         visits = trace(conn, id_number, start, end, settings)
         unverified = unverified_visits(conn, id_number, start, end, settings)
-        return trace_json(conn, id_number, start, end, settings, visits, unverified)
+        report = trace_json(conn, id_number, start, end, settings, visits, unverified)
+        asked = {"mode": "id_number", "id_number": id_number, "from": start.isoformat(), "to": end.isoformat()}
+        action = "trace_export" if who.exported else "trace"
+        people = report["contact_count"] + 1
+        record_audit(conn, None, action, asked, people, at=datetime.now(UTC), actor=who.actor, role=who.role)
+        return report
 
 
 @router.get("/trace", summary="A person's visits and their co-visitors (health authority)")
@@ -83,7 +103,8 @@ async def get_trace(
         margin=timedelta(minutes=margin_minutes) if margin_minutes is not None else base.margin,
         max_stay=base.max_stay,
     )
-    report = await run_in_threadpool(run_trace, engine, id_number, start, end, chosen)
+    who = Auditee(f"token:{principal.token_id}", principal.role, exported=format == "csv")
+    report = await run_in_threadpool(run_trace, engine, id_number, start, end, chosen, who)
     if format == "csv":
         chunks = (c.encode() for c in iter_safe_csv(TRACE_CSV_HEADER, trace_csv_rows(report)))
         return StreamingResponse(chunks, media_type="text/csv; charset=utf-8")

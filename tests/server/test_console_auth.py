@@ -276,3 +276,25 @@ def test_user_add_password_stdin_makes_a_login(tmp_path: Path) -> None:
         assert manager_user is not None and manager_user.venue_id == int(venue)
         assert authenticate(conn, "bs.lan", "một mật khẩu dài\n") is None
     engine.dispose()
+
+
+def test_user_logins_and_disable(console: tuple[TestClient, int], server_db_url: str) -> None:
+    client, venue_id = console
+    login_client(client, "an")
+    assert client.get("/console/trace", follow_redirects=False).status_code == 200
+    listed = _cli("user", "logins", "--db", server_db_url)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.strip().splitlines()
+    assert [line.split("\t")[1:4] for line in lines] == [
+        ["an", "authority", "-"],
+        ["quan", "admin", "-"],
+        ["minh", "manager", f"venue {venue_id}"],
+    ]
+    disabled = _cli("user", "disable", "--db", server_db_url, "--name", "an")
+    assert disabled.returncode == 0, disabled.stderr
+    assert client.get("/console/trace", follow_redirects=False).status_code == 303  # the session ended at once
+    client.cookies.clear()
+    assert login_client(client, "an").status_code == 401  # and the password opens nothing
+    assert "disabled" in _cli("user", "logins", "--db", server_db_url).stdout.splitlines()[0]
+    unknown = _cli("user", "disable", "--db", server_db_url, "--name", "nobody")
+    assert unknown.returncode == 1 and "no console user named 'nobody'" in unknown.stderr

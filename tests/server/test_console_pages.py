@@ -157,3 +157,42 @@ def test_an_admin_gets_no_api_token(console: TestClient) -> None:
     client = _as(console, "quan")
     page = client.post("/console/tokens", data={"csrf_token": page_csrf(client, "/console/tokens")}).text
     assert "qrck_" not in page and 'id="token-form"' not in page
+
+
+def test_traces_through_the_api_and_the_cli_are_audited_too(console: TestClient, server_db_url: str) -> None:
+    import getpass
+    import subprocess
+    import sys
+
+    from server.auth import hash_secret, token_id
+    from tests.support.paths import REPO_ROOT
+
+    engine = console.app.state.engine  # type: ignore[attr-defined]
+    token = admin.add_user(engine, "authority")
+    query = {"id_number": "079095001234", "from": "2021-09-01T00:00:00Z", "to": "2021-09-02T00:00:00Z"}
+    assert console.get("/api/v1/trace", params=query, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    csv_query = {**query, "format": "csv"}
+    assert (
+        console.get("/api/v1/trace", params=csv_query, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )
+    window = ("--from", "2021-09-01T00:00:00+07:00", "--to", "2021-09-02T00:00:00+07:00")
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "trace", "--db", server_db_url, "--id-number", "079095001234", *window],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_log.c.actor, audit_log.c.role, audit_log.c.action).order_by(audit_log.c.id)
+        ).all()
+    actor = f"token:{token_id(hash_secret(token))}"
+    assert [tuple(r) for r in rows] == [
+        (actor, "authority", "trace"),
+        (actor, "authority", "trace_export"),
+        (f"cli:{getpass.getuser()}", "operator", "trace"),
+    ]
+    client = _as(console, "quan")
+    assert actor in client.get("/console/audit").text

@@ -80,6 +80,7 @@ def test_trace_by_phone_and_by_name_and_birth_date(traced: tuple[TestClient, Sce
     client, scene = traced
     by_phone = _trace(client, scene, phone="0987 654 321").text  # Võ Minh Em's declared phone, typed with spaces
     assert "Chợ Bến Thành" in by_phone and "Trần Thị Bích" in by_phone  # he met her
+    assert f'href="tel:{DECLARED_PHONE}">{DECLARED_PHONE}</a> <span class="badge' in by_phone  # his own, by his name
     by_name = _trace(client, scene, full_name="tran thi bich", date_of_birth="1985-03-02").text
     assert "Lê Văn Cường" in by_name and "Võ Minh Em" in by_name
     nobody = _trace(client, scene, full_name="Trần Thị Bích", date_of_birth="1999-01-01").text
@@ -142,6 +143,8 @@ def test_bad_input_is_a_message_not_a_crash(traced: tuple[TestClient, Scene]) ->
         ({"phone": "12"}, "6 đến 15 chữ số"),
         ({"id_number": SUBJECT, "from": "2021-09-02T00:00", "to": "2021-09-01T00:00"}, "phải sau"),
         ({"id_number": SUBJECT, "from": "hôm qua"}, "không hợp lệ"),
+        ({"id_number": "0790\x0095"}, "Giá trị tìm kiếm không hợp lệ"),
+        ({"full_name": "A" * 101, "date_of_birth": "1985-03-02"}, "Giá trị tìm kiếm không hợp lệ"),
         ({"id_number": SUBJECT, "from": "2020-01-01T00:00", "to": "2021-01-01T00:00"}, "tối đa 60 ngày"),
     ]
     for fields, message in cases:

@@ -118,13 +118,17 @@ def chromium(width: int = 390, height: int = 900) -> Iterator[Any]:
 
 
 def browser_login(driver: Any, base: str, username: str, password: str = PASSWORD) -> None:
-    """Type the user name and password into the login form at `/` and submit it."""
+    """Type the user name and password into the login form at `/`, submit it and wait for the answer."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(f"{base}/")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form#login button[type=submit]").click()
+    button = driver.find_element(By.CSS_SELECTOR, "form#login button[type=submit]")
+    button.click()
+    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(button))
 
 
 def foreign_loads(driver: Any, base: str) -> list[str]:
