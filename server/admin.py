@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from kiosk.csvsafe import EVENT_HEADER
-from kiosk.vocabulary import QuestionnairePolicy, StationMode, words
+from server import station_settings
 from server.auth import ROLES, hash_secret, new_enroll_code, new_token
 from server.models import events, kiosks, revocations, signing_keys, tokens, trusted_certificates, venues
 from sync.protocol import SAFETY_LEVELS
@@ -26,7 +26,6 @@ from sync.protocol_pull import (
 )
 
 ENROLL_CODE_TTL = timedelta(days=7)
-STATION_CONFIG_KEYS = ("mode", "capacity", "cooldown_seconds", "accepted_credentials", "questionnaire_policy")
 
 
 class NotFound(LookupError):
@@ -192,37 +191,22 @@ def update_station_config(engine: Engine, venue_id: int, changes: Mapping[str, A
 
 
 def _validate_station_config(changes: Mapping[str, Any]) -> None:
-    checks = {
-        "mode": lambda v: v in words(StationMode),
-        "capacity": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 1_000_000),
-        "cooldown_seconds": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 86_400,
-        "accepted_credentials": lambda v: isinstance(v, list) and all(isinstance(x, str) and len(x) <= 20 for x in v),
-        "questionnaire_policy": lambda v: v in words(QuestionnairePolicy),
-    }
-    for key, value in changes.items():
-        if key not in checks:
-            raise Invalid(f"unknown station setting {key!r}")
-        if not checks[key](value):
-            raise Invalid(f"bad value for station setting {key!r}")
+    try:
+        station_settings.validate(changes)
+    except station_settings.InvalidSetting as exc:
+        raise Invalid(str(exc)) from None
 
 
 def remote_config(conn: Connection, venue_id: int, kiosk_id: int) -> RemoteConfig:
     venue = venue_row(conn, venue_id)
     stored = json.loads(venue.station_config or "{}")
-    settings = {key: stored[key] for key in STATION_CONFIG_KEYS if key in stored}
-    if "accepted_credentials" in settings:
-        settings["accepted_credentials"] = tuple(settings["accepted_credentials"])
-    if "mode" in settings:
-        settings["mode"] = StationMode(settings["mode"])
-    if "questionnaire_policy" in settings:
-        settings["questionnaire_policy"] = QuestionnairePolicy(settings["questionnaire_policy"])
     return RemoteConfig(
         venue_id=str(venue.id),
         venue_name=venue.name,
         kiosk_id=str(kiosk_id),
         safety_level=venue.safety_level,
         safety_assessed_on=venue.safety_assessed_on,
-        **settings,
+        **station_settings.remote_fields(stored),
     )
 
 

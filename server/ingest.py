@@ -11,6 +11,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.auth import Principal
+from server.kiosk_status import record_status
 from server.models import events, kiosks
 from sync.protocol import FUTURE_TOLERANCE, Batch, BatchResult, EventResult, EventStatus, corrected_time
 
@@ -160,6 +161,7 @@ def ingest(engine: Engine, batch: Batch, principal: Principal, received_at: date
                 last_clock_offset_ms=int((received_at - batch.kiosk_time).total_seconds() * 1000),
             )
         )
+        record_status(conn, principal, batch.status, received_at)
     refused = {**batch.refused, **refused}  # malformed events (protocol) and events of another venue
     for uuid, reason in refused.items():
         log.warning("refused event %s from kiosk %s: %s", uuid, principal.kiosk_id, reason)  # no personal data

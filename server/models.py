@@ -243,3 +243,37 @@ audit_log = Table(
     Column("result_count", Integer, nullable=False),  # how many people were returned
     Column("client", String(64), nullable=False, server_default=""),
 )
+
+# The latest status each kiosk reported with a batch (revision 0008): one row per kiosk, replaced at every report.
+# Ages the kiosk reported are stored as moments on the server's clock (received_at - age), so they stay right
+# however wrong the kiosk's own clock is, and a page computes the age now without asking the kiosk again.
+kiosk_status = Table(
+    "kiosk_status",
+    metadata,
+    Column("kiosk_id", Integer, ForeignKey("kiosks.id"), primary_key=True),
+    Column("venue_id", Integer, nullable=False, index=True),
+    Column("reported_at", UTCDateTime, nullable=False),
+    Column("software_version", String(40)),
+    Column("pending", Integer),  # events still waiting on the kiosk after this batch
+    Column("refused", Integer),  # events the server refused, set aside on the kiosk
+    Column("clock_offset_ms", BigInteger),  # the kiosk's own measurement (server - kiosk, at a request's midpoint)
+    Column("config_fetched_at", UTCDateTime),
+    Column("keys_fetched_at", UTCDateTime),
+    Column("revocations_fetched_at", UTCDateTime),
+    Column("trust_list_fetched_at", UTCDateTime),
+)
+
+# Each COVID safety self-assessment a venue made (revision 0008); the newest one's level is the venue's
+# `safety_level`, which the kiosks show.
+safety_assessments = Table(
+    "safety_assessments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("venue_id", Integer, ForeignKey("venues.id"), nullable=False),
+    Column("assessed_at", UTCDateTime, nullable=False),
+    Column("assessed_by", String(200), nullable=False, server_default=""),
+    Column("answers", Text, nullable=False),  # JSON {criterion key: "yes" | "no" | "na"}
+    Column("score", Integer, nullable=False),  # percent of the applicable points met
+    Column("level", String(10), nullable=False),
+    Index("ix_safety_assessments_venue_time", "venue_id", "assessed_at"),
+)

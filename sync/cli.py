@@ -105,15 +105,19 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def sync_once(client: SyncClient) -> int:
-    """Push everything pending, then pull; 0 when nothing is left and the server was reachable."""
+    """Push everything pending, pull, report the status; 0 when nothing is left and the server was reachable."""
     try:
         client.start_up()
         report = client.drain()
         # after a failed push the pull would fail the same way: one clear line, not five
         pulled = client.pull() if report.error is None else None
+        # the server's fleet page learns the pull ages and the backlog left (a warning if it cannot)
+        reported = client.report_status() if pulled is not None and "time" not in pulled.errors else None
     finally:
         client.close()
     print(f"sync: {report.summary()}")
+    if reported is not None:
+        print(f"warning: {reported.message}", file=sys.stderr)
     if pulled is not None:
         print(f"pull: {_pull_text(pulled)}")
         offset = pulled.clock_offset_s

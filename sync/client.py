@@ -26,7 +26,8 @@ from typing import Any, Protocol
 
 from kiosk.events import StoredEvent
 from sync import clock, protocol
-from sync.pull import RESOURCES, PullResult, pull_all
+from sync.protocol_status import KioskStatus, software_version
+from sync.pull import RESOURCES, PullResult, fetched_at, pull_all
 from sync.transport import DEFAULT_TIMEOUT, Exchange, SyncError, Timeout, Transport, http_error, one_line, utc_now
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 ACKNOWLEDGING = protocol.EVENT_STATUSES  # every answer is final; only silence resends
 MIN_BATCH = 10
 CLOCK_SAVE_INTERVAL_S = 5.0
+STATUS_INTERVAL_S = 5.0  # a drain's batches carry the kiosk's status at most this often
 LAST_REFUSAL_KEY = "sync.last_refusal"  # the server's reason for the latest refused event (no personal data)
 
 
@@ -129,6 +131,9 @@ class SyncClient:
         self._executor: ThreadPoolExecutor | None = None
         self._needs_release = False
         self._clock_saved_at: float | None = None
+        self._reported_at: float | None = None  # monotonic time of the server's last 200 to a batch
+        self._reported_pending: int | None = None  # the backlog the latest report gave
+        self._status_at: float | None = None  # monotonic time the latest report was made
 
     def start_up(self) -> int:
         """Put back what a crash left claimed but unacknowledged; call once before the first exchange."""
@@ -142,7 +147,7 @@ class SyncClient:
         claimed = self._claim()
         if isinstance(claimed, SyncReport):
             return claimed
-        report = self._conclude(claimed, self._post(claimed))
+        report = self._conclude(claimed, self._post(claimed, self.status_report(len(claimed))))
         return replace(report, pending_left=self.store.pending_count())
 
     def drain(self, *, should_stop: Callable[[], bool] | None = None, max_batches: int | None = None) -> SyncReport:
@@ -169,7 +174,7 @@ class SyncClient:
                     exhausted = True
                     first_error = first_error or claimed.error
                     break
-                inflight.append((claimed, pool.submit(self._post, claimed)))
+                inflight.append((claimed, pool.submit(self._post, claimed, self.status_report(len(claimed)))))
             if not inflight:
                 break
             batch, answer = inflight.popleft()
@@ -181,6 +186,60 @@ class SyncClient:
     def pull(self, names: Sequence[str] | None = None) -> PullResult:
         """Fetch config, keys, revocations and trust list (those changed since last time) into the store."""
         return pull_all(self.store, self.transport, names or tuple(RESOURCES))
+
+    def status_report(self, batch_size: int = 0, *, every_s: float = STATUS_INTERVAL_S) -> dict[str, Any] | None:
+        """What this kiosk says about itself with a batch of `batch_size` events (`sync.protocol_status`; its
+        `pending`: the events still waiting after that batch), read from the store on the caller's thread. None
+        (the batch goes without) when one was made less than `every_s` ago (counting a 100k backlog costs ~3 ms,
+        a drain makes hundreds of batches; the heartbeat after the drain reports the final backlog) or when the
+        store cannot say."""
+        now_mono = time.monotonic()
+        if self._status_at is not None and now_mono - self._status_at < every_s:
+            return None
+        self._status_at = now_mono
+        try:
+            pending = max(0, self.store.pending_count() - batch_size)
+            self._reported_pending = pending
+            now = self.clock()
+            reading = clock.load(self.store)
+            ages: dict[str, float | None] = {}
+            for name in RESOURCES:
+                when = fetched_at(self.store, name)
+                ages[name] = None if when is None else max(0.0, round((now - when).total_seconds(), 1))
+            return KioskStatus(
+                software_version=software_version(),
+                pending=pending,
+                refused=self.store.refused_count(),
+                clock_offset_s=round(reading.offset_s, 3) if reading else None,
+                ages_s=ages,
+            ).to_json()
+        except Exception as exc:  # a report is never worth failing a sync for
+            log.warning("sync: cannot read this kiosk's status: %s", one_line(str(exc)))
+            return None
+
+    def report_status(self) -> SyncError | None:
+        """Send the status alone (a batch with no events: a heartbeat); the error, if the server did not take it."""
+        answer = self._post([], self.status_report(every_s=0))
+        if isinstance(answer, SyncError):
+            return answer
+        if answer.status != 200:
+            return http_error(answer, "report status")
+        try:
+            parsed = protocol.decode_batch_result(answer.body)
+        except protocol.ProtocolError as exc:
+            return SyncError("protocol", one_line(f"report status: unreadable answer ({exc})"))
+        self._reported_at = time.monotonic()
+        clock.save(self.store, clock.measure(parsed.server_time, answer.midpoint))
+        return None
+
+    def heartbeat(self, max_silence_s: float) -> SyncError | None:
+        """Report the status if no batch reached the server for `max_silence_s` (a quiet door still looks alive
+        on the fleet page, which calls a kiosk silent for an hour offline), or if the backlog is no longer the
+        one last reported (batches in flight together each reported the other as waiting)."""
+        spoke = self._reported_at is not None and time.monotonic() - self._reported_at < max_silence_s
+        if spoke and self.store.pending_count() == self._reported_pending:
+            return None
+        return self.report_status()
 
     def close(self) -> None:
         if self._executor is not None:
@@ -222,11 +281,11 @@ class SyncClient:
             return SyncReport(error=SyncError("store", one_line(f"local store: {exc}")))
         return batch if batch else SyncReport(pending_left=0)
 
-    def _post(self, batch: list[StoredEvent]) -> Exchange | SyncError:
-        """Encode and send one batch. Encoded here, just before sending, so that `kiosk_time` is the kiosk's
-        clock at send time (the server corrects event times with it); never raises."""
+    def _post(self, batch: list[StoredEvent], status: dict[str, Any] | None) -> Exchange | SyncError:
+        """Encode and send one batch with this kiosk's status. Encoded here, just before sending, so that
+        `kiosk_time` is the kiosk's clock at send time (the server corrects event times with it); never raises."""
         try:
-            body = protocol.gzip_body(protocol.encode_batch(batch, kiosk_time=self.clock()))
+            body = protocol.gzip_body(protocol.encode_batch(batch, kiosk_time=self.clock(), status=status))
         except Exception as exc:  # a bug: the caller releases the batch
             log.exception("sync: cannot encode a batch")
             return SyncError("protocol", one_line(f"sync failed: cannot encode a batch ({type(exc).__name__})"))
@@ -259,6 +318,7 @@ class SyncClient:
         except protocol.ProtocolError as exc:
             return self._failed(batch, SyncError("protocol", one_line(f"send events: unreadable answer ({exc})")))
         self._save_clock(clock.measure(parsed.server_time, answer.midpoint))
+        self._reported_at = time.monotonic()
         return self._settle(batch, parsed.results)
 
     def _save_clock(self, reading: clock.ClockReading) -> None:

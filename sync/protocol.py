@@ -13,7 +13,8 @@ Endpoints (all JSON, under `API_PREFIX`):
   `FIELD_LIMITS`, with a control character or an unpaired surrogate, a bad time...) but has a canonical uuid is
   refused alone with the reason, and the rest of the batch is stored. 401 no/wrong token, 413 too many events or
   body too large, 422 malformed envelope or an event without a usable uuid (nothing stored), 429/503 with
-  Retry-After when overloaded.
+  Retry-After when overloaded. A batch may carry the kiosk's `status` (`sync.protocol_status`, optional); one
+  with no events is a heartbeat.
 - GET `CONFIG_PATH` -> `RemoteConfig`; GET `KEYS_PATH` -> `PublicKeyInfo`s; GET `REVOCATIONS_PATH` ->
   `Revocation`s; GET `TRUST_LIST_PATH` -> `TrustedCertificate`s. Each answer carries an `ETag`; send it back
   in `If-None-Match` and an unchanged answer is a bodiless 304.
@@ -256,19 +257,27 @@ class Batch:
     claimed_venue: Mapping[str, str] = field(default_factory=dict)
     protocol: int = PROTOCOL_VERSION
     refused: Mapping[str, str] = field(default_factory=dict)  # uuid -> why, for malformed events (not in events)
+    status: Mapping[str, Any] | None = None  # the kiosk's report, as sent (`sync.protocol_status` reads it)
 
 
-def batch_to_json(events: Iterable[NewEvent], kiosk_time: datetime) -> dict[str, Any]:
-    return {
+def batch_to_json(
+    events: Iterable[NewEvent], kiosk_time: datetime, status: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "protocol": PROTOCOL_VERSION,
         "kiosk_time": format_time(kiosk_time),
         "events": [event_to_json(event) for event in events],
     }
+    if status is not None:
+        body["status"] = dict(status)
+    return body
 
 
-def encode_batch(events: Iterable[NewEvent], kiosk_time: datetime) -> bytes:
-    """The POST /events body (UTF-8 JSON). `kiosk_time` is the kiosk's clock now, just before sending."""
-    return json.dumps(batch_to_json(events, kiosk_time), ensure_ascii=False, separators=(",", ":")).encode()
+def encode_batch(events: Iterable[NewEvent], kiosk_time: datetime, status: Mapping[str, Any] | None = None) -> bytes:
+    """The POST /events body (UTF-8 JSON). `kiosk_time` is the kiosk's clock now, just before sending; `status`
+    the kiosk's report (`sync.protocol_status.KioskStatus.to_json()`), optional."""
+    body = batch_to_json(events, kiosk_time, status)
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def decode_batch(
@@ -306,7 +315,14 @@ def decode_batch(
         events.append(event)
         if raw.get("venue_id") is not None:
             claimed[event.uuid] = str(raw["venue_id"])
-    return Batch(kiosk_time=kiosk_time, events=tuple(events), claimed_venue=claimed, refused=refused)
+    status = obj.get("status")
+    return Batch(
+        kiosk_time=kiosk_time,
+        events=tuple(events),
+        claimed_venue=claimed,
+        refused=refused,
+        status=status if isinstance(status, Mapping) else None,
+    )
 
 
 def _load_json(body: bytes | str | Mapping[str, Any]) -> Any:

@@ -127,6 +127,7 @@ class SyncWorker(threading.Thread):
         max_in_flight: int = 2,
         interval_s: float = 30.0,
         pull_interval_s: float = 900.0,
+        heartbeat_s: float = 300.0,
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 300.0,
         clock: Callable[[], datetime] = utc_now,
@@ -147,6 +148,7 @@ class SyncWorker(threading.Thread):
         )
         self.interval_s = interval_s
         self.pull_interval_s = pull_interval_s
+        self.heartbeat_s = heartbeat_s
         self._backoff = Backoff(backoff_base_s, backoff_cap_s, rng)
         self._clock = clock
         self._on_status = on_status
@@ -206,11 +208,16 @@ class SyncWorker(threading.Thread):
         """One round: push everything pending, pull if due. Returns the error that should delay the next round."""
         report = self._guarded(lambda: client.drain(should_stop=self._stop_event.is_set))
         error = report.error if isinstance(report, SyncReport) else report
+        pulled_now = False
         if error is None and self._pull_due():
             pulled = self._guarded(client.pull)
             error = pulled.first_error if isinstance(pulled, PullResult) else pulled
             if error is None:
                 self._last_pull_mono = time.monotonic()
+                pulled_now = True
+        if error is None:  # the server hears about fresh pull ages at once, and from a quiet door now and then
+            reported = self._guarded(client.report_status if pulled_now else lambda: client.heartbeat(self.heartbeat_s))
+            error = reported if isinstance(reported, SyncError) else None
         self._publish(self._next_status(store, error))
         return error
 

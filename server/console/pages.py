@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.console import admin_pages, person_pages, trace_pages
+from server.console import admin_pages, fleet_pages, person_pages, trace_pages, venue_pages
 
-PAGE_ROUTERS: tuple[APIRouter, ...] = (trace_pages.router, person_pages.router, admin_pages.router)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    trace_pages.router,
+    person_pages.router,
+    admin_pages.router,
+    venue_pages.router,
+    fleet_pages.router,
+)

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kiosk.csvsafe import iter_safe_csv
-from kiosk.vocabulary import QuestionnairePolicy, SafetyLevel, StationMode
+from kiosk.vocabulary import CapacityAction, QuestionnairePolicy, SafetyLevel, StationMode
 from server import admin
 from server.routes.deps import EngineDep, PrincipalDep
 from sync.protocol import API_PREFIX
@@ -53,6 +53,10 @@ class StationConfigBody(BaseModel):
     cooldown_seconds: int | None = Field(default=None, ge=0, le=86_400)
     accepted_credentials: list[str] | None = Field(default=None, max_length=20)
     questionnaire_policy: QuestionnairePolicy | None = None
+    capacity_action: CapacityAction | None = None
+    closing_time: str | None = Field(default=None, max_length=5, description='"HH:MM" local time, "" for never')
+    declaration_max_age_hours: int | None = Field(default=None, ge=0, le=720)
+    dcc_required: bool | None = None
 
     @field_validator("questionnaire_policy", mode="before")
     @classmethod

@@ -343,3 +343,16 @@ def test_0005_makes_numbers_claims_and_gives_tokens_a_life(server_db_url: str) -
     _upgrade(engine, "head")
     assert _revision(engine) == _head(engine) and _schema_diff(engine) == []
     engine.dispose()
+
+
+def test_0008_adds_fleet_status_and_safety_assessments_and_downgrades(server_db_url: str) -> None:
+    """The kiosk status and safety assessment tables come and go with their revision; the rest is untouched."""
+    engine = _fresh_engine(server_db_url)
+    _upgrade(engine, "head")
+    tables = set(inspect(engine).get_table_names())
+    assert {"kiosk_status", "safety_assessments"} <= tables
+    _downgrade(engine, "0008-1")
+    assert not {"kiosk_status", "safety_assessments"} & set(inspect(engine).get_table_names())
+    _upgrade(engine, "head")
+    assert _schema_diff(engine) == []
+    engine.dispose()
