@@ -332,7 +332,7 @@ def main() -> None:
         url = cluster.create_database("scale")
         open_database(url).dispose()
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
-        first_day = datetime.now(UTC).date() - timedelta(days=DAYS)
+        first_day = datetime.now(UTC).date() - timedelta(days=DAYS - 1)  # inside the 21-day retention of serve
         loaded = load(dsn, args.scale, venues, people, first_day)
         say(
             f"LOAD {loaded['events']:,} events, {venues:,} venues, {people:,} people over {DAYS} days: COPY "
