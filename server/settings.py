@@ -48,6 +48,9 @@ class ServerSettings:
     purge_interval: float | None = None  # seconds between purges by the app itself; None: only `kiosk-server purge`
     clock: Callable[[], datetime] = utc_now  # tests move this clock, never the calendar
     body_timeout: float = 15.0  # seconds without a byte of a request body before 408 (slow-body attacks)
+    # QRCK_READ_DB: a read-only URL (a hot standby) for tracing and exports; None: the main database. Read from
+    # the environment whichever way the settings are built, so `serve` and `serve --workers N` both see it.
+    read_db_url: str | None = field(default_factory=lambda: os.environ.get("QRCK_READ_DB") or None)
 
     @property
     def retention(self) -> timedelta:

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -86,18 +86,42 @@ def _wait(condition, timeout: float, what: str) -> float:  # type: ignore[no-unt
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def test_primary_killed_standby_promoted_nothing_acknowledged_is_lost(tmp_path: Path, live_server) -> None:
+def _trace_reads_the_standby(server, standby: PgCluster) -> None:  # type: ignore[no-untyped-def]
+    """QRCK_READ_DB: tracing answers from the standby's connections."""
+    import httpx
+
+    now = datetime.now(UTC)
+    answer = httpx.get(
+        f"{server.url}/api/v1/trace",
+        params={"id_number": "079195001234", "from": (now - timedelta(hours=1)).isoformat(), "to": now.isoformat()},
+        headers={"Authorization": f"Bearer {server.add_user('authority')}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["visits"], "the kiosks' visits, read back from the standby"
+    with psycopg.connect(host=str(standby.root), port=standby.port, user="postgres") as conn:
+        readers = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert readers is not None and readers[0] > 0, "nothing connected to the standby"
+
+
+def test_primary_killed_standby_promoted_nothing_acknowledged_is_lost(
+    tmp_path: Path, live_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     primary = replicated_primary(require_pg_bin()).start()
     standby = Standby(primary)
     kiosks: list[ScanningKiosk] = []
     try:
         standby.start().wait_streaming()
+        monkeypatch.setenv("QRCK_READ_DB", standby.url())
         server = live_server(failover_url(primary, standby))
         venue = server.add_venue("Bệnh viện Chợ Rẫy")
         kiosks = [ScanningKiosk(tmp_path / f"k{n}.sqlite3", server.url, server.enroll(venue)) for n in range(KIOSKS)]
         for kiosk in kiosks:
             kiosk.start()
         _wait(lambda: all(len(acknowledged(k.db)) >= 20 for k in kiosks), 30, "every kiosk to sync before the kill")
+        _trace_reads_the_standby(server, standby)
 
         kill_postmaster(primary)
         killed_at = datetime.now(UTC)  # nothing received from now on can have been stored by the old primary
