@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Engine, and_, delete, exists, false, or_, true
 from starlette.concurrency import run_in_threadpool
@@ -61,6 +61,9 @@ def purge_events(engine: Engine, before: datetime, venue_id: int | None = None) 
     with engine.connect() as conn:
         partitioned = partitions.is_partitioned(conn)
     if partitioned:
+        made = partitions.maintain(engine, datetime.now(UTC))  # days ahead made, the default partition drained
+        if made:
+            log.info("partitions: made %d day partitions of events", made)
         return partitions.purge_events(engine, before, venue_id).events
     query = delete(events).where(expired_events(before))
     if venue_id is not None:
@@ -70,9 +73,6 @@ def purge_events(engine: Engine, before: datetime, venue_id: int | None = None) 
 
 
 def purge_by_retention(engine: Engine, now: datetime, retention: timedelta) -> Purged:
-    made = partitions.maintain(engine, now)  # days ahead made, the default partition drained (PostgreSQL)
-    if made:
-        log.info("partitions: made %d day partitions of events", made)
     purged = purge_expired(engine, now - retention)
     log.info(
         "retention: deleted %d events, %d declarations, %d persons older than %s days",
