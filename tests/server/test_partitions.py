@@ -217,3 +217,35 @@ def test_purge_by_partitions_keeps_the_boundary_day_and_a_suspect_clock(pg_url: 
         days = partitions.day_partitions(conn)
         assert now.date() + timedelta(days=partitions.DAYS_AHEAD) in days
         assert conn.execute(text("SELECT uuid FROM events_default")).scalars().all() == ["e-2010"]
+
+
+def test_a_day_without_partition_lands_in_the_default_and_is_drained_into_its_own(pg_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import insert
+
+    from server import partitions
+    from server.db import open_database
+    from server.models import events, venues
+
+    engine = open_database(pg_url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(venues).values(id=1, name="Chợ", created_at=now, station_config="{}"))
+    old = now - timedelta(days=40)
+    with engine.begin() as conn:
+        conn.execute(insert(events), [_event_row("e-old", old)])
+        assert conn.execute(text("SELECT uuid FROM events_default")).scalars().all() == ["e-old"]
+
+    def make(_: int) -> bool:  # two workers asking for the same day at once: one makes it, neither fails
+        with engine.begin() as conn:
+            return partitions.create_day(conn, (now + timedelta(days=30)).date())
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(make, range(2))) == [False, True]
+
+    partitions.maintain(engine, now)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events_default")).scalar_one() == 0
+        name = partitions.partition_name(old.date())
+        assert conn.execute(text(f"SELECT uuid FROM {name}")).scalars().all() == ["e-old"]
