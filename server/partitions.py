@@ -173,14 +173,18 @@ def drop_days_before(engine: Engine, before: datetime) -> tuple[int, int]:
     `events` for the moment it takes); returns (partitions, rows)."""
     with engine.connect() as conn:
         doomed = [day for day in day_partitions(conn) if day_bounds(day)[1] <= before]
-    rows = 0
+    rows = dropped = 0
     for day in doomed:
+        name = partition_name(day)
         with engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-            rows += _rows_in(conn, partition_name(day))
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {partition_name(day)}")
+            if conn.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is None:
+                continue  # another worker's purge dropped it a moment ago (every worker purges at start)
+            rows += _rows_in(conn, name)
+            conn.exec_driver_sql(f"DROP TABLE {name}")
+            dropped += 1
     forget_days(engine, doomed)
-    return len(doomed), rows
+    return dropped, rows
 
 
 def purge_events(engine: Engine, before: datetime, venue_id: int | None = None) -> EventsPurged:

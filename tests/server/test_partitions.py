@@ -249,3 +249,30 @@ def test_a_day_without_partition_lands_in_the_default_and_is_drained_into_its_ow
         assert conn.execute(text("SELECT count(*) FROM events_default")).scalar_one() == 0
         name = partitions.partition_name(old.date())
         assert conn.execute(text(f"SELECT uuid FROM {name}")).scalars().all() == ["e-old"]
+
+
+def test_two_workers_purging_at_once_both_succeed(pg_url: str) -> None:
+    """`serve --workers N`: every worker purges at start, at the same moment."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import insert
+
+    from server import partitions
+    from server.db import open_database
+    from server.models import events, venues
+    from server.retention import purge_events
+
+    engine = open_database(pg_url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(venues).values(id=1, name="Chợ", created_at=now, station_config="{}"))
+    rows = [_event_row(f"e-{days}", now - timedelta(days=days)) for days in range(0, 40, 2)]
+    partitions.ensure_days(engine, partitions.rows_days(rows))
+    with engine.begin() as conn:
+        conn.execute(insert(events), rows)
+    cut = now - timedelta(days=21)
+    with ThreadPoolExecutor(2) as pool:
+        deleted = sum(pool.map(lambda _: purge_events(engine, cut), range(2)))
+    assert deleted == sum(1 for row in rows if row["corrected_time"] < cut)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT min(corrected_time) FROM events")).scalar_one() >= cut
