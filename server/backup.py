@@ -72,7 +72,9 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
 def backup(db: str, out: Path) -> int:
     """Write a backup of the database to `out`; returns its size in bytes."""
     url = _parsed(db)
-    open_database(db).dispose()  # the URL works and the schema is current: a backup restores as is
+    if url.get_backend_name() == "sqlite" and not Path(str(url.database)).is_file():
+        raise admin.Invalid(f"no SQLite database at {url.database}")
+    # No migration here: a backup may be taken from a read-only standby (pg_dump works there).
     temp = _private_temp(out)
     try:
         if url.get_backend_name() == "sqlite":

@@ -71,6 +71,7 @@ def test_backup_and_restore_round_trip(database: tuple[str, str], tmp_path: Path
 
 def test_restore_refuses_a_file_that_is_not_a_backup(database: tuple[str, str], tmp_path: Path) -> None:
     url, _ = database
+    _store(url, [0])
     bogus = tmp_path / "notes.txt"
     bogus.write_text("not a backup")
     with pytest.raises(RuntimeError, match="is not a") as refused:
@@ -78,3 +79,5 @@ def test_restore_refuses_a_file_that_is_not_a_backup(database: tuple[str, str], 
     assert "Traceback" not in str(refused.value)
     with pytest.raises(RuntimeError, match="does not exist"):
         run_server_cli("backup", "--db", url, "--out", str(tmp_path / "missing" / "b.backup"))
+    with pytest.raises(RuntimeError, match="no SQLite database at"):
+        run_server_cli("backup", "--db", f"sqlite:///{tmp_path / 'nowhere.db'}", "--out", str(tmp_path / "b"))
