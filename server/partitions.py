@@ -154,7 +154,9 @@ def maintain(engine: Engine, now: datetime) -> int:
         if not is_partitioned(conn):
             return 0
     today = now.astimezone(UTC).date()
-    forget_days(engine, [today + timedelta(days=n) for n in range(-1, DAYS_AHEAD + 1)])  # dropped by hand?
+    forget_days(
+        engine, [today + timedelta(days=n) for n in range(-1, DAYS_AHEAD + 1)]
+    )  # ask the catalogue again: dropped by hand?
     made = ensure_days(engine, [today + timedelta(days=n) for n in range(-1, DAYS_AHEAD + 1)])
     return made + drain_default(engine, now)
 
@@ -197,7 +199,8 @@ def purge_events(engine: Engine, before: datetime, venue_id: int | None = None) 
         rows += conn.execute(
             text(f"DELETE FROM events WHERE corrected_time < :before AND NOT clock_suspect{venue}"), values
         ).rowcount
-        # A suspect clock goes by its arrival; such rows live in the default partition (see module docstring).
+        # A suspect clock goes by its arrival. Such rows live in the default partition; one dated a few days ahead
+        # lands in a day made ahead and goes with that day, at most DAYS_AHEAD days later than by its arrival.
         rows += conn.execute(
             text(f"DELETE FROM {DEFAULT_PARTITION} WHERE clock_suspect AND received_at < :before{venue}"), values
         ).rowcount
