@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from kiosk.csvsafe import EVENT_HEADER
 from server import station_settings
@@ -339,12 +339,9 @@ def purge_events(engine: Engine, before: datetime, venue_id: int | None = None) 
     """Delete events (of one venue, or all) older than `before`; returns how many. A clock-suspect event (its
     corrected time may say 2010 or 2099) goes by when it arrived instead (`server.retention.expired_events`).
     Tracing needs only the incubation period and a margin; keeping more is keeping personal data for nothing."""
-    from server.retention import expired_events
+    from server.retention import purge_events
 
-    query = delete(events).where(expired_events(before))
     if venue_id is not None:
-        query = query.where(events.c.venue_id == venue_id)
-    with engine.begin() as conn:
-        if venue_id is not None:
+        with engine.connect() as conn:
             venue_row(conn, venue_id)
-        return int(conn.execute(query).rowcount)
+    return purge_events(engine, before, venue_id)

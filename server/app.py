@@ -58,6 +58,8 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
     )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.db_url, pool_size=8)
+    # Tracing and exports may read from a standby (never migrated: it is read-only).
+    app.state.read_engine = make_engine(settings.read_db_url, pool_size=8) if settings.read_db_url else app.state.engine
     app.state.ingests_in_flight = 0
     app.state.declaration_bucket = _bucket(settings.declarations_per_minute)
     app.state.enroll_bucket = _bucket(settings.failed_enrolments_per_minute)

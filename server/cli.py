@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.vocabulary import SafetyLevel, words
 from server import admin
+from server.backup import register as register_backup_commands
 from server.cli_args import (
     Subcommands,
     add_command,
@@ -290,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for add_commands in (_serve_commands, _venue_commands, _kiosk_and_user_commands, _data_commands, _trust_commands):
         add_commands(sub)
+    register_backup_commands(sub)  # backup, restore
     register_personal_commands(sub)  # keys generate|rotate|retire|list|import (alias: key add), person card
     return parser
 

@@ -130,6 +130,8 @@ events = Table(
     # The corrected time is before 2020 or > 24 h ahead (a kiosk whose clock was wrong when it scanned, e.g. a
     # dead CMOS battery): stored anyway (records are never lost), wall_time as the kiosk had it. Revision 0003.
     Column("clock_suspect", Boolean, nullable=False, server_default=false()),
+    # SQLite's exactly-once. On PostgreSQL (revision 0006) `events` is partitioned by day with no key of its own:
+    # exactly-once is `event_uuids` (server/partitions.py), which these models leave out, as they do partitions.
     PrimaryKeyConstraint("venue_id", "uuid", name="pk_events"),
     # The person's own visits: looked up by ID number across venues (one index probe per shard).
     Index("ix_events_person_time", "id_number", "corrected_time"),

@@ -5,7 +5,8 @@
 - A declaration (health answers) goes by when it was made.
 - A person (name, ID number, birth date, phone) is used by their declarations and by the events recorded with
   their personal QR; once none of those is left and the person is older than the retention, they go too.
-`serve` runs this on start and daily (`retention_loop`); `kiosk-server purge` runs it on demand.
+`serve` runs this on start and daily (`retention_loop`); `kiosk-server purge` runs it on demand. On PostgreSQL
+the events are in day partitions (server/partitions.py): whole days are dropped, the boundary day deleted by rows.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Engine, and_, delete, exists, false, or_, true
 from starlette.concurrency import run_in_threadpool
 
+from server import partitions
 from server.models import declarations, events, persons
 
 log = logging.getLogger("server.retention")
@@ -40,9 +42,10 @@ def expired_events(before: datetime) -> ColumnElement[bool]:
 
 
 def purge_expired(engine: Engine, before: datetime) -> Purged:
-    """Delete every event, declaration and person whose last use is before `before` (one transaction)."""
+    """Delete every event, declaration and person whose last use is before `before` (one transaction; on a
+    partitioned PostgreSQL the events go first, by whole day partitions: server.partitions.purge_events)."""
+    event_count = purge_events(engine, before)
     with engine.begin() as conn:
-        event_count = conn.execute(delete(events).where(expired_events(before))).rowcount
         declaration_count = conn.execute(delete(declarations).where(declarations.c.declared_at < before)).rowcount
         still_declared = exists().where(declarations.c.person_id == persons.c.id)
         # A personal QR's events carry the person id as their id_number (indexed with the time).
@@ -51,6 +54,22 @@ def purge_expired(engine: Engine, before: datetime) -> Purged:
             delete(persons).where(persons.c.created_at < before, ~still_declared, ~still_scanned)
         ).rowcount
     return Purged(int(event_count), int(declaration_count), int(person_count))
+
+
+def purge_events(engine: Engine, before: datetime, venue_id: int | None = None) -> int:
+    """Delete the events (of one venue, or all) older than `before`; returns how many."""
+    with engine.connect() as conn:
+        partitioned = partitions.is_partitioned(conn)
+    if partitioned:
+        made = partitions.maintain(engine, datetime.now(UTC))  # days ahead made, the default partition drained
+        if made:
+            log.info("partitions: made %d day partitions of events", made)
+        return partitions.purge_events(engine, before, venue_id).events
+    query = delete(events).where(expired_events(before))
+    if venue_id is not None:
+        query = query.where(events.c.venue_id == venue_id)
+    with engine.begin() as conn:
+        return int(conn.execute(query).rowcount)
 
 
 def purge_by_retention(engine: Engine, now: datetime, retention: timedelta) -> Purged:

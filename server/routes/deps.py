@@ -22,6 +22,12 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+def get_read_engine(request: Request) -> Engine:
+    """Where tracing and exports read: the standby of QRCK_READ_DB when set, else the main database."""
+    engine: Engine = request.app.state.read_engine
+    return engine
+
+
 def get_settings(request: Request) -> ServerSettings:
     settings: ServerSettings = request.app.state.settings
     return settings
@@ -44,6 +50,7 @@ def too_many(wait: int, what: str) -> HTTPException:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 
 

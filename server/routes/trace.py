@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from kiosk.csvsafe import iter_safe_csv
-from server.routes.deps import AuthorityDep, EngineDep, SettingsDep
+from server.routes.deps import AuthorityDep, ReadEngineDep, SettingsDep
 from server.tracing import (
     MAX_WINDOW,
     TRACE_CSV_HEADER,
@@ -79,7 +79,7 @@ def run_trace(
 @router.get("/trace", summary="A person's visits and their co-visitors (health authority)")
 async def get_trace(
     principal: AuthorityDep,
-    engine: EngineDep,
+    engine: ReadEngineDep,
     settings: SettingsDep,
     id_number: Annotated[str, Query(min_length=1, max_length=100)],
     start: Annotated[datetime, Query(alias="from")],

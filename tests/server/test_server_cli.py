@@ -167,11 +167,11 @@ def test_migrations_are_idempotent_and_shipped_in_code(tmp_path: Path) -> None:
     for _ in range(2):
         db._migrated.discard(url)
         db.migrate(db.make_engine(url))
-    engine = db.make_engine(url)
     from alembic.script import ScriptDirectory
 
+    head = ScriptDirectory.from_config(db.alembic_config(None)).get_current_head()  # whatever its name
+    engine = db.make_engine(url)
     with engine.connect() as conn:
-        (head,) = ScriptDirectory.from_config(db.alembic_config(conn)).get_heads()
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head
     tables = set(inspect(engine).get_table_names())
     assert {"events", "venues", "kiosks", "tokens", "signing_keys", "persons", "declarations"} <= tables

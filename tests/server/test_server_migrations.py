@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -90,23 +91,31 @@ def _downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(db.alembic_config(conn), revision)
 
 
+def _head() -> str:
+    """The newest revision, whatever its name (several branches add revisions)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(db.alembic_config(None)).get_current_head()
+    assert head is not None
+    return head
+
+
 def _revision(engine: Engine) -> str:
     with engine.connect() as conn:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
 
 
-def _head(engine: Engine) -> str:
-    """The newest revision (by name from the scripts: several branches add revisions)."""
-    from alembic.script import ScriptDirectory
-
-    with engine.connect() as conn:
-        (head,) = ScriptDirectory.from_config(db.alembic_config(conn)).get_heads()
-    return str(head)
+def _outside_the_models(name: str | None, kind: str, _parent: object) -> bool:
+    """PostgreSQL's day partitions and `event_uuids` (revision 0006) are made by server/partitions.py, not
+    described by the models: the comparison leaves them out."""
+    made_by_partitions = name in ("event_uuids", "events_default") or re.fullmatch(r"events_p\d{8}", str(name))
+    return not (kind == "table" and made_by_partitions)
 
 
 def _schema_diff(engine: Engine) -> list:
     with engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": _outside_the_models})
+        return compare_metadata(context, metadata)
 
 
 def _old_key() -> tuple[str, str]:
@@ -196,7 +205,7 @@ def test_upgrade_from_0001_keeps_data(server_db_url: str, first_use_tables: bool
     seeded = _seed_0001(engine, first_use_tables=first_use_tables)
     db.migrate(engine)
 
-    assert _revision(engine) == _head(engine)
+    assert _revision(engine) == _head()
     assert "signing_private_keys" not in inspect(engine).get_table_names()
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
@@ -261,7 +270,7 @@ def test_upgrade_to_0003_keeps_one_person_per_id_number(server_db_url: str) -> N
             )
         conn.execute(persons.insert().values(id="PNONUMBERXXX", full_name="Bé An", id_number=None, created_at=NOW))
     _upgrade(engine, "head")
-    assert _revision(engine) == _head(engine)
+    assert _revision(engine) == _head()
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
         numbers = dict(conn.execute(select(persons.c.id, persons.c.id_number)).all())
@@ -341,7 +350,7 @@ def test_0005_makes_numbers_claims_and_gives_tokens_a_life(server_db_url: str) -
         numbers = dict(conn.execute(text("SELECT id, id_number FROM persons")).all())
     assert numbers == {"POLDERXXXXXX": "079095001234", "PLATERXXXXXX": None}
     _upgrade(engine, "head")
-    assert _revision(engine) == _head(engine) and _schema_diff(engine) == []
+    assert _revision(engine) == _head() and _schema_diff(engine) == []
     engine.dispose()
 
 

@@ -7,7 +7,7 @@
 - `tokens.owner_id`: an API token a console user made for themself (they may revoke it from the console).
 
 Revision ID: 0007
-Revises: 0005 (relinked onto 0006 at merge)
+Revises: 0006
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
