@@ -62,6 +62,7 @@ class ServerSettings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
     # QRCK_READ_DB: a read-only URL (a hot standby) for tracing and exports; None: the main database. Read from
     # the environment whichever way the settings are built, so `serve` and `serve --workers N` both see it.
     read_db_url: str | None = field(default_factory=lambda: os.environ.get("QRCK_READ_DB") or None)
