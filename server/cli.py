@@ -244,10 +244,12 @@ def cmd_purge(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> None:
     from kiosk.csvsafe import write_safe_csv
+    from server.console.audit import audit_venue_export
 
     engine = open_database(args.db)
     with engine.connect() as conn:
         admin.venue_row(conn, args.venue)
+    audit_venue_export((engine, engine), args.venue, actor=f"cli:{getpass.getuser()}", role="operator")
     count = write_safe_csv(args.csv, admin.EXPORT_HEADER, admin.export_rows(engine, args.venue))
     print(f"{count} events of venue {args.venue} written to {args.csv}", file=sys.stderr)
 
@@ -263,7 +265,8 @@ def cmd_trace(args: argparse.Namespace) -> None:
         raise CliError(problem)
     settings = _trace_settings(args)
     who = Auditee(f"cli:{getpass.getuser()}", "operator", exported=bool(args.csv))  # in the audit log
-    report = run_trace(open_database(args.db), args.id_number, start, end, settings, who)
+    database = open_database(args.db)
+    report = run_trace((database, database), args.id_number, start, end, settings, who)
     if args.csv:
         count = write_safe_csv(args.csv, TRACE_CSV_HEADER, trace_csv_rows(report))
         print(f"{count} rows written to {args.csv}", file=sys.stderr)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Engine, distinct, func, insert, select
 
 from server.console.accounts import ConsoleUser
-from server.models import audit_log
+from server.models import audit_log, events
 
 ACTIONS = {
     "trace": ("Truy vết", "Trace"),
@@ -23,6 +23,7 @@ ACTIONS = {
     "person_resolve": ("Giải quyết trùng số giấy tờ", "Conflict resolved"),
     "presence_view": ("Xem danh sách đang có mặt", "Who-is-inside viewed"),
     "presence_print": ("In danh sách sơ tán", "Evacuation list printed"),
+    "venue_export": ("Xuất dữ liệu lượt ra vào của địa điểm", "Venue visits exported"),
 }
 
 
@@ -81,3 +82,16 @@ def audit_entries(conn: Connection, limit: int = 200, before_id: int | None = No
 
 def audit_count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
+
+
+def audit_venue_export(engines: tuple[Engine, Engine], venue_id: int, *, actor: str, role: str) -> None:
+    """An export of a venue's visits is a view of its visitors' data: counted on the first engine (a standby under
+    QRCK_READ_DB) and audited through the second, the primary, before a row leaves."""
+    read_engine, primary = engines
+    with read_engine.connect() as conn:
+        people = conn.execute(
+            select(func.count(distinct(events.c.id_number))).where(events.c.venue_id == venue_id)
+        ).scalar_one()
+    with primary.begin() as conn:
+        asked = {"mode": "venue_export", "venue_id": venue_id}
+        record_audit(conn, None, "venue_export", asked, int(people), at=datetime.now(UTC), actor=actor, role=role)

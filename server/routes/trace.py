@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from kiosk.csvsafe import iter_safe_csv
-from server.routes.deps import AuthorityDep, ReadEngineDep, SettingsDep
+from server.routes.deps import AuthorityDep, EngineDep, ReadEngineDep, SettingsDep
 from server.tracing import (
     MAX_WINDOW,
     TRACE_CSV_HEADER,
@@ -60,26 +60,31 @@ class Auditee:
 
 
 def run_trace(
-    engine: Any, id_number: str, start: datetime, end: datetime, settings: TraceSettings, who: Auditee
+    engines: tuple[Any, Any], id_number: str, start: datetime, end: datetime, settings: TraceSettings, who: Auditee
 ) -> dict[str, Any]:
-    """The trace report, written to the audit log (who, the query, how many people) in the same transaction."""
+    """The trace report, read from the first engine (a standby under QRCK_READ_DB) and written to the audit log
+    (who, the query, how many people) through the second, the primary: a standby cannot take the write, and no
+    report leaves before its audit line is committed."""
     from server.console.audit import record_audit
 
-    with engine.begin() as conn:
+    read_engine, write_engine = engines
+    with read_engine.connect() as conn:
         visits = trace(conn, id_number, start, end, settings)
         unverified = unverified_visits(conn, id_number, start, end, settings)
         report = trace_json(conn, id_number, start, end, settings, visits, unverified)
-        asked = {"mode": "id_number", "id_number": id_number, "from": start.isoformat(), "to": end.isoformat()}
-        action = "trace_export" if who.exported else "trace"
-        people = report["contact_count"] + 1
+    asked = {"mode": "id_number", "id_number": id_number, "from": start.isoformat(), "to": end.isoformat()}
+    action = "trace_export" if who.exported else "trace"
+    people = report["contact_count"] + 1
+    with write_engine.begin() as conn:
         record_audit(conn, None, action, asked, people, at=datetime.now(UTC), actor=who.actor, role=who.role)
-        return report
+    return report
 
 
 @router.get("/trace", summary="A person's visits and their co-visitors (health authority)")
 async def get_trace(
     principal: AuthorityDep,
-    engine: ReadEngineDep,
+    read_engine: ReadEngineDep,
+    engine: EngineDep,
     settings: SettingsDep,
     id_number: Annotated[str, Query(min_length=1, max_length=100)],
     start: Annotated[datetime, Query(alias="from")],
@@ -104,7 +109,7 @@ async def get_trace(
         max_stay=base.max_stay,
     )
     who = Auditee(f"token:{principal.token_id}", principal.role, exported=format == "csv")
-    report = await run_in_threadpool(run_trace, engine, id_number, start, end, chosen, who)
+    report = await run_in_threadpool(run_trace, (read_engine, engine), id_number, start, end, chosen, who)
     if format == "csv":
         chunks = (c.encode() for c in iter_safe_csv(TRACE_CSV_HEADER, trace_csv_rows(report)))
         return StreamingResponse(chunks, media_type="text/csv; charset=utf-8")

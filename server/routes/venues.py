@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from kiosk.csvsafe import iter_safe_csv
 from kiosk.vocabulary import CapacityAction, QuestionnairePolicy, SafetyLevel, StationMode
 from server import admin
+from server.console.audit import audit_venue_export
 from server.routes.deps import EngineDep, PrincipalDep, ReadEngineDep
 from sync.protocol import API_PREFIX
 
@@ -92,9 +93,12 @@ def get_venue(venue_id: VenueId, principal: PrincipalDep, engine: EngineDep) -> 
 @router.get(
     "/{venue_id}/export", summary="The venue's events as spreadsheet-safe CSV", response_class=StreamingResponse
 )
-def export_venue(venue_id: VenueId, principal: PrincipalDep, engine: ReadEngineDep) -> StreamingResponse:
+def export_venue(
+    venue_id: VenueId, principal: PrincipalDep, engine: ReadEngineDep, primary: EngineDep
+) -> StreamingResponse:
     _check(principal.may_read_venue(venue_id))
     _existing(engine, venue_id)
+    audit_venue_export((engine, primary), venue_id, actor=f"token:{principal.token_id}", role=principal.role)
     chunks = (chunk.encode() for chunk in iter_safe_csv(admin.EXPORT_HEADER, admin.export_rows(engine, venue_id)))
     return StreamingResponse(
         chunks,

@@ -306,6 +306,12 @@ def test_export_via_api_is_spreadsheet_safe(env: ServerEnv) -> None:
     assert (
         env.client.get(f"/api/v1/venues/{env.venue_id}/export", headers=env.headers(other_manager)).status_code == 403
     )
+    from server.console.audit import audit_entries
+
+    with env.engine.connect() as conn:
+        exports = [entry for entry in audit_entries(conn) if entry.action == "venue_export"]
+    assert len(exports) == 1, "the export is audited once; the refused one is not an export"
+    assert exports[0].result_count == 2 and exports[0].query == {"mode": "venue_export", "venue_id": env.venue_id}
 
 
 def test_venue_summary_shows_kiosk_health(env: ServerEnv) -> None:
