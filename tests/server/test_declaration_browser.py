@@ -6,8 +6,6 @@ image, as a camera would see it) is decoded by the station's decoder and admitte
 
 from __future__ import annotations
 
-import shutil
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +15,6 @@ import cv2
 import numpy as np
 import pytest
 import requests
-import uvicorn
 
 from kiosk.credentials import trust
 from kiosk.credentials.base import Credential, ParseContext, TrustMaterial
@@ -30,10 +27,9 @@ from server.db import open_database
 from server.keys import generate_key
 from server.settings import ServerSettings
 from tests.support import required
+from tests.support.console import CHROMEDRIVER, CHROMIUM, chromium, threaded_server
 from tests.support.required import unavailable
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.slow
 
 
@@ -45,27 +41,6 @@ def _chromium_installed() -> None:
         )
 
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-    "--window-size=390,1400",
-)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """A real HTTP server on 127.0.0.1 with a signing key and an enrolled kiosk; yields (base URL, kiosk headers)."""
@@ -75,38 +50,15 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     _, code = admin.add_kiosk(engine, admin.add_venue(engine, "Nhà văn hóa"), "cổng chính")
     enrolled = admin.enroll(engine, code, datetime.now(UTC))
     assert enrolled is not None
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(ServerSettings(db_url=db_url), engine), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uv.started, "server did not start"
-    yield f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {enrolled.token}"}
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with threaded_server(create_app(ServerSettings(db_url=db_url), engine)) as base:
+        yield base, {"Authorization": f"Bearer {enrolled.token}"}
     engine.dispose()
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM  # type: ignore[assignment]
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with chromium(390, 1400) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _kiosk_trust(base: str, headers: dict[str, str]) -> TrustMaterial:
