@@ -10,7 +10,6 @@ CSRF check, trace, audit-log insert, page rendering (table, SVG timelines), HTTP
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -25,7 +24,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_server import START, load_events, pct  # noqa: E402
 
-from tests.support.postgres import PgCluster, find_pg_bin  # noqa: E402
+from tests.support.postgres import start_benchmark_cluster  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -76,13 +75,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=100)
     args = parser.parse_args()
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        sys.exit("PostgreSQL is not installed (no initdb under /usr/lib/postgresql/*/bin)")
-    cluster = PgCluster(
-        bin_dir, fast=False, settings={"shared_buffers": "1GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min"}
-    ).start()
-    print(f"PostgreSQL {bin_dir.parts[-2]} cluster at {cluster.root} (fsync on); {os.cpu_count()} CPUs")
+    cluster = start_benchmark_cluster()
     try:
         url = cluster.create_database("console")
         loaded = load_events(url, args.events, args.people)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import statistics
 import sys
@@ -31,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk.events import Direction, NewEvent  # noqa: E402
 from sync import protocol  # noqa: E402
-from tests.support.postgres import LiveServer, PgCluster, find_pg_bin  # noqa: E402
+from tests.support.postgres import LiveServer, start_benchmark_cluster  # noqa: E402
 
 NAMES = ("Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Đức", "Phạm Thu Hương", "Võ Minh Khôi", "Đặng Thị Lan")
 
@@ -234,7 +233,10 @@ def load_events(cluster_url: str, n_events: int, people: int) -> dict[str, float
         conn.execute("VACUUM ANALYZE events")
         index_s = time.perf_counter() - t1
         count = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-        size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('events'))").fetchone()[0]
+        size = conn.execute(  # a partitioned parent holds nothing itself: its day partitions do
+            "SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits"
+            " WHERE inhparent = 'events'::regclass"
+        ).fetchone()[0]
     return {"events": count, "copy_s": copy_s, "copy_rows_per_s": count / copy_s, "index_s": index_s, "size": size}
 
 
@@ -284,14 +286,7 @@ def main() -> None:
     parser.add_argument("--skip-trace", action="store_true")
     args = parser.parse_args()
 
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        sys.exit("PostgreSQL is not installed (no initdb under /usr/lib/postgresql/*/bin)")
-    # Durable settings (fsync, synchronous_commit on): what a production server would run.
-    cluster = PgCluster(
-        bin_dir, fast=False, settings={"shared_buffers": "1GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min"}
-    ).start()
-    print(f"PostgreSQL {bin_dir.parts[-2]} cluster at {cluster.root} (fsync on); {os.cpu_count()} CPUs")
+    cluster = start_benchmark_cluster()
     try:
         if not args.skip_http:
             targets = [("PostgreSQL", 1), ("PostgreSQL", 2), ("SQLite", 1)]

@@ -161,6 +161,20 @@ class PgCluster:
         return self.url(name)
 
 
+BULK_LOAD_SETTINGS = {"shared_buffers": "1GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min"}
+
+
+def start_benchmark_cluster() -> PgCluster:
+    """For benchmarks: a started cluster with a production server's durability (fsync, synchronous_commit on) and
+    room for bulk loads; exits with a message when PostgreSQL is not installed."""
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        sys.exit("PostgreSQL is not installed (no initdb under /usr/lib/postgresql/*/bin)")
+    cluster = PgCluster(bin_dir, fast=False, settings=BULK_LOAD_SETTINGS).start()
+    print(f"PostgreSQL {bin_dir.parts[-2]} cluster at {cluster.root} (fsync on); {os.cpu_count()} CPUs")
+    return cluster
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     cluster = PgCluster(require_pg_bin()).start()
