@@ -28,6 +28,7 @@ from tests.support.console import (
     foreign_loads,
     make_login,
     threaded_server,
+    wait_until_replaced,
 )
 from tests.support.console_scene import SUBJECT, seed_scene
 from tests.support.paths import REPO_ROOT
@@ -82,10 +83,7 @@ def _wait_for(driver: Any, css: str, timeout: float = 60) -> Any:
 
 
 def _gone(driver: Any, element: Any) -> None:
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(element))
+    wait_until_replaced(driver, element)
 
 
 def _only_this_server(driver: Any, base: str) -> None:

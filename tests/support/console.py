@@ -120,15 +120,31 @@ def chromium(width: int = 390, height: int = 900) -> Iterator[Any]:
 def browser_login(driver: Any, base: str, username: str, password: str = PASSWORD) -> None:
     """Type the user name and password into the login form at `/`, submit it and wait for the answer."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(f"{base}/")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
     button = driver.find_element(By.CSS_SELECTOR, "form#login button[type=submit]")
     button.click()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(button))
+    wait_until_replaced(driver, button)
+
+
+def wait_until_replaced(driver: Any, element: Any, timeout: float = 60) -> None:
+    """Wait until `element` has left the page (the form was submitted and the answer has loaded).
+
+    Selenium's `staleness_of` only counts StaleElementReferenceException; mid-navigation chromedriver may instead
+    answer "Node with given id does not belong to the document", which means the same and must not fail the test."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def replaced(_driver: Any) -> bool:
+        try:
+            element.is_enabled()
+        except WebDriverException:  # stale, or gone mid-navigation
+            return True
+        return False
+
+    WebDriverWait(driver, timeout).until(replaced)
 
 
 def foreign_loads(driver: Any, base: str) -> list[str]:
