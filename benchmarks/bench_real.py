@@ -9,8 +9,12 @@ text output, that text). Folders without expected payloads (multi-1) count the d
 falsepositives-* count every QR code reported (each one is a false read). "1280 px" scales the long side of each
 photo to 1280 px (INTER_AREA down, bilinear up), as a camera frame of that size would show it.
 
-`--cli` also runs the real `kiosk decode` command on every image (slower: one process per folder) to check that
-the command and the library call agree.
+`--cli` also runs the real `kiosk decode` command on every image at every size (slower: one process per folder
+and size) and compares the `text` it prints, as an outside check of the command would.
+
+A payload file holds the payload exactly (zxing-cpp's own runner compares it byte for byte): a trailing newline
+in NAME.txt is part of the code. (Until 2026-12-02 this script stripped it, so 11 codes that end in a newline
+counted as misses for every decoder.)
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,7 +68,7 @@ def load_items(folder: Path) -> list[Item]:
         for suffix in (".bin", ".txt"):
             truth = path.with_suffix(suffix)
             if truth.is_file():
-                expected = truth.read_bytes().rstrip(b"\n") if suffix == ".txt" else truth.read_bytes()
+                expected = truth.read_bytes()
                 break
         items.append(Item(path, expected))
     return items
@@ -138,19 +143,26 @@ def measure(items: list[Item], images: list[np.ndarray], reader: Reader, kind: s
     return tally
 
 
-def cli_counts(folder: Path, items: list[Item]) -> int:
-    """Codes read by the real `kiosk decode` command on the folder's images at full size."""
+def cli_counts(folder: Path, items: list[Item], images: list[np.ndarray], size: str) -> int:
+    """Codes read by the real `kiosk decode` command on the folder's images (scaled ones written as PNG first),
+    compared by the `text` it prints, as a user of the command would."""
     kiosk = Path(sys.executable).with_name("kiosk")
-    proc = subprocess.run(
-        [str(kiosk), "decode", *(str(item.path) for item in items)], capture_output=True, text=True, timeout=600
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [item.path for item in items]
+        if size != "full":
+            paths = [Path(tmp) / f"{item.path.stem}.png" for item in items]
+            for path, image in zip(paths, images, strict=True):
+                cv2.imwrite(str(path), image)
+        proc = subprocess.run(
+            [str(kiosk), "decode", *(str(path) for path in paths)], capture_output=True, text=True, timeout=900
+        )
     by_file: dict[str, list[str]] = {}
     for line in proc.stdout.splitlines():
         record = json.loads(line)
         by_file.setdefault(record["file"], []).append(record["text"])
     read = 0
-    for item in items:
-        texts = by_file.get(str(item.path), [])
+    for item, path in zip(items, paths, strict=True):
+        texts = by_file.get(str(path), [])
         if item.expected is None:
             read += len(set(texts))
         else:
@@ -170,7 +182,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
     parser.add_argument("--sizes", nargs="+", default=["full", "1280"])
-    parser.add_argument("--cli", action="store_true", help="also run `kiosk decode` at full size")
+    parser.add_argument("--cli", action="store_true", help="also run `kiosk decode` at every size")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     readers = {"zxing defaults": zxing_defaults(), "kiosk chain": kiosk_chain()}
@@ -189,10 +201,8 @@ def main() -> None:
             images = [scaled(image, size) for image in originals]
             tallies = {name: measure(items, images, reader, kind) for name, reader in readers.items()}
             cells = [cell(tallies[name], kind) for name in readers]
-            if args.cli and size == "full":
-                cells.append(f"{cli_counts(folder, items)}")
-            elif args.cli:
-                cells.append("")
+            if args.cli:
+                cells.append(f"{cli_counts(folder, items, images, size)}")
             times = ", ".join(f"{np.median(t.ms):.1f}" for t in tallies.values())
             print(f"| {folder.name} | {size} | " + " | ".join(cells) + f" | {times} |")
             for name, tally in tallies.items():

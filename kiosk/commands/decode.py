@@ -74,7 +74,7 @@ def describe(name: str, code: DecodedCode, context: ParseContext, accept_unknown
     parsed = parse_payload(code.data, context, accept_opaque=accept_unknown)
     record: dict[str, Any] = {
         "file": name,
-        "text": code.data.decode("utf-8", errors="replace"),
+        "text": code.display_text(),  # zxing-cpp's text: ECI or the guessed charset (Shift-JIS, Latin-1)
         "points": [[round(x, 1), round(y, 1)] for x, y in code.points],
         "engine": code.engine,
         "credential": parsed.kind,

@@ -92,10 +92,19 @@ def make_still_chain(
     engine_names: Sequence[str] = ("zxing", "zbar"), budget_ms: float = STILL_BUDGET_MS
 ) -> DecoderChain:
     """The chain for still images of any size: every step runs (the photo seen at camera sizes, every frame
-    fallback, zbar) while the budget lasts, and every code read by any of them is returned."""
+    fallback, zxing-cpp's other binariser, zbar) while the budget lasts, and every code read by any of them is
+    returned (the same payload at two places is two codes)."""
     from kiosk.decode.chain import still_fallbacks
 
     base = make_chain(engine_names, budget_ms)
-    chain = DecoderChain(base.engines, budget_ms, fallbacks=still_fallbacks(len(base.engines)), exhaustive=True)
+    engines = list(base.engines)
+    global_index = None
+    if engines[0].name == "zxing":
+        from kiosk.decode.zxing_engine import ZxingEngine
+
+        global_index = len(engines)
+        engines.append(ZxingEngine(name="zxing-global", try_downscale=True, try_invert=True, binarizer="global"))
+    fallbacks = still_fallbacks(len(base.engines), global_index)
+    chain = DecoderChain(engines, budget_ms, fallbacks=fallbacks, exhaustive=True)
     chain.unavailable = base.unavailable
     return chain

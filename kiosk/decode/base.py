@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -11,11 +11,18 @@ import numpy as np
 
 @dataclass(frozen=True)
 class DecodedCode:
-    """The raw bytes of one QR code and its four corners in image pixels (x, y), clockwise from top-left."""
+    """The raw bytes of one QR code and its four corners in image pixels (x, y), clockwise from top-left.
+
+    `text` is the payload as text when the engine knows its character set (zxing-cpp honours ECI and guesses
+    Shift-JIS or Latin-1 without one); None otherwise. Decisions use `data`; only what is shown uses `text`."""
 
     data: bytes
     points: tuple[tuple[float, float], ...]
     engine: str
+    text: str | None = field(default=None, compare=False)
+
+    def display_text(self) -> str:
+        return self.text if self.text is not None else self.data.decode("utf-8", errors="replace")
 
 
 class DecoderEngine(Protocol):

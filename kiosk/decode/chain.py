@@ -123,13 +123,13 @@ class DecoderChain:
             return []  # empty, odd, or smaller than the smallest QR code at one pixel per module
         gray = as_gray(frame)
         cache: dict[str, tuple[np.ndarray, float, float] | None] = {}
-        found: dict[bytes, DecodedCode] = {}
+        found: list[DecodedCode] = []
         codes, located, failed = self._run(self.steps[0], gray, cache)
         _merge(found, codes)
         pending = located - len(found)  # symbols located but not read: what a fallback may still rescue
         if found and pending <= 0 and not self.exhaustive:
             self.stats.fast_hits += 1
-            return list(found.values())
+            return found
         if not located and not found:
             self.stats.blind_misses += 1
             if not blind and not self.exhaustive:
@@ -153,7 +153,7 @@ class DecoderChain:
             self.stats.fallback_hits += 1
         elif found:
             self.stats.fast_hits += 1
-        return list(found.values())
+        return found
 
     def _over_budget(self, step: Step, area: int, start: float) -> bool:
         elapsed_ms = (self._clock() - start) * 1000
@@ -209,7 +209,7 @@ class DecoderChain:
         codes: list[DecodedCode] = []
         for view, mapped in regions.unbent_views(gray, quads):
             read, _ = self._located(step, view)
-            codes += [DecodedCode(c.data, regions.to_frame(c.points, mapped), step.label) for c in read]
+            codes += [DecodedCode(c.data, regions.to_frame(c.points, mapped), step.label, c.text) for c in read]
             if len({c.data for c in codes}) >= len(regions.distinct(quads)):
                 break  # every symbol is read: no further view needed
         self._learn_cost(step, gray.size, t0)
@@ -252,9 +252,16 @@ def default_fallbacks(n_engines: int) -> list[tuple[int, str]]:
     return steps
 
 
-def still_fallbacks(n_engines: int) -> list[tuple[int, str]]:
-    """Still photos of any size: first the photo seen at camera sizes, then every frame fallback, then zbar."""
+def still_fallbacks(n_engines: int, global_binarizer: int | None = None) -> list[tuple[int, str]]:
+    """Still photos of any size: first the photo seen at camera sizes, then every frame fallback, then zbar.
+
+    `global_binarizer`: the index of a zxing-cpp engine with the GlobalHistogram binariser, run on the photo and
+    its half. On the real photos it reads codes with textured modules (a picture inside the code) that the
+    LocalAverage binariser splits into noise, at full size and at 1280 px, and nothing on the photos without
+    a code (docs/benchmarks.md)."""
     steps = [(0, "fit1280"), (0, "fit640"), *default_fallbacks(1), (0, "half")]
+    if global_binarizer is not None:
+        steps += [(global_binarizer, "full"), (global_binarizer, "half")]
     if n_engines > 1:
         steps += [(1, "full"), (1, "fit1280")]
     return steps
@@ -264,14 +271,32 @@ def _initial_cost(engine: DecoderEngine) -> float:
     return 8.0 if engine.name.startswith("zbar") else 2.0
 
 
-def _merge(found: dict[bytes, DecodedCode], codes: list[DecodedCode]) -> int:
-    """Adds codes with payloads not yet found (several engines or steps may read the same code); how many."""
+def _merge(found: list[DecodedCode], codes: list[DecodedCode]) -> int:
+    """Adds the codes not found yet; how many. Several steps or engines read the same code at the same place;
+    the same payload at another place is another code (a sheet of identical cards, one card's copies)."""
     new = 0
     for code in codes:
-        if code.data not in found:
-            found[code.data] = code
+        if not any(_same_code(code, other) for other in found):
+            found.append(code)
             new += 1
     return new
+
+
+def _same_code(a: DecodedCode, b: DecodedCode) -> bool:
+    """Same bytes, and centres less than half the larger code's side apart (two codes side by side are at
+    least a side apart); a code without corners is the same as any other with its bytes."""
+    if a.data != b.data:
+        return False
+    if not a.points or not b.points:
+        return True
+    (ax, ay), a_side = _centre_side(a.points)
+    (bx, by), b_side = _centre_side(b.points)
+    return max(abs(ax - bx), abs(ay - by)) <= 0.5 * max(a_side, b_side, 1.0)
+
+
+def _centre_side(points: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], float]:
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return (sum(xs) / len(xs), sum(ys) / len(ys)), max(max(xs) - min(xs), max(ys) - min(ys))
 
 
 def _rescaled(code: DecodedCode, scale: float, margin: float, label: str) -> DecodedCode:
@@ -279,4 +304,4 @@ def _rescaled(code: DecodedCode, scale: float, margin: float, label: str) -> Dec
         points = code.points
     else:
         points = tuple(((x - margin) / scale, (y - margin) / scale) for x, y in code.points)
-    return DecodedCode(code.data, points, label)
+    return DecodedCode(code.data, points, label, code.text)

@@ -83,7 +83,7 @@ class ZxingEngine:
                 (float(p.x), float(p.y)) for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
             )
             if result.valid and data:
-                codes.append(DecodedCode(data, corners, self.name))
+                codes.append(DecodedCode(data, corners, self.name, result.text))
             else:
                 failed.append(corners)
         return codes, failed

@@ -64,6 +64,36 @@ def test_no_false_reads_on_photos_without_a_code(folder: Path) -> None:
             assert chain.decode(image) == [] and camera.decode(image) == [], path.name
 
 
+@needs_samples
+def test_a_textured_code_only_the_global_binariser_reads_is_read_at_full_size_and_1280() -> None:
+    """qrcode-2/12: a picture printed inside the modules and no quiet zone. zxing-cpp's defaults (LocalAverage)
+    and every LocalAverage step of the chain miss it; GlobalHistogram on the photo's half reads it."""
+    from bench_real import load_image as bench_load
+    from bench_real import load_items, matches, scaled
+
+    item = next(i for i in load_items(SAMPLES / "qrcode-2") if i.path.name == "12.webp")
+    assert item.expected is not None
+    for size in ("full", "1280"):
+        image = scaled(bench_load(item.path), size)
+        assert not any(matches(item.expected, bytes(r.bytes), r.text) for r in zxingcpp.read_barcodes(image))
+        codes = make_still_chain().decode(image)
+        assert any(matches(item.expected, c.data, c.display_text()) for c in codes), size
+        assert {c.engine for c in codes if matches(item.expected, c.data, "")} <= {"zxing-global/half"}
+
+
+@needs_samples
+def test_kiosk_decode_prints_shift_jis_payloads_as_their_text() -> None:
+    """A payload without ECI in Shift-JIS: the printed text is zxing-cpp's (the bytes decoded as Shift-JIS),
+    not UTF-8 replacement characters; the credential still comes from the bytes."""
+    path = SAMPLES / "qrcode-2" / "10.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "decode", str(path)], capture_output=True, text=True, timeout=120
+    )
+    texts = [json.loads(line)["text"] for line in result.stdout.splitlines()]
+    assert texts == [path.with_suffix(".txt").read_bytes().decode("utf-8")]
+    assert "\ufffd" not in texts[0]
+
+
 @pytest.fixture(scope="module")
 def odd_files(tmp_path_factory) -> dict[str, Path]:
     """One file of each awkward kind, most of them holding a real code."""
