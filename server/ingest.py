@@ -212,7 +212,7 @@ def _insert_postgresql(engine: Engine, batch: Batch, principal: Principal, recei
         ensure_days(engine, uuid_days, UUIDS)
     with engine.begin() as conn:
         if columns["uuid"]:
-            values = {**columns, "venue_id": principal.venue_id, "kiosk_id": principal.kiosk_id}
+            values: dict[str, Any] = {**columns, "venue_id": principal.venue_id, "kiosk_id": principal.kiosk_id}
             values |= {"clock_offset_ms": offset_ms, "received_at": received_at}
             stored = {uuid for (uuid,) in conn.exec_driver_sql(_PG_INSERT, values)}
         else:

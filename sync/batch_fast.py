@@ -12,6 +12,7 @@ an event.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
@@ -83,7 +84,7 @@ def _flags(values: list[Any], limit: int) -> list[tuple[str, ...]] | None:
 
 
 def _details(values: list[Any]) -> list[dict[str, Any]] | None:
-    out = []
+    out: list[dict[str, Any]] = []
     for details in values:
         if details is None:
             out.append({})
@@ -94,7 +95,7 @@ def _details(values: list[Any]) -> list[dict[str, Any]] | None:
     return out
 
 
-def well_formed_events(raw: list[Any], limits: dict[str, int], flag_limit: int) -> list[NewEvent] | None:
+def well_formed_events(raw: list[Any], limits: Mapping[str, int], flag_limit: int) -> list[NewEvent] | None:
     """The events of `raw` when every one of them is well formed and claims no venue; else None."""
     if not raw:
         return []
