@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.auth import Principal
 from server.kiosk_status import record_status
 from server.models import events, kiosks
-from server.partitions import ensure_days, rows_days
+from server.partitions import UUID_MARGIN, UUIDS, ensure_days
 from sync.protocol import FUTURE_TOLERANCE, Batch, BatchResult, EventResult, EventStatus, corrected_time
 
 log = logging.getLogger("server.ingest")
@@ -90,95 +92,178 @@ def plan_rows(batch: Batch, principal: Principal, received_at: datetime) -> tupl
     return rows, refused
 
 
-_COLUMNS = (
-    "venue_id",
-    "uuid",
-    "kiosk_id",
-    "direction",
-    "credential",
-    "person_key",
-    "id_number",
-    "full_name",
-    "date_of_birth",
-    "wall_time",
-    "corrected_time",
-    "clock_offset_ms",
-    "monotonic_ns",
-    "source",
-    "flags",
-    "details",
-    "received_at",
-    "clock_suspect",
-)
-_PG_TYPES = (
-    "int4",
-    "text",
-    "int4",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "date",
-    "timestamptz",
-    "timestamptz",
-    "int8",
-    "int8",
-    "text",
-    "text",
-    "text",
-    "timestamptz",
-    "bool",
-)
+# The columns that vary per event, sent as one array each; venue, kiosk, clock offset and arrival are one per batch.
+_PER_EVENT = {
+    "uuid": "text",
+    "direction": "text",
+    "credential": "text",
+    "person_key": "text",
+    "id_number": "text",
+    "full_name": "text",
+    "date_of_birth": "date",
+    "wall_time": "timestamptz",
+    "corrected_time": "timestamptz",
+    "monotonic_ns": "int8",
+    "source": "text",
+    "flags": "text",
+    "details": "text",
+    "clock_suspect": "bool",
+}
+_PER_BATCH = {"venue_id": "int4", "kiosk_id": "int4", "clock_offset_ms": "int8", "received_at": "timestamptz"}
+_COLUMNS = tuple(events.c.keys())
 # One array parameter per column, unnested server-side: a short statement whatever the batch size (a VALUES list
 # of 500 rows x 17 columns spends ~100 ms in the driver parsing 8,500 placeholders; this spends ~2 ms).
 # `events` is partitioned by day (server/partitions.py): exactly-once is the primary key of `event_uuids`,
-# claimed first in the same statement; only the rows whose uuid was new go into `events`.
+# claimed first in the same statement, in the partition of the event's recorded day (`wall_day`, the same on
+# every resend); only the rows whose uuid was new go into `events`. The kiosk's last-seen row is updated by the
+# same statement: one round trip per batch.
 _PG_INSERT = (
-    f"WITH batch AS (SELECT * FROM unnest({', '.join(f'%b::{kind}[]' for kind in _PG_TYPES)}) "
-    f"AS b({', '.join(_COLUMNS)})), "
-    "new AS (INSERT INTO event_uuids (venue_id, uuid, aged_from) SELECT venue_id, uuid, "
-    "CASE WHEN clock_suspect THEN received_at ELSE corrected_time END FROM batch "
-    "ON CONFLICT (venue_id, uuid) DO NOTHING RETURNING venue_id, uuid) "
-    f"INSERT INTO events ({', '.join(_COLUMNS)}) "
-    f"SELECT {', '.join(f'batch.{name}' for name in _COLUMNS)} FROM batch JOIN new USING (venue_id, uuid) "
-    "RETURNING uuid"
+    f"WITH batch AS (SELECT * FROM unnest({', '.join(f'%({name})b::{kind}[]' for name, kind in _PER_EVENT.items())}) "
+    f"AS b({', '.join(_PER_EVENT)})), "
+    "new AS (INSERT INTO event_uuids (venue_id, uuid, wall_day, aged_from) "
+    "SELECT %(venue_id)b::int4, uuid, (wall_time AT TIME ZONE 'UTC')::date, "
+    "CASE WHEN clock_suspect THEN %(received_at)b::timestamptz ELSE corrected_time END FROM batch "
+    "ON CONFLICT (venue_id, uuid, wall_day) DO NOTHING RETURNING uuid), "
+    "seen AS (UPDATE kiosks SET last_seen_at = %(received_at)b::timestamptz, "
+    "last_clock_offset_ms = %(clock_offset_ms)b::int8 WHERE id = %(kiosk_id)b::int4) "
+    f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT "
+    + ", ".join(f"%({name})b::{_PER_BATCH[name]}" if name in _PER_BATCH else f"batch.{name}" for name in _COLUMNS)
+    + " FROM batch JOIN new USING (uuid) RETURNING uuid"
+)
+_UUID, _WALL, _FLAGS, _DETAILS, _DIRECTION = (
+    attrgetter(name) for name in ("uuid", "wall_time", "flags", "details", "direction")
 )
 
 
-def _insert_postgresql(conn: Any, rows: list[dict[str, Any]]) -> set[str]:
-    columns = tuple([row[name] for row in rows] for name in _COLUMNS)
-    return {uuid for (uuid,) in conn.exec_driver_sql(_PG_INSERT, columns)}
+def _flags_json(flags: tuple[str, ...], suspect: bool) -> str:
+    if not suspect:
+        return json.dumps(list(flags)) if flags else "[]"
+    return json.dumps([*flags, CLOCK_SUSPECT_FLAG] if CLOCK_SUSPECT_FLAG not in flags else list(flags))
+
+
+def _fast_columns(batch: Batch, received_at: datetime) -> dict[str, list[Any]] | None:
+    """plan_rows' columns computed a column at a time, for a batch without a claimed venue, a repeated uuid or a
+    correction off the calendar (None: plan_rows decides, event by event)."""
+    found = batch.events
+    uuids = list(map(_UUID, found))
+    if batch.claimed_venue or len(set(uuids)) != len(uuids):
+        return None
+    offset = received_at - batch.kiosk_time
+    walls = list(map(_WALL, found))
+    try:
+        corrected = [wall + offset for wall in walls]  # sync.protocol.corrected_time, the offset computed once
+    except OverflowError:
+        return None
+    latest = received_at + FUTURE_TOLERANCE
+    suspect = [not EARLIEST <= moment <= latest for moment in corrected]
+    return {
+        "uuid": uuids,
+        "direction": list(map(str, map(_DIRECTION, found))),
+        "credential": [event.credential for event in found],
+        "person_key": [event.person_key for event in found],
+        "id_number": [event.id_number for event in found],
+        "full_name": [event.full_name for event in found],
+        "date_of_birth": [event.date_of_birth for event in found],
+        "wall_time": walls,
+        "corrected_time": corrected,
+        "monotonic_ns": [event.monotonic_ns for event in found],
+        "source": [event.source for event in found],
+        "flags": list(map(_flags_json, map(_FLAGS, found), suspect)),
+        "details": [_json_or_empty(details) if details else "{}" for details in map(_DETAILS, found)],
+        "clock_suspect": suspect,
+    }
+
+
+def plan_columns(
+    batch: Batch, principal: Principal, received_at: datetime
+) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """plan_rows as one list per column of _PER_EVENT (what the PostgreSQL statement takes)."""
+    fast = _fast_columns(batch, received_at)
+    if fast is not None:
+        return fast, {}
+    rows, refused = plan_rows(batch, principal, received_at)
+    return {name: [row[name] for row in rows] for name in _PER_EVENT}, refused
+
+
+def _days(columns: dict[str, list[Any]]) -> tuple[set[date], set[date]]:
+    """The days `events` and `event_uuids` need a partition for. A suspect clock goes to the default partitions;
+    so does a uuid recorded more than UUID_MARGIN away from its corrected day (a kiosk clock days off: no
+    partition is made for a day of its own clock)."""
+    event_days: set[date] = set()
+    uuid_days: set[date] = set()
+    for wall, moment, suspect in zip(
+        columns["wall_time"], columns["corrected_time"], columns["clock_suspect"], strict=True
+    ):
+        if not suspect:
+            event_days.add(moment.astimezone(UTC).date())
+            if abs(wall - moment) <= UUID_MARGIN:
+                uuid_days.add(wall.astimezone(UTC).date())
+    return event_days, uuid_days
+
+
+def _insert_postgresql(engine: Engine, batch: Batch, principal: Principal, received_at: datetime) -> _Stored:
+    """Claim the uuids, store the new events, note the kiosk seen: one statement in one transaction."""
+    columns, refused = plan_columns(batch, principal, received_at)
+    offset_ms = int((received_at - batch.kiosk_time).total_seconds() * 1000)
+    stored: set[str] = set()
+    if columns["uuid"]:
+        event_days, uuid_days = _days(columns)
+        ensure_days(engine, event_days)  # a day's first event makes its partition (cached after)
+        ensure_days(engine, uuid_days, UUIDS)
+    with engine.begin() as conn:
+        if columns["uuid"]:
+            values: dict[str, Any] = {**columns, "venue_id": principal.venue_id, "kiosk_id": principal.kiosk_id}
+            values |= {"clock_offset_ms": offset_ms, "received_at": received_at}
+            stored = {uuid for (uuid,) in conn.exec_driver_sql(_PG_INSERT, values)}
+        else:
+            _seen(conn, principal, received_at, offset_ms)
+        record_status(conn, principal, batch.status, received_at)
+    suspect = sum(
+        1 for uuid, flag in zip(columns["uuid"], columns["clock_suspect"], strict=True) if flag and uuid in stored
+    )
+    return _Stored(stored, refused, suspect)
+
+
+def _insert_sqlite(engine: Engine, batch: Batch, principal: Principal, received_at: datetime) -> _Stored:
+    rows, refused = plan_rows(batch, principal, received_at)
+    stored: set[str] = set()
+    with engine.begin() as conn:
+        if rows:
+            statement = _insert_for(engine).on_conflict_do_nothing(index_elements=["venue_id", "uuid"])
+            stored = set(conn.execute(statement.returning(events.c.uuid), rows).scalars())
+        _seen(conn, principal, received_at, int((received_at - batch.kiosk_time).total_seconds() * 1000))
+        record_status(conn, principal, batch.status, received_at)
+    return _Stored(stored, refused, sum(1 for row in rows if row["clock_suspect"] and row["uuid"] in stored))
+
+
+@dataclass
+class _Stored:
+    uuids: set[str]  # new, stored now
+    refused: dict[str, str]  # uuid -> why (another venue's)
+    suspect: int  # of the stored, how many with a suspect clock
+
+
+def _seen(conn: Connection, principal: Principal, received_at: datetime, offset_ms: int) -> None:
+    conn.execute(
+        update(kiosks)
+        .where(kiosks.c.id == principal.kiosk_id)
+        .values(last_seen_at=received_at, last_clock_offset_ms=offset_ms)
+    )
 
 
 def ingest(engine: Engine, batch: Batch, principal: Principal, received_at: datetime) -> BatchResult:
     """Store the new events of `batch` (one transaction) and say, per event, what happened to it."""
-    rows, refused = plan_rows(batch, principal, received_at)
-    stored: set[str] = set()
-    if rows and engine.dialect.name == "postgresql":
-        ensure_days(engine, rows_days(rows))  # a day's first event makes its partition (cached after)
-    with engine.begin() as conn:
-        if rows and engine.dialect.name == "postgresql":
-            stored = _insert_postgresql(conn, rows)
-        elif rows:
-            statement = _insert_for(engine).on_conflict_do_nothing(index_elements=["venue_id", "uuid"])
-            stored = set(conn.execute(statement.returning(events.c.uuid), rows).scalars())
-        conn.execute(
-            update(kiosks)
-            .where(kiosks.c.id == principal.kiosk_id)
-            .values(
-                last_seen_at=received_at,
-                last_clock_offset_ms=int((received_at - batch.kiosk_time).total_seconds() * 1000),
-            )
-        )
-        record_status(conn, principal, batch.status, received_at)
-    refused = {**batch.refused, **refused}  # malformed events (protocol) and events of another venue
+    insert = _insert_postgresql if engine.dialect.name == "postgresql" else _insert_sqlite
+    done = insert(engine, batch, principal, received_at)
+    stored = done.uuids
+    refused = {**batch.refused, **done.refused}  # malformed events (protocol) and events of another venue
     for uuid, reason in refused.items():
         log.warning("refused event %s from kiosk %s: %s", uuid, principal.kiosk_id, reason)  # no personal data
-    suspect = sum(1 for row in rows if row["clock_suspect"] and row["uuid"] in stored)
-    if suspect:
+    if done.suspect:
         log.warning(
-            "kiosk %s: %d events stored with a suspect clock (before 2020 or > 24 h ahead)", principal.kiosk_id, suspect
+            "kiosk %s: %d events stored with a suspect clock (before 2020 or > 24 h ahead)",
+            principal.kiosk_id,
+            done.suspect,
         )
     results = [EventResult(uuid, EventStatus.REFUSED, reason) for uuid, reason in batch.refused.items()]
     for event in batch.events:

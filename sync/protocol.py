@@ -28,7 +28,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import unicodedata
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from typing import Any
 
 from kiosk.events import Direction, NewEvent
 from kiosk.vocabulary import SafetyLevel, words
+from sync.batch_fast import FORBIDDEN, well_formed_events
 
 PROTOCOL_VERSION = 1
 API_PREFIX = "/api/v1"
@@ -178,8 +178,6 @@ FIELD_LIMITS: Mapping[str, int] = {
 
 
 FLAG_LIMIT = 100
-# Bidirectional overrides and isolates: they reorder what a spreadsheet or a screen shows around them.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
 def check_text(value: str, what: str, limit: int) -> str:
@@ -193,7 +191,7 @@ def check_text(value: str, what: str, limit: int) -> str:
         raise ProtocolError(f"{what}: contains a control character")
     if not _is_utf8(value):
         raise ProtocolError(f"{what}: contains an unpaired surrogate")
-    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in value):
+    if FORBIDDEN.search(value) is not None:  # category Cc and the bidirectional controls (sync.batch_fast)
         raise ProtocolError(f"{what}: contains a control character")
     return value
 
@@ -300,6 +298,25 @@ def decode_batch(
         raise ProtocolError("batch.events: expected a list")
     if len(raw_events) > max_events:
         raise PayloadTooLarge(f"batch.events: {len(raw_events)} events, at most {max_events} per batch")
+    events = well_formed_events(raw_events, FIELD_LIMITS, FLAG_LIMIT)  # the whole batch at once, or None
+    claimed: dict[str, str] = {}
+    refused: dict[str, str] = {}
+    if events is None:
+        events, claimed, refused = _events_one_by_one(raw_events, refuse_bad_events)
+    status = obj.get("status")
+    return Batch(
+        kiosk_time=kiosk_time,
+        events=tuple(events),
+        claimed_venue=claimed,
+        refused=refused,
+        status=status if isinstance(status, Mapping) else None,
+    )
+
+
+def _events_one_by_one(
+    raw_events: list[Any], refuse_bad_events: bool
+) -> tuple[list[NewEvent], dict[str, str], dict[str, str]]:
+    """Each event parsed alone: the events, uuid -> claimed venue, uuid -> why refused (see decode_batch)."""
     events: list[NewEvent] = []
     claimed: dict[str, str] = {}
     refused: dict[str, str] = {}
@@ -315,14 +332,7 @@ def decode_batch(
         events.append(event)
         if raw.get("venue_id") is not None:
             claimed[event.uuid] = str(raw["venue_id"])
-    status = obj.get("status")
-    return Batch(
-        kiosk_time=kiosk_time,
-        events=tuple(events),
-        claimed_venue=claimed,
-        refused=refused,
-        status=status if isinstance(status, Mapping) else None,
-    )
+    return events, claimed, refused
 
 
 def _load_json(body: bytes | str | Mapping[str, Any]) -> Any:

@@ -108,18 +108,23 @@ def _decode(body: bytes, encoding: str, settings: Any) -> protocol.Batch:
 async def post_events(request: Request, principal: KioskDep, engine: EngineDep, settings: SettingsDep) -> Response:
     body = await _read_body(request, settings.max_body_bytes)
     received_at = _now()
-    batch = await run_in_threadpool(
-        _decode, body, request.headers.get("content-encoding", "").strip().lower(), settings
-    )
+    encoding = request.headers.get("content-encoding", "").strip().lower()
     state = request.app.state
     if state.ingests_in_flight >= settings.max_concurrent_ingests:
         raise HTTPException(status_code=503, detail="busy, retry later", headers={"Retry-After": "2"})
     state.ingests_in_flight += 1
-    try:
-        result = await run_in_threadpool(ingest, engine, batch, principal, received_at)
+    try:  # one trip to a worker thread for the decoding and the database (each trip costs ~0.3 ms of CPU)
+        answer = await run_in_threadpool(_decode_and_ingest, engine, body, encoding, settings, principal, received_at)
     finally:
         state.ingests_in_flight -= 1
-    return Response(content=protocol.encode_batch_result(result), media_type="application/json")
+    return Response(content=answer, media_type="application/json")
+
+
+def _decode_and_ingest(
+    engine: Any, body: bytes, encoding: str, settings: Any, principal: Any, received_at: datetime
+) -> bytes:
+    batch = _decode(body, encoding, settings)
+    return protocol.encode_batch_result(ingest(engine, batch, principal, received_at))
 
 
 @router.get(protocol.CONFIG_PATH.removeprefix(protocol.API_PREFIX), summary="This kiosk's station configuration")

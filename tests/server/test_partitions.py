@@ -15,6 +15,7 @@ import psycopg
 from sqlalchemy import text
 
 from kiosk.store import Store
+from server import partitions
 from server.db import open_database
 from sync.protocol import decode_batch_result, encode_batch
 from tests.support.events import visit_event
@@ -92,8 +93,17 @@ def test_three_months_through_kiosks_then_purge_drops_partitions(tmp_path: Path,
     with engine.connect() as conn:
         oldest = conn.execute(text("SELECT min(corrected_time) FROM events")).scalar_one()
         kept = set(conn.execute(text("SELECT uuid FROM events")).scalars())
-        forgotten = conn.execute(text("SELECT count(*) FROM event_uuids WHERE aged_from < :cut"), {"cut": cut})
+        # A day's uuids go with their own partition, UUID_MARGIN after the day's events; every kept event keeps its.
+        margin, _ = partitions.day_bounds((cut - partitions.UUID_MARGIN).date())
+        forgotten = conn.execute(text("SELECT count(*) FROM event_uuids WHERE aged_from < :m"), {"m": margin})
         assert forgotten.scalar_one() == 0
+        unclaimed = conn.execute(
+            text(
+                "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_uuids u "
+                "WHERE u.venue_id = e.venue_id AND u.uuid = e.uuid)"
+            )
+        )
+        assert unclaimed.scalar_one() == 0
     assert oldest >= cut - timedelta(minutes=5)  # the purge ran a moment before `cut` was taken
     recent = {uuid for uuid, at in recorded.items() if at > cut + timedelta(minutes=5)}
     assert recent and recent <= kept, "every recent event is still there"
@@ -196,7 +206,10 @@ def test_purge_by_partitions_keeps_the_boundary_day_and_a_suspect_clock(pg_url: 
     with engine.begin() as conn:
         conn.execute(insert(events), rows)
         conn.execute(
-            text("INSERT INTO event_uuids SELECT venue_id, uuid, corrected_time FROM events WHERE NOT clock_suspect")
+            text(
+                "INSERT INTO event_uuids SELECT venue_id, uuid, (wall_time AT TIME ZONE 'UTC')::date, corrected_time "
+                "FROM events WHERE NOT clock_suspect"
+            )
         )
     cut = now - timedelta(days=5)
 
