@@ -75,10 +75,45 @@ def day_rows(day: date, count: int, venues: int, people: int, rng: random.Random
     return events.getvalue().encode(), uuids.getvalue().encode()
 
 
-def load(dsn: str, scale: int, venues: int, people: int, first_day: date) -> dict[str, float]:
+def day_chunks(day: date, count: int, venues: int, people: int, rng: random.Random, first: int, chunk: int = 500_000):  # type: ignore[no-untyped-def]
+    """COPY text of `count` events of one day (as `day_rows`), in pieces of about `chunk` rows: a peak day of
+    tens of millions of rows never sits in memory whole."""
+    base = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    stamps = [(base + timedelta(minutes=m)).strftime("%Y-%m-%d %H:%M:00+00") for m in range(24 * 60)]
+    counter, written = first, 0
+    while written < count:
+        events = io.StringIO()
+        goal = min(count, written + chunk)
+        while written < goal:
+            person = rng.randrange(people)
+            venue = rng.randrange(1, venues + 1)
+            entry = rng.randrange(24 * 60 - 121)
+            id_number = f"079{person:09d}"
+            name = NAMES[person % len(NAMES)]
+            for direction, minute in (("entry", entry), ("exit", entry + rng.randrange(15, 120))):
+                counter += 1
+                when = stamps[minute]
+                events.write(
+                    f"{venue}\t{uuid.UUID(int=counter)}\t{venue}\t{direction}\tcccd\t{id_number}\t{id_number}\t{name}"
+                    f"\t\\N\t{when}\t{when}\t0\t0\tscan\t[]\t{{}}\t{when}\tf\n"
+                )
+                written += 1
+        yield events.getvalue().encode()
+
+
+def day_counts(scale: int, peak_day: int | None, peak_events: int) -> list[int]:
+    """Events per day: `scale` spread evenly over DAYS, or one peak day of `peak_events` and the rest evenly."""
+    if peak_day is None:
+        return [scale // DAYS] * DAYS
+    rest = (scale - peak_events) // (DAYS - 1)
+    return [peak_events if n == peak_day else rest for n in range(DAYS)]
+
+
+def load(dsn: str, counts: list[int], venues: int, people: int, first_day: date) -> dict[str, float]:
+    """Each day: CREATE TABLE + COPY in one transaction (with wal_level=minimal the rows skip the WAL), its uuids
+    copied into `event_uuids` server-side, then ATTACHed (which builds the partition's indexes)."""
     import psycopg
 
-    per_day = scale // DAYS
     rng = random.Random(7)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '512MB'")
@@ -91,16 +126,20 @@ def load(dsn: str, scale: int, venues: int, people: int, first_day: date) -> dic
         conn.execute("ALTER TABLE event_uuids DROP CONSTRAINT pk_event_uuids")
         conn.execute("DROP INDEX ix_event_uuids_aged_from")
         copy_s = attach_s = 0.0
-        for n in range(DAYS):
+        first = 0
+        for n, per_day in enumerate(counts):
             day = first_day + timedelta(days=n)
             name = f"events_p{day:%Y%m%d}"
-            events_text, uuids_text = day_rows(day, per_day, venues, people, rng, n * per_day * 2)
             t0 = time.perf_counter()
-            conn.execute(f"CREATE TABLE {name} (LIKE events INCLUDING DEFAULTS)")
-            with conn.cursor() as cur, cur.copy(f"COPY {name} ({COLUMNS}) FROM STDIN") as copy:
-                copy.write(events_text)
-            with conn.cursor() as cur, cur.copy("COPY event_uuids (venue_id, uuid, aged_from) FROM STDIN") as copy:
-                copy.write(uuids_text)
+            with conn.transaction():
+                conn.execute(f"CREATE TABLE {name} (LIKE events INCLUDING DEFAULTS)")
+                with conn.cursor() as cur, cur.copy(f"COPY {name} ({COLUMNS}) FROM STDIN") as copy:
+                    for piece in day_chunks(day, per_day, venues, people, rng, first):
+                        copy.write(piece)
+            conn.execute(
+                f"INSERT INTO event_uuids (venue_id, uuid, aged_from) SELECT venue_id, uuid, corrected_time FROM {name}"
+            )
+            first += per_day
             t1 = time.perf_counter()
             end = day + timedelta(days=1)
             conn.execute(f"ALTER TABLE events ATTACH PARTITION {name} FOR VALUES FROM ('{day}') TO ('{end}')")
@@ -112,9 +151,8 @@ def load(dsn: str, scale: int, venues: int, people: int, first_day: date) -> dic
         conn.execute("CREATE INDEX ix_event_uuids_aged_from ON event_uuids (aged_from)")
         conn.execute("ANALYZE")
         keys_s = time.perf_counter() - t0
-        count = per_day * DAYS
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]  # type: ignore[index]
-    return {"events": count, "copy_s": copy_s, "attach_s": attach_s, "keys_s": keys_s, "size": size}
+    return {"events": sum(counts), "copy_s": copy_s, "attach_s": attach_s, "keys_s": keys_s, "size": size}
 
 
 def timed(samples: int, run) -> list[float]:  # type: ignore[no-untyped-def]
@@ -126,7 +164,9 @@ def timed(samples: int, run) -> list[float]:  # type: ignore[no-untyped-def]
     return times
 
 
-def bench_queries(url: str, people: int, venues: int, first_day: date, samples: int) -> dict[str, float]:
+def bench_queries(
+    url: str, people: int, venues: int, first_day: date, samples: int, peak: date | None = None
+) -> dict[str, float]:
     from sqlalchemy import text
 
     from server.db import open_database
@@ -153,10 +193,19 @@ def bench_queries(url: str, people: int, venues: int, first_day: date, samples: 
         with engine.connect() as conn:
             conn.execute(window, {"v": rng.randrange(1, venues + 1), "a": at, "b": at + timedelta(hours=2)}).all()
 
+    def one_peak_window(_: int) -> None:  # a venue's 2 hours inside the peak day, the busiest partition
+        assert peak is not None
+        at = datetime(peak.year, peak.month, peak.day, tzinfo=UTC) + timedelta(minutes=rng.randrange(22 * 60))
+        with engine.connect() as conn:
+            conn.execute(window, {"v": rng.randrange(1, venues + 1), "a": at, "b": at + timedelta(hours=2)}).all()
+
     traces = timed(samples, one_trace)
     windows = timed(samples, one_window)
+    peaks = timed(samples, one_peak_window) if peak is not None else [0.0]
     engine.dispose()
     return {
+        "peak_window_median_ms": statistics.median(peaks) * 1000,
+        "peak_window_p99_ms": pct(peaks, 0.99) * 1000,
         "trace_first_ms": traces[0] * 1000,
         "trace_median_ms": statistics.median(traces) * 1000,
         "trace_p99_ms": pct(traces, 0.99) * 1000,
@@ -289,6 +338,19 @@ def sync_load(url: str, kiosks: int, seconds: float, workers: int = 4, period: f
         server.stop()
 
 
+def drop_day(dsn: str, day: date) -> tuple[int, float]:
+    """DROP of one day's partition, timed; (its events counted before, seconds)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        name = f"events_p{day:%Y%m%d}"
+        rows = conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
+        conn.execute("CHECKPOINT")  # the count's hint-bit writes flushed: the DROP's own cost is timed
+        t0 = time.perf_counter()
+        conn.execute(f"DROP TABLE {name}")
+        return int(rows), time.perf_counter() - t0
+
+
 def bench_retention(dsn: str, first_day: date) -> dict[str, float]:
     import psycopg
 
@@ -316,26 +378,92 @@ def bench_retention(dsn: str, first_day: date) -> dict[str, float]:
     }
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=10_000_000, help="events loaded (target 100M)")
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--ingest-events", type=int, default=200_000)
-    parser.add_argument("--kiosks", type=int, default=2000, help="simulated kiosks of the sync load")
+    parser.add_argument("--skip-ingest", action="store_true", help="no HTTP-vs-COPY ingest measurement")
+    parser.add_argument("--kiosks", type=int, default=2000, help="simulated kiosks of the sync load (0: none)")
     parser.add_argument("--sync-seconds", type=float, default=90.0)
-    args = parser.parse_args()
+    parser.add_argument("--peak-day", type=int, help="which of the 21 days (0 = oldest) is a peak day")
+    parser.add_argument("--peak-events", type=int, default=0, help="events of the peak day (out of --scale)")
+    parser.add_argument("--max-wal-size", default="16GB")
+    parser.add_argument(
+        "--wal-level", default="replica", choices=("replica", "minimal"), help="minimal: the load skips the WAL"
+    )
+    return parser.parse_args()
+
+
+def start_cluster(args: argparse.Namespace) -> PgCluster:
     bin_dir = find_pg_bin()
     if bin_dir is None:
         sys.exit("PostgreSQL is not installed (no initdb under /usr/lib/postgresql/*/bin)")
     settings = {
         "shared_buffers": "1GB",
-        "max_wal_size": "16GB",
+        "max_wal_size": args.max_wal_size,
         "checkpoint_timeout": "30min",
         "max_connections": "300",
+        "wal_level": args.wal_level,
     }
+    if args.wal_level == "minimal":
+        settings["max_wal_senders"] = "0"  # required by wal_level=minimal
     cluster = PgCluster(bin_dir, fast=False, settings=settings).start()
+    say(
+        f"PostgreSQL {bin_dir.parts[-2]} (fsync on, wal_level {args.wal_level}) at {cluster.root}; "
+        f"{os.cpu_count()} CPUs; scale {args.scale:,}; load average {os.getloadavg()[0]:.1f}"
+    )
+    return cluster
+
+
+def measure_queries(url: str, args: argparse.Namespace, people: int, venues: int, first_day: date) -> None:
+    peak = first_day + timedelta(days=args.peak_day) if args.peak_day is not None else None
+    queries = bench_queries(url, people, venues, first_day, args.samples, peak)
+    say(
+        f"QUERIES trace by ID (14 days) first {queries['trace_first_ms']:.1f} ms, median "
+        f"{queries['trace_median_ms']:.1f} ms, p99 {queries['trace_p99_ms']:.1f} ms; venue + 2 h window median "
+        f"{queries['window_median_ms']:.1f} ms, p99 {queries['window_p99_ms']:.1f} ms ({args.samples} each); "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    if peak is not None:
+        say(
+            f"QUERIES venue + 2 h window inside the peak day {peak}: median {queries['peak_window_median_ms']:.1f} "
+            f"ms, p99 {queries['peak_window_p99_ms']:.1f} ms ({args.samples})"
+        )
+
+
+def measure_ingest(url: str, dsn: str, args: argparse.Namespace) -> None:
+    copy = copy_rate(dsn, args.ingest_events)
+    http = http_rate(url, args.ingest_events)["events_per_s"]
+    say(f"INGEST HTTP 4 workers {http:,.0f} events/s; raw COPY {copy:,.0f} rows/s; ratio {http / copy:.2f}")
+
+
+def measure_sync(url: str, args: argparse.Namespace) -> None:
+    load_figures = sync_load(url, args.kiosks, args.sync_seconds)
+    say(
+        f"SYNC {args.kiosks:,} kiosks every 30 s for {args.sync_seconds:.0f} s: {load_figures['requests']:,} "
+        f"requests, {load_figures['errors']} errors, p50 {load_figures['p50_ms']:.0f} ms, p99 "
+        f"{load_figures['p99_ms']:.0f} ms; {load_figures['workers']} workers, max RSS "
+        f"{load_figures['rss_mb_max']:.0f} MB each"
+    )
+
+
+def measure_retention(dsn: str, args: argparse.Namespace, first_day: date) -> None:
+    kept = bench_retention(dsn, first_day)
+    say(
+        f"RETENTION DROP of one day ({kept['rows']:,} events) {kept['drop_s'] * 1000:.0f} ms; DELETE of half "
+        f"a day ({kept['deleted']:,} rows) {kept['delete_s']:.1f} s; the dropped day's uuids "
+        f"({kept['uuids']:,} rows of event_uuids) deleted in {kept['uuids_s']:.1f} s"
+    )
+    if args.peak_day is not None and args.peak_day > 1:
+        rows, seconds = drop_day(dsn, first_day + timedelta(days=args.peak_day))
+        say(f"RETENTION DROP of the peak day ({rows:,} events) {seconds * 1000:.0f} ms")
+
+
+def main() -> None:
+    args = options()
+    cluster = start_cluster(args)
     venues, people = max(args.scale // 500, 100), max(args.scale // 5, 1000)
-    say(f"PostgreSQL {bin_dir.parts[-2]} (fsync on) at {cluster.root}; {os.cpu_count()} CPUs; scale {args.scale:,}")
     try:
         from server.db import open_database
 
@@ -343,34 +471,18 @@ def main() -> None:
         open_database(url).dispose()
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
         first_day = datetime.now(UTC).date() - timedelta(days=DAYS - 1)  # inside the 21-day retention of serve
-        loaded = load(dsn, args.scale, venues, people, first_day)
+        loaded = load(dsn, day_counts(args.scale, args.peak_day, args.peak_events), venues, people, first_day)
         say(
             f"LOAD {loaded['events']:,} events, {venues:,} venues, {people:,} people over {DAYS} days: COPY "
             f"{loaded['copy_s']:.0f} s ({loaded['events'] / loaded['copy_s']:,.0f} rows/s), attach + indexes "
             f"{loaded['attach_s']:.0f} s, uuid key {loaded['keys_s']:.0f} s; database {loaded['size']}"
         )
-        queries = bench_queries(url, people, venues, first_day, args.samples)
-        say(
-            f"QUERIES trace by ID (14 days) first {queries['trace_first_ms']:.1f} ms, median "
-            f"{queries['trace_median_ms']:.1f} ms, p99 {queries['trace_p99_ms']:.1f} ms; venue + 2 h window median "
-            f"{queries['window_median_ms']:.1f} ms, p99 {queries['window_p99_ms']:.1f} ms ({args.samples} each)"
-        )
-        copy = copy_rate(dsn, args.ingest_events)
-        http = http_rate(url, args.ingest_events)["events_per_s"]
-        say(f"INGEST HTTP 4 workers {http:,.0f} events/s; raw COPY {copy:,.0f} rows/s; ratio {http / copy:.2f}")
-        load_figures = sync_load(url, args.kiosks, args.sync_seconds)
-        say(
-            f"SYNC {args.kiosks:,} kiosks every 30 s for {args.sync_seconds:.0f} s: {load_figures['requests']:,} "
-            f"requests, {load_figures['errors']} errors, p50 {load_figures['p50_ms']:.0f} ms, p99 "
-            f"{load_figures['p99_ms']:.0f} ms; {load_figures['workers']} workers, max RSS "
-            f"{load_figures['rss_mb_max']:.0f} MB each"
-        )
-        kept = bench_retention(dsn, first_day)
-        say(
-            f"RETENTION DROP of one day ({kept['rows']:,} events) {kept['drop_s'] * 1000:.0f} ms; DELETE of half "
-            f"a day ({kept['deleted']:,} rows) {kept['delete_s']:.1f} s; the dropped day's uuids "
-            f"({kept['uuids']:,} rows of event_uuids) deleted in {kept['uuids_s']:.1f} s"
-        )
+        measure_queries(url, args, people, venues, first_day)
+        if not args.skip_ingest:
+            measure_ingest(url, dsn, args)
+        if args.kiosks > 0:
+            measure_sync(url, args)
+        measure_retention(dsn, args, first_day)
     finally:
         cluster.stop()
 
