@@ -1,8 +1,8 @@
 """`kiosk-server backup --db URL --out FILE` and `kiosk-server restore --db URL --in FILE [--replace]`.
 
 PostgreSQL: `pg_dump -Fc` (a consistent snapshot while the server keeps running; partitions included) and
-`pg_restore --clean --if-exists --single-transaction` (all or nothing). SQLite: the online backup API (a
-consistent copy while kiosks keep syncing). A backup holds personal data: the file is made 0600, written next
+pg_restore's script run by `psql --single-transaction` after emptying the schema (all or nothing).
+SQLite: the online backup API (a consistent copy while kiosks keep syncing). A backup holds personal data: the file is made 0600, written next
 to its name and renamed only once complete (a cron job that dies leaves no half file under the name).
 A restore replaces what the database holds: it refuses a database that already has events unless --replace.
 """
@@ -118,9 +118,36 @@ def restore(db: str, source: Path, *, replace: bool = False) -> None:
         with closing(sqlite3.connect(source)) as backup_file, closing(sqlite3.connect(str(url.database))) as target:
             backup_file.backup(target)
         return
+    _restore_postgresql(url, source)
+
+
+# Not `pg_restore --clean`: it drops each partition's primary key one by one, and PostgreSQL refuses to drop the
+# key a partition inherits (event_uuids, revision 0009). So the archive becomes a script, and psql runs it after
+# emptying the schema, all in one transaction: a restore that fails changes nothing.
+_EMPTY_SCHEMA = ("DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+
+
+def _restore_postgresql(url: URL, source: Path) -> None:
     uri, env = _libpq(url)
-    command = [_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction", "-d", uri]
-    _run([*command, str(source)], env, "pg_restore")
+    script = subprocess.Popen(
+        [_pg_tool("pg_restore"), "--no-owner", "-f", "-", str(source)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    empty = [arg for statement in _EMPTY_SCHEMA for arg in ("-c", statement)]
+    command = [_pg_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", *empty, "-f", "-"]
+    applied = subprocess.run([*command, "-d", uri], stdin=script.stdout, capture_output=True, text=True, env=env)
+    assert script.stdout is not None and script.stderr is not None
+    script.stdout.close()
+    made = script.wait()
+    problem = script.stderr.read().decode(errors="replace").strip()
+    script.stderr.close()
+    if made != 0:
+        raise admin.Invalid(f"pg_restore failed: {problem.splitlines()[-1] if problem else f'exit {made}'}")
+    if applied.returncode != 0:
+        lines = (applied.stderr or applied.stdout).strip().splitlines()
+        raise admin.Invalid(f"restore failed: {lines[-1] if lines else f'exit {applied.returncode}'}")
 
 
 def cmd_backup(args: argparse.Namespace) -> None:

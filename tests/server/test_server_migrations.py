@@ -106,9 +106,10 @@ def _revision(engine: Engine) -> str:
 
 
 def _outside_the_models(name: str | None, kind: str, _parent: object) -> bool:
-    """PostgreSQL's day partitions and `event_uuids` (revision 0006) are made by server/partitions.py, not
-    described by the models: the comparison leaves them out."""
-    made_by_partitions = name in ("event_uuids", "events_default") or re.fullmatch(r"events_p\d{8}", str(name))
+    """PostgreSQL's day partitions of `events` and `event_uuids` (revisions 0006, 0009) are made by
+    server/partitions.py, not described by the models: the comparison leaves them out."""
+    defaults = ("event_uuids", "events_default", "event_uuids_default")
+    made_by_partitions = name in defaults or re.fullmatch(r"(events|event_uuids)_p\d{8}", str(name))
     return not (kind == "table" and made_by_partitions)
 
 
