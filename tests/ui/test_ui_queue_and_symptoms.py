@@ -59,6 +59,25 @@ def test_a_second_visitor_during_the_questionnaire_is_queued_then_asked(tmp_path
         assert sorted(e.full_name for e in store.inside()) == sorted([FIRST.full_name, SECOND.full_name])
 
 
+def test_a_late_read_of_who_just_answered_is_not_queued(tmp_path: Path, station_factory: Any) -> None:
+    """Their card read again just before they tap Done: the pipeline evaluated it before their entry was written,
+    so it must not give them a second questionnaire (CI once saw this as a stray "1 waiting")."""
+    station = asking_station(tmp_path, station_factory)
+    window, page = station.window, station.window.questionnaire
+    scan(station, FIRST)
+    station.qtbot.waitUntil(lambda: window.current_page() is page, timeout=5000)
+    scan(station, SECOND)
+    station.qtbot.waitUntil(lambda: page.waiting_count == 1, timeout=5000)
+    scan(station, FIRST)  # its evaluation reaches the screen after Done, before the commit's answer
+    page.answer_all_no()
+    page.done_button.click()
+    wait_for_views(station.qtbot, station, 1)
+    station.qtbot.waitUntil(lambda: window.current_page() is page and not window.verdict.isVisible(), timeout=5000)
+    assert mask_name(SECOND.full_name) in page.title.text()
+    assert page.waiting_count == 0 and not page.waiting.isVisible()
+    assert list(station.declarations.queue) == []
+
+
 def test_a_queued_visitor_survives_a_cancel(tmp_path: Path, station_factory: Any) -> None:
     station = asking_station(tmp_path, station_factory)
     window, page = station.window, station.window.questionnaire

@@ -10,10 +10,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from time import monotonic
 
 from PySide6.QtCore import QTimer
 
-from kiosk.pipeline import Evaluation
+from kiosk.pipeline import Evaluation, ScanResult
 from kiosk.privacy import mask_name
 from ui.main_window import MainWindow
 from ui.pages.questionnaire import Answers
@@ -23,6 +24,7 @@ from ui.station.state import StationState
 
 QUEUE_LIMIT = 8  # more visitors than this waiting at one kiosk: they scan again
 NEXT_VISITOR_DELAY_MS = 2500  # the verdict stays this long before the next visitor's questionnaire
+COMMIT_WAIT_S = 10.0  # a commit whose answer never came back (a failed job) stops holding that person's reads
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class DeclarationFlow:
         self._clock = clock
         self._open: Declaration | None = None
         self._open_key = ""  # whose questionnaire is open ("" : an assisted entry)
+        # Whose answers are being recorded, and since when: a read of their card that the pipeline evaluated before
+        # that entry was written would otherwise ask them a second time.
+        self._committing: tuple[str, float] = ("", 0.0)
         # Scans that arrived while a questionnaire was open: asked in turn, never dropped (the next visitor's code
         # is often read while the first one is still answering).
         self.queue: deque[Evaluation] = deque(maxlen=QUEUE_LIMIT)
@@ -87,6 +92,8 @@ class DeclarationFlow:
         """A scanned entry waiting for its answers (policy "always" or daily health update); queued while
         another visitor is answering (one place per person: the same card read again is not queued twice)."""
         key = _person_key(evaluation)
+        if self._is_being_committed(key):
+            return
         if self._open is not None or self._next.isActive():
             if key != self._open_key and all(_person_key(e) != key for e in self.queue):
                 self.queue.append(evaluation)
@@ -95,6 +102,10 @@ class DeclarationFlow:
         declaration = Declaration(lambda answers: self._commit(evaluation, answers), self._scan_cancelled)
         self.ask(getattr(evaluation.parsed, "full_name", ""), declaration)
         self._open_key = key
+
+    def _is_being_committed(self, key: str) -> bool:
+        committing, since = self._committing
+        return bool(key) and key == committing and monotonic() - since < COMMIT_WAIT_S
 
     def _after_close(self) -> None:
         self._open_key = ""
@@ -133,10 +144,13 @@ class DeclarationFlow:
         if self.refused(answers):
             return
         details = dict(answers.details)
-        self._jobs.run(
-            lambda pipeline: pipeline.commit(evaluation, answers.flags, details),
-            lambda result: self._results.show_result(result, answers.flags),
-        )
+        self._committing = (_person_key(evaluation), monotonic())
+
+        def committed(result: ScanResult) -> None:
+            self._committing = ("", 0.0)
+            self._results.show_result(result, answers.flags)
+
+        self._jobs.run(lambda pipeline: pipeline.commit(evaluation, answers.flags, details), committed)
 
     def _scan_cancelled(self) -> None:
         self._window.show_page(self._window.station_page)
