@@ -1,24 +1,25 @@
 """The central server at scale on day-partitioned PostgreSQL (issue 13), in one run on a throwaway durable cluster.
 
 1. Load: `--scale` events (target 100M) over 21 days at scale/500 venues by scale/5 people, COPY-loaded one day
-   at a time into a table that is then ATTACHed as that day's partition (its indexes built on attach), and
-   their uuids COPYed into `event_uuids`.
-2. Tracing: trace by ID number (14-day window) p99; a venue + 2-hour window p99.
+   at a time into a table, its `event_uuids` day filled from it, and both ATTACHed as that day's partitions
+   (their indexes built on attach). `--peak-day N --peak-events M`: day N (0 = the oldest) holds M of them.
+2. Tracing: trace by ID number (14-day window) p99; a venue + 2-hour window p99 (and inside the peak day).
 3. Ingest: HTTP with 4 workers (8 kiosks pushing gzip batches of 500) against raw COPY of the same kind of rows
-   into the same partitioned table (parent, with its indexes and `event_uuids`), in the same run: the ratio.
-4. Sync load: `--kiosks` simulated kiosks on loopback, each posting a small batch every 30 s (random phase) for
-   `--sync-seconds`; p50/p99 latency, errors, and the resident memory of each server worker.
-5. Retention: DROP of the oldest day's partition, and the row DELETE of half a day (what a weekly partition's
-   boundary would cost per row).
+   into the same partitioned tables (parents, with their indexes and `event_uuids`), in the same run: the ratio.
+4. Retention as the server runs it: the oldest day's events partition dropped, then its uuid partition, both
+   evicted from the page cache first (a day at the end of the retention is three weeks old; `--hot-drop` keeps
+   them cached), then the row DELETE of half a day (what a weekly partition's boundary would cost per row).
+   The data directory's mount options are printed: with `discard`, each unlink trims synchronously.
 
-    nice -n 19 ionice -c3 python benchmarks/bench_scale.py --scale 30000000
-    python benchmarks/bench_scale.py --scale 200000 --kiosks 200 --sync-seconds 20   # a quick check
+The sync load of 10,000 kiosks is `benchmarks/bench_sync_load.py`.
+
+    nice -n 19 ionice -c3 python benchmarks/bench_scale.py --scale 100000000 --peak-day 0 --peak-events 50000000
+    python benchmarks/bench_scale.py --scale 200000 --ingest-events 20000 --samples 20   # a quick check
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import os
 import random
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench_server import NAMES, pct, synthetic_events  # noqa: E402  (run as a script: its folder is on the path)
 
+from server.partitions import EVENTS, UUIDS, partition_name  # noqa: E402
 from sync import protocol  # noqa: E402
 from tests.support.postgres import LiveServer, PgCluster, find_pg_bin  # noqa: E402
 
@@ -49,40 +51,17 @@ def say(message: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
 
 
-def day_rows(day: date, count: int, venues: int, people: int, rng: random.Random, first: int) -> tuple[bytes, bytes]:
-    """COPY text for `count` events of one day (visits: entry, exit 2 h later at most) and their uuid rows."""
-    events, uuids = io.StringIO(), io.StringIO()
-    base = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    stamps = [(base + timedelta(minutes=m)).strftime("%Y-%m-%d %H:%M:00+00") for m in range(24 * 60)]
-    counter = first
-    written = 0
-    while written < count:
-        person = rng.randrange(people)
-        venue = rng.randrange(1, venues + 1)
-        entry = rng.randrange(24 * 60 - 121)
-        id_number = f"079{person:09d}"
-        name = NAMES[person % len(NAMES)]
-        for direction, minute in (("entry", entry), ("exit", entry + rng.randrange(15, 120))):
-            counter += 1
-            key = uuid.UUID(int=counter)
-            when = stamps[minute]
-            events.write(
-                f"{venue}\t{key}\t{venue}\t{direction}\tcccd\t{id_number}\t{id_number}\t{name}\t\\N\t{when}\t{when}"
-                f"\t0\t0\tscan\t[]\t{{}}\t{when}\tf\n"
-            )
-            uuids.write(f"{venue}\t{key}\t{when}\n")
-            written += 1
-    return events.getvalue().encode(), uuids.getvalue().encode()
-
-
-def day_chunks(day: date, count: int, venues: int, people: int, rng: random.Random, first: int, chunk: int = 500_000):  # type: ignore[no-untyped-def]
-    """COPY text of `count` events of one day (as `day_rows`), in pieces of about `chunk` rows: a peak day of
-    tens of millions of rows never sits in memory whole."""
+def day_chunks(  # type: ignore[no-untyped-def]
+    day: date, count: int, venues: int, people: int, rng: random.Random, first: int, chunk: int = 500_000
+):
+    """COPY text of `count` events of one day (visits: entry, exit 2 h later at most) in pieces of about `chunk`
+    rows, each with the COPY text of its `event_uuids` rows: a peak day of tens of millions of rows never sits
+    in memory whole."""
     base = datetime(day.year, day.month, day.day, tzinfo=UTC)
     stamps = [(base + timedelta(minutes=m)).strftime("%Y-%m-%d %H:%M:00+00") for m in range(24 * 60)]
     counter, written = first, 0
     while written < count:
-        events = io.StringIO()
+        events, uuids = io.StringIO(), io.StringIO()
         goal = min(count, written + chunk)
         while written < goal:
             person = rng.randrange(people)
@@ -92,13 +71,14 @@ def day_chunks(day: date, count: int, venues: int, people: int, rng: random.Rand
             name = NAMES[person % len(NAMES)]
             for direction, minute in (("entry", entry), ("exit", entry + rng.randrange(15, 120))):
                 counter += 1
-                when = stamps[minute]
+                key, when = uuid.UUID(int=counter), stamps[minute]
                 events.write(
-                    f"{venue}\t{uuid.UUID(int=counter)}\t{venue}\t{direction}\tcccd\t{id_number}\t{id_number}\t{name}"
+                    f"{venue}\t{key}\t{venue}\t{direction}\tcccd\t{id_number}\t{id_number}\t{name}"
                     f"\t\\N\t{when}\t{when}\t0\t0\tscan\t[]\t{{}}\t{when}\tf\n"
                 )
+                uuids.write(f"{venue}\t{key}\t{day}\t{when}\n")
                 written += 1
-        yield events.getvalue().encode()
+        yield events.getvalue().encode(), uuids.getvalue().encode()
 
 
 def day_counts(scale: int, peak_day: int | None, peak_events: int) -> list[int]:
@@ -110,8 +90,9 @@ def day_counts(scale: int, peak_day: int | None, peak_events: int) -> list[int]:
 
 
 def load(dsn: str, counts: list[int], venues: int, people: int, first_day: date) -> dict[str, float]:
-    """Each day: CREATE TABLE + COPY in one transaction (with wal_level=minimal the rows skip the WAL), its uuids
-    copied into `event_uuids` server-side, then ATTACHed (which builds the partition's indexes)."""
+    """Each day: CREATE TABLE + COPY in one transaction (with wal_level=minimal the rows skip the WAL), then its
+    `event_uuids` day (wall_day = that day) filled server-side, and both ATTACHed as partitions, which builds
+    their indexes."""
     import psycopg
 
     rng = random.Random(7)
@@ -123,36 +104,35 @@ def load(dsn: str, counts: list[int], venues: int, people: int, first_day: date)
             (venues,),
         )
         conn.execute("SELECT setval(pg_get_serial_sequence('venues', 'id'), %s)", (venues,))
-        conn.execute("ALTER TABLE event_uuids DROP CONSTRAINT pk_event_uuids")
-        conn.execute("DROP INDEX ix_event_uuids_aged_from")
         copy_s = attach_s = 0.0
         first = 0
         for n, per_day in enumerate(counts):
             day = first_day + timedelta(days=n)
-            name = f"events_p{day:%Y%m%d}"
             t0 = time.perf_counter()
+            events, uuids = partition_name(day, EVENTS), partition_name(day, UUIDS)
             with conn.transaction():
-                conn.execute(f"CREATE TABLE {name} (LIKE events INCLUDING DEFAULTS)")
-                with conn.cursor() as cur, cur.copy(f"COPY {name} ({COLUMNS}) FROM STDIN") as copy:
-                    for piece in day_chunks(day, per_day, venues, people, rng, first):
+                conn.execute(f"DROP TABLE IF EXISTS {events}, {uuids}")  # made ahead by the server: empty
+                conn.execute(f"CREATE TABLE {events} (LIKE events INCLUDING DEFAULTS)")
+                with conn.cursor() as cur, cur.copy(f"COPY {events} ({COLUMNS}) FROM STDIN") as copy:
+                    for piece, _ in day_chunks(day, per_day, venues, people, rng, first):
                         copy.write(piece)
-            conn.execute(
-                f"INSERT INTO event_uuids (venue_id, uuid, aged_from) SELECT venue_id, uuid, corrected_time FROM {name}"
-            )
+                conn.execute(f"CREATE TABLE {uuids} (LIKE event_uuids INCLUDING DEFAULTS)")
+                conn.execute(
+                    f"INSERT INTO {uuids} (venue_id, uuid, wall_day, aged_from) "
+                    f"SELECT venue_id, uuid, %s, corrected_time FROM {events}",
+                    (day,),
+                )
             first += per_day
             t1 = time.perf_counter()
-            end = day + timedelta(days=1)
-            conn.execute(f"ALTER TABLE events ATTACH PARTITION {name} FOR VALUES FROM ('{day}') TO ('{end}')")
+            bounds = f"FOR VALUES FROM ('{day}') TO ('{day + timedelta(days=1)}')"
+            conn.execute(f"ALTER TABLE events ATTACH PARTITION {events} {bounds}")
+            conn.execute(f"ALTER TABLE event_uuids ATTACH PARTITION {uuids} {bounds}")
             t2 = time.perf_counter()
             copy_s, attach_s = copy_s + t1 - t0, attach_s + t2 - t1
             say(f"day {n + 1}/{DAYS} {day}: {per_day:,} events, COPY {t1 - t0:.0f} s, attach + indexes {t2 - t1:.0f} s")
-        t0 = time.perf_counter()
-        conn.execute("ALTER TABLE event_uuids ADD CONSTRAINT pk_event_uuids PRIMARY KEY (venue_id, uuid)")
-        conn.execute("CREATE INDEX ix_event_uuids_aged_from ON event_uuids (aged_from)")
         conn.execute("ANALYZE")
-        keys_s = time.perf_counter() - t0
         size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[0]  # type: ignore[index]
-    return {"events": sum(counts), "copy_s": copy_s, "attach_s": attach_s, "keys_s": keys_s, "size": size}
+    return {"events": sum(counts), "copy_s": copy_s, "attach_s": attach_s, "size": size}
 
 
 def timed(samples: int, run) -> list[float]:  # type: ignore[no-untyped-def]
@@ -215,17 +195,19 @@ def bench_queries(
 
 
 def copy_rate(dsn: str, total: int) -> float:
-    """Raw COPY of `total` events of today into the partitioned parent (routing, indexes, uuids): rows/s."""
+    """Raw COPY of `total` events of today into the partitioned parents (routing, indexes, uuids): rows/s."""
     import psycopg
 
     rng = random.Random(5)
-    events_text, uuids_text = day_rows(datetime.now(UTC).date(), total, 1000, 100_000, rng, 10**15)
+    pieces = list(day_chunks(datetime.now(UTC).date(), total, 1000, 100_000, rng, 10**15))
     with psycopg.connect(dsn) as conn:
         t0 = time.perf_counter()
-        with conn.cursor() as cur, cur.copy("COPY event_uuids (venue_id, uuid, aged_from) FROM STDIN") as copy:
-            copy.write(uuids_text)
+        with conn.cursor() as cur, cur.copy("COPY event_uuids (venue_id, uuid, wall_day, aged_from) FROM STDIN") as c:
+            for _, uuids in pieces:
+                c.write(uuids)
         with conn.cursor() as cur, cur.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy:
-            copy.write(events_text)
+            for events, _ in pieces:
+                copy.write(events)
         conn.commit()
         return total / (time.perf_counter() - t0)
 
@@ -267,114 +249,85 @@ def http_rate(url: str, total: int, workers: int = 4, threads: int = 8, batch: i
         server.stop()
 
 
-def _worker_rss_mb(pid: int) -> list[float]:
-    """Resident memory of a process's children (uvicorn workers), or of the process itself without any."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                children.append(int(entry.name))
-    rss = []
-    for each in children or [pid]:
-        for line in Path(f"/proc/{each}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                rss.append(int(line.split()[1]) / 1024)
-    return rss
+def relation_files(conn, name: str) -> list[Path]:  # type: ignore[no-untyped-def]
+    """Every file of a table with its indexes and TOAST (all 1 GB segments): what a DROP unlinks."""
+    data = Path(conn.execute("SHOW data_directory").fetchone()[0])
+    relations = conn.execute(
+        "SELECT pg_relation_filepath(c.oid) FROM pg_class c WHERE c.oid = to_regclass(%s) "
+        "OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = to_regclass(%s)) "
+        "OR c.oid = (SELECT reltoastrelid FROM pg_class WHERE oid = to_regclass(%s))",
+        (name, name, name),
+    ).fetchall()
+    files = []
+    for (relative,) in relations:
+        if relative:
+            files.extend(p for p in data.glob(relative + "*") if p.name.split(".")[0].split("_")[0].isdigit())
+    return files
 
 
-async def _kiosk_loop(client, url: str, token: str, until: float, period: float, latencies, errors) -> None:  # type: ignore[no-untyped-def]
-    await asyncio.sleep(random.uniform(0, period))
-    while time.monotonic() < until:
-        body = protocol.encode_batch(synthetic_events(5, seed=random.getrandbits(32)), datetime.now(UTC))
-        t0 = time.perf_counter()
+def evict(files: list[Path]) -> int:
+    """Drop these files from the page cache (a partition at the end of the retention was last written three weeks
+    ago: cold); bytes evicted."""
+    total = 0
+    for path in files:
+        fd = os.open(path, os.O_RDONLY)
         try:
-            answer = await client.post(
-                url + protocol.EVENTS_PATH,
-                content=body,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            )
-            (latencies if answer.status_code == 200 else errors).append(time.perf_counter() - t0)
-        except Exception:  # noqa: BLE001 - counted, not fatal: the figure is the error count
-            errors.append(time.perf_counter() - t0)
-        await asyncio.sleep(period)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            total += os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+    return total
 
 
-def sync_load(url: str, kiosks: int, seconds: float, workers: int = 4, period: float = 30.0) -> dict[str, float]:
-    import httpx
-
-    server = LiveServer(url, extra_args=("--workers", str(workers)), log_path=Path("/tmp/bench_scale_sync.log"))
-    server.start(timeout=120)
-    try:
-        venue = server.add_venue("Sync load")
-        with ThreadPoolExecutor(8) as pool:
-            tokens = list(pool.map(lambda _: server.enroll(venue), range(kiosks)))
-        latencies: list[float] = []
-        errors: list[float] = []
-
-        async def run() -> None:
-            limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-            async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-                until = time.monotonic() + seconds
-                await asyncio.gather(
-                    *(_kiosk_loop(client, server.url, t, until, period, latencies, errors) for t in tokens)
-                )
-
-        asyncio.run(run())
-        assert server.process is not None
-        rss = _worker_rss_mb(server.process.pid)
-        return {
-            "requests": len(latencies) + len(errors),
-            "errors": len(errors),
-            "p50_ms": statistics.median(latencies) * 1000 if latencies else 0.0,
-            "p99_ms": pct(latencies, 0.99) * 1000 if latencies else 0.0,
-            "rss_mb_max": max(rss),
-            "workers": len(rss),
-        }
-    finally:
-        server.stop()
+def mount_options(path: Path) -> str:
+    """The mount options of the filesystem holding `path` ("discard": every unlink trims the freed blocks
+    synchronously, which is what a DROP waits for)."""
+    best, options = "", "?"
+    for line in Path("/proc/mounts").read_text().splitlines():
+        fields = line.split()
+        if str(path).startswith(fields[1]) and len(fields[1]) > len(best):
+            best, options = fields[1], f"{fields[2]} {fields[3]}"
+    return options
 
 
-def drop_day(dsn: str, day: date) -> tuple[int, float]:
-    """DROP of one day's partition, timed; (its events counted before, seconds)."""
+def bench_retention(url: str, dsn: str, first_day: date, cold: bool) -> dict[str, float | str]:
+    """Retention as the server runs it (`drop_days_before`, the function `kiosk-server purge` calls) on the oldest
+    day (the peak day with `--peak-day 0`), its uuid partition UUID_MARGIN later, then a row DELETE of half of
+    the next day (what a weekly partition's boundary would cost per row)."""
     import psycopg
 
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        name = f"events_p{day:%Y%m%d}"
-        rows = conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
-        conn.execute("CHECKPOINT")  # the count's hint-bit writes flushed: the DROP's own cost is timed
-        t0 = time.perf_counter()
-        conn.execute(f"DROP TABLE {name}")
-        return int(rows), time.perf_counter() - t0
-
-
-def bench_retention(dsn: str, first_day: date) -> dict[str, float]:
-    import psycopg
+    from server.db import open_database
+    from server.partitions import UUID_MARGIN, drop_days_before
 
     with psycopg.connect(dsn, autocommit=True) as conn:
-        name = f"events_p{first_day:%Y%m%d}"
-        rows = conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
+        conn.execute("CHECKPOINT")  # the load's dirty pages written: the DROP's own cost is timed
+        files = relation_files(conn, partition_name(first_day, EVENTS))
+        files += relation_files(conn, partition_name(first_day, UUIDS))
+        evicted = evict(files) if cold else 0
+        where = mount_options(Path(conn.execute("SHOW data_directory").fetchone()[0]))  # type: ignore[index]
+    engine = open_database(url)
+    day_end = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC) + timedelta(days=1)
+    t0 = time.perf_counter()
+    _, rows = drop_days_before(engine, day_end)
+    drop_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _, uuids = drop_days_before(engine, day_end + UUID_MARGIN, UUIDS)
+    uuids_s = time.perf_counter() - t0
+    engine.dispose()
+    with psycopg.connect(dsn, autocommit=True) as conn:
         t0 = time.perf_counter()
-        conn.execute(f"DROP TABLE {name}")
-        drop_s = time.perf_counter() - t0
-        second = first_day + timedelta(days=1)
-        cut = datetime(second.year, second.month, second.day, 12, tzinfo=UTC)
-        t0 = time.perf_counter()
-        deleted = conn.execute("DELETE FROM events WHERE corrected_time < %s", (cut,)).rowcount
+        deleted = conn.execute("DELETE FROM events WHERE corrected_time < %s", (day_end + timedelta(hours=12),))
         delete_s = time.perf_counter() - t0
-        t0 = time.perf_counter()  # what exactly-once costs retention: the uuids of the day dropped, by rows
-        forgotten = conn.execute("DELETE FROM event_uuids WHERE aged_from < %s", (second,)).rowcount
-        uuids_s = time.perf_counter() - t0
     return {
         "rows": rows,
         "drop_s": drop_s,
-        "deleted": deleted,
-        "delete_s": delete_s,
-        "uuids": forgotten,
+        "uuids": uuids,
         "uuids_s": uuids_s,
+        "deleted": deleted.rowcount,
+        "delete_s": delete_s,
+        "evicted_gb": evicted / 2**30,
+        "files": len(files),
+        "mount": where,
     }
 
 
@@ -384,8 +337,7 @@ def options() -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--ingest-events", type=int, default=200_000)
     parser.add_argument("--skip-ingest", action="store_true", help="no HTTP-vs-COPY ingest measurement")
-    parser.add_argument("--kiosks", type=int, default=2000, help="simulated kiosks of the sync load (0: none)")
-    parser.add_argument("--sync-seconds", type=float, default=90.0)
+    parser.add_argument("--hot-drop", action="store_true", help="drop the oldest day as loaded, in the page cache")
     parser.add_argument("--peak-day", type=int, help="which of the 21 days (0 = oldest) is a peak day")
     parser.add_argument("--peak-events", type=int, default=0, help="events of the peak day (out of --scale)")
     parser.add_argument("--max-wal-size", default="16GB")
@@ -438,26 +390,14 @@ def measure_ingest(url: str, dsn: str, args: argparse.Namespace) -> None:
     say(f"INGEST HTTP 4 workers {http:,.0f} events/s; raw COPY {copy:,.0f} rows/s; ratio {http / copy:.2f}")
 
 
-def measure_sync(url: str, args: argparse.Namespace) -> None:
-    load_figures = sync_load(url, args.kiosks, args.sync_seconds)
+def measure_retention(url: str, dsn: str, args: argparse.Namespace, first_day: date) -> None:
+    kept = bench_retention(url, dsn, first_day, cold=not args.hot_drop)
+    state = "hot (as loaded)" if args.hot_drop else f"cold ({kept['evicted_gb']:.1f} GB evicted from the page cache)"
     say(
-        f"SYNC {args.kiosks:,} kiosks every 30 s for {args.sync_seconds:.0f} s: {load_figures['requests']:,} "
-        f"requests, {load_figures['errors']} errors, p50 {load_figures['p50_ms']:.0f} ms, p99 "
-        f"{load_figures['p99_ms']:.0f} ms; {load_figures['workers']} workers, max RSS "
-        f"{load_figures['rss_mb_max']:.0f} MB each"
+        f"RETENTION drop of the oldest day ({kept['rows']:,} events, {kept['files']} files), {state}, on {kept['mount']}: "
+        f"{kept['drop_s'] * 1000:.0f} ms; its uuid partition ({kept['uuids']:,} rows) {kept['uuids_s'] * 1000:.0f} ms; "
+        f"DELETE of half the next day ({kept['deleted']:,} rows) {kept['delete_s']:.1f} s"
     )
-
-
-def measure_retention(dsn: str, args: argparse.Namespace, first_day: date) -> None:
-    kept = bench_retention(dsn, first_day)
-    say(
-        f"RETENTION DROP of one day ({kept['rows']:,} events) {kept['drop_s'] * 1000:.0f} ms; DELETE of half "
-        f"a day ({kept['deleted']:,} rows) {kept['delete_s']:.1f} s; the dropped day's uuids "
-        f"({kept['uuids']:,} rows of event_uuids) deleted in {kept['uuids_s']:.1f} s"
-    )
-    if args.peak_day is not None and args.peak_day > 1:
-        rows, seconds = drop_day(dsn, first_day + timedelta(days=args.peak_day))
-        say(f"RETENTION DROP of the peak day ({rows:,} events) {seconds * 1000:.0f} ms")
 
 
 def main() -> None:
@@ -475,14 +415,12 @@ def main() -> None:
         say(
             f"LOAD {loaded['events']:,} events, {venues:,} venues, {people:,} people over {DAYS} days: COPY "
             f"{loaded['copy_s']:.0f} s ({loaded['events'] / loaded['copy_s']:,.0f} rows/s), attach + indexes "
-            f"{loaded['attach_s']:.0f} s, uuid key {loaded['keys_s']:.0f} s; database {loaded['size']}"
+            f"{loaded['attach_s']:.0f} s; database {loaded['size']}"
         )
         measure_queries(url, args, people, venues, first_day)
         if not args.skip_ingest:
             measure_ingest(url, dsn, args)
-        if args.kiosks > 0:
-            measure_sync(url, args)
-        measure_retention(dsn, args, first_day)
+        measure_retention(url, dsn, args, first_day)
     finally:
         cluster.stop()
 
