@@ -121,6 +121,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     from server.app import create_app
 
+    if args.read_db:  # the settings (and each worker of --workers N) read it from the environment
+        os.environ["QRCK_READ_DB"] = args.read_db
     settings = _serve_settings(args)
     _check_port_free(args.host, args.port)
     engine = open_database(args.db, pool_size=8)
@@ -316,6 +318,11 @@ def _serve_commands(sub: Subcommands) -> None:
     serve.add_argument("--header-timeout", type=seconds, default=15.0, help="seconds for a request's headers")
     serve.add_argument("--body-timeout", type=seconds, default=15.0, help="seconds without a byte of a body")
     serve.add_argument("--api-docs", action="store_true", help="serve /docs and /redoc (they load a CDN's scripts)")
+    serve.add_argument(
+        "--read-db",
+        metavar="URL",
+        help="a read-only database (a hot standby) for tracing and exports (default: $QRCK_READ_DB, else --db)",
+    )
     zone_option(serve)
     _retention_option(serve)
     _trace_options(serve)

@@ -87,7 +87,7 @@ def _wait(condition, timeout: float, what: str) -> float:  # type: ignore[no-unt
 
 
 def _trace_reads_the_standby(server, standby: PgCluster) -> None:  # type: ignore[no-untyped-def]
-    """QRCK_READ_DB: tracing answers from the standby's connections."""
+    """`serve --read-db`: tracing answers from the standby's connections."""
     import httpx
 
     now = datetime.now(UTC)
@@ -106,16 +106,13 @@ def _trace_reads_the_standby(server, standby: PgCluster) -> None:  # type: ignor
     assert readers is not None and readers[0] > 0, "nothing connected to the standby"
 
 
-def test_primary_killed_standby_promoted_nothing_acknowledged_is_lost(
-    tmp_path: Path, live_server, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_primary_killed_standby_promoted_nothing_acknowledged_is_lost(tmp_path: Path, live_server) -> None:
     primary = replicated_primary(require_pg_bin()).start()
     standby = Standby(primary)
     kiosks: list[ScanningKiosk] = []
     try:
         standby.start().wait_streaming()
-        monkeypatch.setenv("QRCK_READ_DB", standby.url())
-        server = live_server(failover_url(primary, standby))
+        server = live_server(failover_url(primary, standby), "--read-db", standby.url())
         venue = server.add_venue("Bệnh viện Chợ Rẫy")
         kiosks = [ScanningKiosk(tmp_path / f"k{n}.sqlite3", server.url, server.enroll(venue)) for n in range(KIOSKS)]
         for kiosk in kiosks:
