@@ -24,6 +24,7 @@ ACTIONS = {
     "presence_view": ("Xem danh sách đang có mặt", "Who-is-inside viewed"),
     "presence_print": ("In danh sách sơ tán", "Evacuation list printed"),
     "venue_export": ("Xuất dữ liệu lượt ra vào của địa điểm", "Venue visits exported"),
+    "login_failed": ("Đăng nhập sai mật khẩu", "Wrong password at login"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from server.console import i18n
+from server.console import i18n, login_budget
 from server.console.accounts import MAX_USERNAME_LENGTH, ConsoleUser, authenticate
 from server.console.sessions import end_session, start_session
 from server.console.web import (
@@ -32,11 +33,10 @@ from server.console.web import (
     safe_next,
     session_limits,
 )
-from server.ratelimit import TokenBucket
-from server.routes.deps import EngineDep, client_key
+from server.routes.deps import EngineDep, client_key, get_settings
+from server.settings import ServerSettings
 
 LOGIN_COOKIE = "qrck_login"  # the login form's CSRF token (double submit: there is no session yet)
-LOGIN_WINDOW = 300.0  # seconds over which the wrong-password budgets refill
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,26 +55,15 @@ def login_form(request: Request, session: SessionDep) -> Response:
     return _login_page(request, request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24))
 
 
-def _throttled(request: Request, username: str) -> tuple[int, str, str]:
-    """(seconds to wait or 0, the user's key, the client's key) against the wrong-password budgets."""
-    user_key, client = username.strip().casefold()[:MAX_USERNAME_LENGTH], client_key(request)
-    waits = [0]
-    for bucket, key in (
-        (request.app.state.login_user_bucket, user_key),
-        (request.app.state.login_client_bucket, client),
-    ):
-        if bucket is not None:
-            waits.append(bucket.wait(key))
-    return max(waits), user_key, client
+def _throttled(engine: EngineDep, user_key: str, client: str, settings: ServerSettings, now: datetime) -> int:
+    with engine.connect() as conn:
+        per_user, per_client = settings.login_failures_per_user, settings.login_failures_per_client
+        return login_budget.seconds_to_wait(conn, user_key, client, now, per_user, per_client)
 
 
-def _charge(request: Request, user_key: str, client: str) -> None:
-    for bucket, key in (
-        (request.app.state.login_user_bucket, user_key),
-        (request.app.state.login_client_bucket, client),
-    ):
-        if bucket is not None:
-            bucket.take(key)
+def _charge(engine: EngineDep, user_key: str, client: str, now: datetime) -> None:
+    with engine.begin() as conn:
+        login_budget.record_failure(conn, user_key, client, now)
 
 
 @router.post("/", response_class=HTMLResponse)
@@ -85,14 +74,15 @@ async def login(request: Request, engine: EngineDep) -> Response:
     if not csrf_matches(token, form.get("csrf_token", "")):
         return _login_page(request, fresh, "form_expired", 403)
     username, password = form.get("username", ""), form.get("password", "")
-    wait, user_key, client = _throttled(request, username)
+    user_key, client, now = username.strip().casefold()[:MAX_USERNAME_LENGTH], client_key(request), now_utc(request)
+    wait = await run_in_threadpool(_throttled, engine, user_key, client, get_settings(request), now)
     if wait:
         response = _login_page(request, token, "throttled", 429, wait=str(wait))
         response.headers["Retry-After"] = str(wait)
         return response
     user = await run_in_threadpool(_authenticate, engine, username, password)
     if user is None:
-        _charge(request, user_key, client)
+        await run_in_threadpool(_charge, engine, user_key, client, now)
         return _login_page(request, token, "wrong_password", 401, username=username)
     session_id = await run_in_threadpool(_new_session, engine, request, user)
     target = safe_next(form.get("next")) or home_path(user)
@@ -135,18 +125,11 @@ def switch_language(to: str = "vi", next: str = "/") -> Response:  # noqa: A002 
     return response
 
 
-def _bucket(failures: int) -> TokenBucket | None:
-    return TokenBucket(failures, per=LOGIN_WINDOW) if failures > 0 else None
-
-
 def install(app: FastAPI, routers: tuple[APIRouter, ...] | None = None) -> None:
     """The console on `app`: login and logout, its pages (`routers`, default: pages.PAGE_ROUTERS), static files
     and error pages."""
     from server.console.pages import PAGE_ROUTERS
 
-    settings = app.state.settings
-    app.state.login_user_bucket = _bucket(settings.login_failures_per_user)
-    app.state.login_client_bucket = _bucket(settings.login_failures_per_client)
     app.include_router(router)
     for page_router in PAGE_ROUTERS if routers is None else routers:
         app.include_router(page_router)

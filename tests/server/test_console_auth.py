@@ -18,7 +18,7 @@ from server import admin
 from server.app import create_app
 from server.console.accounts import authenticate, hash_password, verify_password
 from server.db import open_database
-from server.models import console_sessions
+from server.models import audit_log, console_sessions
 from server.settings import ServerSettings
 from tests.support.console import PASSWORD, csrf_token, login_client, make_login
 from tests.support.paths import REPO_ROOT
@@ -163,6 +163,27 @@ def test_brute_force_is_throttled_per_user_and_the_right_password_waits_too(cons
     throttled = login_client(client, "an")
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
     assert login_client(client, "quan").status_code == 303  # another user is not locked out
+
+
+def test_the_wrong_password_budget_is_shared_by_every_worker_and_refills(server_db_url: str, clock: Clock) -> None:
+    """Two apps on one database are two workers of `serve --workers 2`: wrong passwords sent to either count
+    against one budget (kept in memory, each worker allowed the budget again), and it refills after 5 minutes.
+    Each wrong password is in the audit log, without the password."""
+    engine = open_database(server_db_url)
+    make_login(engine, "authority", "lan")
+    settings = ServerSettings(db_url=server_db_url, clock=clock, login_failures_per_user=3)
+    with TestClient(create_app(settings, engine)) as one, TestClient(create_app(settings, engine)) as two:
+        codes = [login_client((one, two)[n % 2], "lan", f"guess-{n}").status_code for n in range(4)]
+        assert codes == [401, 401, 401, 429]
+        throttled = login_client(two, "LAN ")  # the same name, however typed: the right password waits too
+        assert throttled.status_code == 429 and 0 < int(throttled.headers["retry-after"]) <= 300
+        clock.now += timedelta(minutes=5, seconds=1)
+        assert login_client(one, "lan").status_code == 303
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_log).where(audit_log.c.action == "login_failed")).all()
+    assert [row.actor for row in rows] == ["login:lan"] * 3
+    assert all("guess" not in row.query for row in rows)
+    engine.dispose()
 
 
 def test_roles_are_enforced_on_every_page(console: tuple[TestClient, int]) -> None:
