@@ -78,10 +78,12 @@ def test_a_stalled_or_garbled_stream_is_lost_and_reconnected_never_a_hang(fault:
     assert longest < 1.5 + 1.0, longest  # one read waits at most about the read timeout
 
 
-def test_kiosk_scan_keeps_running_through_a_stalled_stream(tmp_path) -> None:
-    """The headless command on a camera that hangs: it says so on stderr, reconnects, and stops when asked."""
+@pytest.mark.parametrize("fault", ["stall_after", "garbage_after"])
+def test_kiosk_scan_keeps_running_through_a_stalled_or_garbled_stream(tmp_path, fault: str) -> None:
+    """The headless command on a camera that hangs or sends garbage parts: it says so on stderr, reconnects, and
+    stops when asked."""
     frames = [frame_with_code(None, (640, 480))]
-    with MjpegServer(frames, fps=FPS, stall_after=5) as server:
+    with MjpegServer(frames, fps=FPS, **{fault: 5}) as server:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "scan", "--source", server.url, "--db", str(tmp_path / "e.sqlite3")],
             stdout=subprocess.PIPE,
