@@ -225,6 +225,7 @@ class DecoderChain:
 
 # Fallbacks that rescue codes the fast path did not even locate (measured on the entrance set).
 DEFAULT_BLIND: tuple[tuple[int, str], ...] = (
+    (0, "lift"),  # a dark frame only (free on any other): its code is too faint to be located
     (0, "pad"),
     (0, "sharpen"),
     (0, "double"),
@@ -234,8 +235,11 @@ DEFAULT_BLIND: tuple[tuple[int, str], ...] = (
 
 
 def default_fallbacks(n_engines: int) -> list[tuple[int, str]]:
-    """Fallback order measured on the entrance set: cheap rescues first, the slow second engine last."""
+    """Fallback order measured on the entrance set: cheap rescues first, the slow second engine last (and zbar
+    once more on a softened copy, for screens and noise: see transforms._soften). `lift` is first since it
+    applies to dark frames only, where none of the others read anything, and costs nothing elsewhere."""
     steps = [
+        (0, "lift"),
         (0, "pad"),
         (0, "sharpen"),
         (0, "sharpen_fine"),
@@ -248,7 +252,7 @@ def default_fallbacks(n_engines: int) -> list[tuple[int, str]]:
         (0, "clahe"),
     ]
     if n_engines > 1:
-        steps += [(1, "full")]
+        steps += [(1, "full"), (1, "soften")]
     return steps
 
 
