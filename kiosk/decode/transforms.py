@@ -121,6 +121,7 @@ def _pad(gray: np.ndarray) -> Transformed:
 # brightest percent is below this level has little more than that for everything in it: it is lifted.
 DARK_FRAME_LEVEL = 96
 MIN_LIFT_RANGE = 8  # a stretch spreads at least this many levels over the range (gain x32 at most)
+LIFT_DOUBLE_PIXELS = 640 * 480  # a dark frame up to VGA is doubled after the stretch, a bigger one blurred
 
 
 def _grey_percentiles(gray: np.ndarray, low: float, high: float) -> tuple[int, int]:
@@ -133,18 +134,20 @@ def _grey_percentiles(gray: np.ndarray, low: float, high: float) -> tuple[int, i
 
 
 def _lift(gray: np.ndarray) -> Transformed:
-    """A dark frame (a dim entrance, a camera whose exposure lags the light) stretched to the full grey range,
-    then doubled (bicubic). The gain brings the sensor noise up with the code; on the entrance set's dark frames
-    the stretch alone read none the fast path missed, stretched and doubled 4 of 5 at 480p: the bicubic
-    upscale is also a low-pass, and zxing-cpp's binariser blocks then average over more of each module.
-    None on a frame that is not dark (the chain skips the step for the cost of a histogram, ~0.02 ms)."""
+    """A dark frame (a dim entrance, a camera whose exposure lags the light) stretched to the full grey range.
+    The gain brings the sensor noise up with the code, so the stretched frame is also low-passed: up to VGA
+    doubled (bicubic, which zxing-cpp's binariser blocks then average over more of each small module), above it
+    blurred a little. On the entrance set's dark frames the stretch alone read none of the codes the fast path
+    missed, stretched and doubled 4 of 5 at 480p. Doubling a 720p frame would read no more there and cost ~22 ms
+    on a dark empty one (zxing-cpp on amplified noise), a whole frame's budget; blurred it costs ~6 ms.
+    None on a frame that is not dark: the chain skips the step for the cost of a histogram (~0.02 ms)."""
     low, high = _grey_percentiles(gray, 0.01, 0.99)
     if high >= DARK_FRAME_LEVEL:
         return None
     gain = 255.0 / max(high - low, MIN_LIFT_RANGE)
     lifted = cv2.convertScaleAbs(gray, alpha=gain, beta=-low * gain)
-    if gray.size > MAX_UPSCALE_PIXELS:
-        return lifted, 1.0, 0.0
+    if gray.size > LIFT_DOUBLE_PIXELS:
+        return cv2.GaussianBlur(lifted, (0, 0), 0.7), 1.0, 0.0
     return cv2.resize(lifted, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC), 2.0, 0.0
 
 
