@@ -137,8 +137,8 @@ def _lift(gray: np.ndarray) -> Transformed:
     """A dark frame (a dim entrance, a camera whose exposure lags the light) stretched to the full grey range.
     The gain brings the sensor noise up with the code, so the stretched frame is also low-passed: up to VGA
     doubled (bicubic, which zxing-cpp's binariser blocks then average over more of each small module), above it
-    blurred a little. On the entrance set's dark frames the stretch alone read none of the codes the fast path
-    missed, stretched and doubled 4 of 5 at 480p. Doubling a 720p frame would read no more there and cost ~22 ms
+    blurred a little. Of the 4 dark 480p frames the fast path missed on the entrance set (seeds 0 and 1),
+    zxing-cpp read 1 stretched, all 4 stretched and doubled. Doubling a 720p frame would read no more and cost ~22 ms
     on a dark empty one (zxing-cpp on amplified noise), a whole frame's budget; blurred it costs ~6 ms.
     None on a frame that is not dark: the chain skips the step for the cost of a histogram (~0.02 ms)."""
     low, high = _grey_percentiles(gray, 0.01, 0.99)
