@@ -323,7 +323,7 @@ def main() -> None:
 
 
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.thread_time, "wall": time.perf_counter}
-ABLATED_STEPS = ("unbend", "deblur")  # the steps issue 9 added for bent cards and defocus
+ABLATED_STEPS = ("unbend", "deblur", "lift", "soften")  # the steps issue 9 added: bent, defocus, dark, screens
 DECODER_NAMES = (
     "zxing-defaults",
     "zxing-nods",

@@ -14,7 +14,8 @@ import pytest
 
 from kiosk.decode import available_engines, make_chain, make_still_chain
 from kiosk.decode.base import DecodedCode, DecoderUnavailable, clockwise_from_top_left
-from kiosk.decode.chain import TRANSFORMS, DecoderChain
+from kiosk.decode.chain import DEFAULT_BLIND, TRANSFORMS, DecoderChain
+from kiosk.decode.chain import default_fallbacks as chain_default_fallbacks
 from kiosk.decode.zbar_engine import ZbarEngine
 from kiosk.decode.zxing_engine import ZxingEngine
 from kiosk.demo import demo_payloads, make_cccd_payload
@@ -122,6 +123,13 @@ def test_chain_corners_map_back_from_scaled_steps() -> None:
 
 # Deconvolution is for a defocused code (on a sharp one its ringing breaks the modules): it gets a blurred one.
 DEFOCUSED_FOR = {"deblur": 2.5, "deblur_fine": 1.5}
+DARK_ONLY = {"lift"}  # applies to a dark frame only (None on any other): it gets one
+
+
+def _darkened(frame: np.ndarray, gain: float, noise: float, seed: int = 0) -> np.ndarray:
+    """The frame as a dim entrance shows it: `gain` of the light, and sensor noise of `noise` grey levels."""
+    rng = np.random.default_rng(seed)
+    return np.clip(frame.astype(np.float32) * gain + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)
 
 
 @pytest.mark.parametrize("transform", sorted(TRANSFORMS))
@@ -129,6 +137,8 @@ def test_every_fallback_transform_reads_a_code_and_maps_corners_back(transform: 
     frame, truth = _frame_with_code("Lý Thu Nhung".encode(), module_px=6, at=(300, 120))
     if transform in DEFOCUSED_FOR:
         frame = cv2.GaussianBlur(frame, (0, 0), DEFOCUSED_FOR[transform])
+    if transform in DARK_ONLY:
+        frame = _darkened(frame, 0.2, 1.0)
     chain = DecoderChain([ZxingEngine()], budget_ms=1000, fallbacks=[(0, transform)])
     chain.steps = chain.steps[1:]  # that step alone
     (code,) = chain.decode(frame)
@@ -178,6 +188,34 @@ def test_chain_fallback_rescues_a_dark_backlit_code() -> None:
     assert codes[0].engine.startswith("zxing/")  # ... so a fallback step read it
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_code_too_faint_to_be_located_in_a_dark_frame_is_lifted(seed: int) -> None:
+    """A 480p frame at 6 % of the light: the code's modules differ by ~15 grey levels under noise of 4, below
+    the 24 that zxing-cpp's binariser needs to see anything in a block. Nothing is located, so only the blind
+    fallbacks run; before `lift` none of them read it (the chain of 2026-12-02 main read 0 of these 3)."""
+    payload = make_cccd_payload(random.Random(5)).encode()
+    frame, _ = _frame_with_code(payload, module_px=2, at=(150, 100), size=(640, 480))
+    dark = _darkened(frame, 0.06, 4.0, seed)
+    chain = make_chain(["zxing", "zbar"], budget_ms=1000)
+    without_lift = DecoderChain(
+        chain.engines,
+        1000,
+        fallbacks=[step for step in chain_default_fallbacks(2) if step[1] != "lift"],
+        blind_fallbacks=[step for step in DEFAULT_BLIND if step[1] != "lift"],
+    )
+    assert ZxingEngine().decode_with_candidates(_gray(dark)) == ([], False)  # not even located
+    assert without_lift.decode(dark) == []
+    codes = chain.decode(dark)
+    assert [(c.data, c.engine) for c in codes] == [(payload, "zxing/lift")]
+    assert chain.stats.blind_misses == 1  # it was read by a blind step, as the empty doorway gets them
+
+
+def test_lift_leaves_a_frame_that_is_not_dark_alone() -> None:
+    frame, _ = _frame_with_code(b"lit", module_px=4)
+    assert TRANSFORMS["lift"](_gray(frame)) is None
+    assert TRANSFORMS["lift"](_gray(_darkened(frame, 0.3, 1.0))) is not None
+
+
 def test_chain_respects_its_budget_on_frames_without_codes() -> None:
     """A located-but-unreadable symbol runs every fallback; the budget caps how many. The chain's clock is this
     thread's CPU time here, so other processes on a busy CI machine do not make the test flaky."""
@@ -215,7 +253,8 @@ def test_frames_where_nothing_is_located_get_only_the_blind_fallbacks() -> None:
 
     chain = DecoderChain([ZxingEngine(), Recording()], budget_ms=10_000)
     assert chain.decode(frame) == [] and chain.stats.blind_misses == 1 and ran == []
-    assert chain.decode(_fake_qr_frame()) == [] and chain.stats.blind_misses == 1 and ran == ["zbar"]
+    located = chain.decode(_fake_qr_frame())
+    assert located == [] and chain.stats.blind_misses == 1 and ran == ["zbar", "zbar"]  # as it came, softened
 
 
 def test_a_step_benched_by_one_slow_measurement_gets_retried() -> None:
