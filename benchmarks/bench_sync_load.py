@@ -1,19 +1,14 @@
 """Sync load (issue 13): N simulated kiosks on loopback, each posting a small batch of new events every `--period`
 seconds (phases spread evenly over the period), against `kiosk-server serve --workers 4` on a durable PostgreSQL.
 
-The load comes from `--client-procs` OS processes, each an asyncio loop over its share of the kiosks speaking raw
-HTTP/1.1 (prebuilt header bytes, the body `sync.client` sends: `protocol.encode_batch` with the kiosk's status,
-gzip'd), so that the client is not what gets measured (one asyncio+httpx process managed 5-14 batches/s). Kiosks
-share a pool of keep-alive connections per process (`--connections`); `--fresh-connections` opens one per sync
-instead, as a real kiosk does (the server closes a connection idle for 5 s, a kiosk syncs every 30 s).
+The load comes from `--client-procs` OS processes speaking raw HTTP/1.1 (`sync_load_client`), so that the client
+is not what gets measured (one asyncio + httpx process managed 5-14 batches/s). Kiosks and their tokens are
+written straight into the database in one transaction: the rows `admin.add_kiosk` + `admin.enroll` leave;
+`--http-enrol` of them are enrolled over HTTP instead (timed apart), and sync as the others.
 
-Kiosks and their tokens are written straight into the database in one transaction: the rows `admin.add_kiosk` +
-`admin.enroll` leave. `--http-enrol` of them are enrolled over HTTP instead (timed separately), and sync too.
-
-Reported: requests, errors by kind (non-2xx, timeout > `--timeout`, connection), latency p50/p95/p99/max per
-request (from taking a connection to the last byte of the answer), achieved vs intended requests/s, how late the
-client started requests (its own lag) and its CPU per process, server CPU and PostgreSQL CPU per request, each
-worker's RSS, the rows that landed against the events acknowledged, and /proc/loadavg at start and end.
+Reported: requests, errors by kind, latency p50/p95/p99/max, achieved vs intended requests/s, the client's lag
+and CPU per process, machine CPU busy, server and PostgreSQL CPU per request, each worker's RSS before and after,
+the rows that landed against the events answered "stored", and /proc/loadavg at start and end; a JSON line last.
 
     nice -n 5 python benchmarks/bench_sync_load.py --kiosks 10000 --period 30 --seconds 120
     python benchmarks/bench_sync_load.py --kiosks 500 --period 5 --seconds 30     # a dev run
@@ -22,19 +17,14 @@ worker's RSS, the rows that landed against the events acknowledged, and /proc/lo
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gzip
 import json
-import multiprocessing
 import os
-import resource
 import sys
+import threading
 import time
-import uuid
-from collections import Counter, deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,295 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kiosk.events import Direction, NewEvent  # noqa: E402
-from sync import protocol  # noqa: E402
-from sync.protocol_status import KioskStatus  # noqa: E402
-
-IDLE_REUSE_S = 4.0  # a pooled connection idle longer is dropped: the server closes them after 5 s
-NAMES = ("Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạm Minh Dũng")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What one client process runs: its kiosks' tokens and phases, and the shared schedule."""
-
-    host: str
-    port: int
-    tokens: list[str]
-    phases: list[float]  # seconds after `start_at` of each kiosk's first sync
-    start_at: float  # wall clock (time.time()): the same instant in every process
-    seconds: float
-    period: float
-    events: int
-    connections: int
-    fresh: bool
-    timeout: float
-
-
-@dataclass
-class Outcome:
-    """What one client process measured."""
-
-    latencies: list[float] = field(default_factory=list)  # seconds, the 2xx answers
-    errors: Counter[str] = field(default_factory=Counter)
-    lags: list[float] = field(default_factory=list)  # seconds each request started after its planned time
-    events_sent: int = 0
-    stored: int = 0  # events the server answered "stored"
-    cpu_s: float = 0.0
-    wall_s: float = 0.0
-    connections_opened: int = 0
-    cpu_percent: list[float] = field(default_factory=list)  # per client process, of one core
-
-    def merge(self, other: Outcome) -> None:
-        self.latencies += other.latencies
-        self.errors.update(other.errors)
-        self.lags += other.lags
-        self.events_sent += other.events_sent
-        self.stored += other.stored
-        self.connections_opened += other.connections_opened
-
-
-# --- the client process --------------------------------------------------------------------------------------------
-
-
-class HttpError(Exception):
-    """A failed exchange; `kind` is how it is counted."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
-
-
-class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-        self.idle_since = time.monotonic()
-
-    def usable(self) -> bool:
-        return not self.reader.at_eof() and time.monotonic() - self.idle_since < IDLE_REUSE_S
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-class Pool:
-    """At most `limit` connections to the server; idle ones reused oldest first (they spread over the workers)."""
-
-    def __init__(self, host: str, port: int, limit: int, fresh: bool) -> None:
-        self.host, self.port, self.fresh = host, port, fresh
-        self.slots = asyncio.Semaphore(limit)
-        self.idle: deque[Connection] = deque()
-        self.opened = 0
-
-    async def warm(self, count: int) -> None:
-        """Open `count` connections up front, so that keep-alive traffic is spread over the workers from the start."""
-        for each in await asyncio.gather(*(self._open() for _ in range(count))):
-            self.idle.append(each)
-
-    async def _open(self) -> Connection:
-        try:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-        except OSError as exc:
-            raise HttpError(f"connect: {type(exc).__name__}") from None
-        self.opened += 1
-        return Connection(reader, writer)
-
-    async def take(self) -> Connection:
-        await self.slots.acquire()
-        while self.idle:
-            each = self.idle.popleft()
-            if each.usable():
-                return each
-            each.close()
-        try:
-            return await self._open()
-        except BaseException:
-            self.slots.release()
-            raise
-
-    def give_back(self, conn: Connection, reusable: bool) -> None:
-        if reusable and not self.fresh:
-            conn.idle_since = time.monotonic()
-            self.idle.append(conn)
-        else:
-            conn.close()
-        self.slots.release()
-
-
-def request_head(host: str, port: int, token: str) -> bytes:
-    """The request line and headers `sync.transport` (requests) sends, but Content-Length (added per request)."""
-    return (
-        f"POST {protocol.EVENTS_PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: qr-checkpoint-kiosk/1\r\n"
-        "Accept-Encoding: gzip, deflate\r\nAccept: */*\r\nConnection: keep-alive\r\n"
-        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
-    ).encode()
-
-
-def batch_body(count: int, serial: int) -> bytes:
-    """`count` events never sent before, as the kiosk's sync client encodes and compresses them."""
-    now = datetime.now(UTC)
-    events = [
-        NewEvent(
-            direction=Direction.ENTRY if i % 2 == 0 else Direction.EXIT,
-            credential="cccd",
-            person_key=f"pk-079{serial % 10**9:09d}",
-            id_number=f"079{serial % 10**9:09d}",
-            full_name=NAMES[(serial + i) % len(NAMES)],
-            date_of_birth=None,
-            wall_time=now - timedelta(seconds=5 * (count - i)),
-            monotonic_ns=time.monotonic_ns(),
-            uuid=str(uuid.uuid4()),
-        )
-        for i in range(count)
-    ]
-    status = KioskStatus(software_version="bench", pending=0, refused=0, clock_offset_s=0.0, ages_s={}).to_json()
-    return protocol.gzip_body(protocol.encode_batch(events, now, status))
-
-
-async def exchange(conn: Connection, message: bytes) -> tuple[int, bytes, bool]:
-    """Send one request, read its answer: (status, body, whether the connection may be reused)."""
-    conn.writer.write(message)
-    try:
-        await conn.writer.drain()
-        head = await conn.reader.readuntil(b"\r\n\r\n")
-    except (asyncio.IncompleteReadError, ConnectionError) as exc:
-        raise HttpError(f"connection: {type(exc).__name__}") from None
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ", 2)[1])
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
-    try:
-        body = await conn.reader.readexactly(int(headers.get("content-length", "0")))
-    except (asyncio.IncompleteReadError, ConnectionError) as exc:
-        raise HttpError(f"connection: {type(exc).__name__}") from None
-    if headers.get("content-encoding") == "gzip":
-        body = gzip.decompress(body)
-    return status, body, headers.get("connection", "").lower() != "close"
-
-
-async def one_sync(pool: Pool, head: bytes, plan: Plan, serial: int, out: Outcome) -> None:
-    body = batch_body(plan.events, serial)
-    message = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
-    out.events_sent += plan.events
-    started = time.perf_counter()
-    conn: Connection | None = None
-    try:
-        async with asyncio.timeout(plan.timeout):
-            conn = await pool.take()
-            status, answer, reusable = await exchange(conn, message)
-    except TimeoutError:
-        out.errors["timeout"] += 1
-    except HttpError as exc:
-        out.errors[exc.kind] += 1
-    else:
-        if not 200 <= status < 300:
-            out.errors[f"http {status}"] += 1
-        else:
-            out.latencies.append(time.perf_counter() - started)
-            results = json.loads(answer)["results"]
-            stored = sum(1 for each in results if each["status"] == protocol.EventStatus.STORED)
-            out.stored += stored
-            if stored != plan.events:
-                out.errors["answered but not all stored"] += 1
-        pool.give_back(conn, reusable)
-        return
-    if conn is not None:
-        pool.give_back(conn, False)  # an exchange cut short leaves the connection in an unknown state
-
-
-async def kiosk_loop(pool: Pool, index: int, plan: Plan, out: Outcome, tasks: set[asyncio.Task[None]]) -> None:
-    """One kiosk: a sync every period from its phase on, each in its own task (a slow answer delays no other)."""
-    head = request_head(plan.host, plan.port, plan.tokens[index])
-    planned = plan.start_at + plan.phases[index]
-    end = plan.start_at + plan.seconds
-    serial = index * 1_000_000
-    while planned < end:
-        await asyncio.sleep(max(0.0, planned - time.time()))
-        out.lags.append(time.time() - planned)
-        task = asyncio.create_task(one_sync(pool, head, plan, serial, out))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        serial += 1
-        planned += plan.period
-
-
-async def run_plan(plan: Plan) -> Outcome:
-    out = Outcome()
-    pool = Pool(plan.host, plan.port, plan.connections, plan.fresh)
-    if not plan.fresh:
-        await pool.warm(min(plan.connections, len(plan.tokens)))
-    await asyncio.sleep(max(0.0, plan.start_at - time.time()))
-    cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-    tasks: set[asyncio.Task[None]] = set()
-    await asyncio.gather(*(kiosk_loop(pool, i, plan, out, tasks) for i in range(len(plan.tokens))))
-    if tasks:
-        await asyncio.wait(set(tasks))
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    out.cpu_s = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
-    out.wall_s = time.monotonic() - wall0
-    out.connections_opened = pool.opened
-    while pool.idle:
-        pool.idle.popleft().close()
-    return out
-
-
-def raise_open_files(needed: int) -> int:
-    """Raise the soft limit of open files to cover `needed` sockets (up to the hard limit); the new soft limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = needed + 256 if hard == resource.RLIM_INFINITY else min(hard, needed + 256)
-    if wanted > soft:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-        return wanted
-    return soft
-
-
-def client_process(plan: Plan) -> Outcome:
-    """The body of one client OS process."""
-    raise_open_files(plan.connections if not plan.fresh else len(plan.tokens))
-    return asyncio.run(run_plan(plan))
-
-
-def run_load(
-    url: str,
-    tokens: list[str],
-    *,
-    period: float,
-    seconds: float,
-    procs: int = 2,
-    events: int = 3,
-    connections: int = 64,
-    fresh: bool = False,
-    timeout: float = 10.0,
-) -> Outcome:
-    """Every kiosk of `tokens` syncing every `period` s for `seconds`, from `procs` processes; merged outcome."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    step = period / max(1, len(tokens))
-    phases = [i * step for i in range(len(tokens))]  # uniform over the period; dealt round-robin to processes
-    start_at = time.time() + 2.0 + 0.002 * connections * procs  # every process ready, its pool warm
-    plans = [
-        Plan(
-            host,
-            int(port),
-            tokens[p::procs],
-            phases[p::procs],
-            start_at,
-            seconds,
-            period,
-            events,
-            connections,
-            fresh,
-            timeout,
-        )
-        for p in range(procs)
-    ]
-    with ThreadPoolExecutor(procs) as threads, multiprocessing.get_context("spawn").Pool(procs) as workers:
-        outcomes = list(threads.map(lambda plan: workers.apply(client_process, (plan,)), plans))
-    total = Outcome()
-    for each in outcomes:
-        total.merge(each)
-    total.wall_s = max(each.wall_s for each in outcomes)
-    total.cpu_percent = [round(100 * each.cpu_s / each.wall_s, 1) if each.wall_s else 0.0 for each in outcomes]
-    return total
-
+from sync_load_client import Outcome, run_load  # noqa: E402  (run as a script: its folder is on the path)
 
 # --- the server side: kiosks, processes, counts ------------------------------------------------------------------
 
@@ -380,45 +82,61 @@ def enrol_over_http(server: Any, count: int, threads: int = 16) -> tuple[list[st
 def children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
     return found
 
 
 def server_workers(pid: int) -> list[int]:
     """The uvicorn worker processes of a `serve --workers N` (not multiprocessing's resource tracker)."""
-    workers = []
-    for child in children(pid):
-        try:
-            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
-                workers.append(child)
-        except OSError:
-            continue
-    return workers or [pid]
+    return [child for child in children(pid) if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def rss_mb(pid: int) -> int:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return round(next(int(line.split()[1]) for line in lines if line.startswith("VmRSS:")) / 1024)
 
 
-def cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes (those that exited count nothing)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+def cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+class CpuSampler:
+    """CPU seconds used by a changing set of processes (PostgreSQL's backends come and go with the pools): each
+    process's latest reading is kept every `every` s, so one that exits still counts up to its last sample."""
+
+    def __init__(self, pids: Callable[[], list[int]], every: float = 0.5) -> None:
+        self.pids, self.every = pids, every
+        self.first: dict[int, int] = {pid: cpu_ticks(pid) for pid in pids()}
+        self.last = dict(self.first)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.every):
+            for pid in self.pids():
+                self.last[pid] = max(self.last.get(pid, 0), cpu_ticks(pid))
+
+    def stop(self) -> float:
+        self.stopping.set()
+        self.thread.join()
+        used = sum(ticks - self.first.get(pid, 0) for pid, ticks in self.last.items())
+        return used / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
 
 
 def postgres_pids(cluster: Any) -> list[int]:
@@ -474,34 +192,22 @@ def summary(out: Outcome, args: argparse.Namespace, server: dict[str, Any]) -> d
     }
 
 
-def print_human(result: dict[str, Any]) -> None:
+def print_human(r: dict[str, Any]) -> None:
     print(
-        f"SYNC LOAD {result['kiosks']:,} kiosks every {result['period_s']:g} s for {result['seconds']:g} s, "
-        f"{result['server_workers']} workers, {result['client_procs']} client processes "
-        f"(connections: {result['connections_per_proc']})"
+        f"SYNC LOAD {r['kiosks']:,} kiosks every {r['period_s']:g} s for {r['seconds']:g} s, {r['server_workers']} "
+        f"workers, {r['client_procs']} client processes (connections each: {r['connections_per_proc']})\n"
+        f"  requests {r['requests']:,} ({r['achieved_rps']} /s, intended {r['intended_rps']} /s), errors "
+        f"{r['errors']} {r['errors_by_kind'] or ''}\n"
+        f"  latency p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms\n"
+        f"  client CPU {r['client_cpu_percent']} % of a core per process, its lag p99 {r['client_lag_p99_ms']} ms "
+        f"(max {r['client_lag_max_ms']} ms); machine CPU busy {r['machine_busy_percent']} % of {r['cpus']} CPUs\n"
+        f"  server CPU {r['server_cpu_ms_per_request']} ms/request, PostgreSQL CPU "
+        f"{r['postgres_cpu_ms_per_request']} ms/request; worker RSS MB before {r['worker_rss_mb_before']}, after "
+        f"{r['worker_rss_mb_after']}\n"
+        f"  events sent {r['events_sent']:,}, answered stored {r['events_stored_answered']:,}, rows landed "
+        f"{r['rows_landed']:,}\n"
+        f"  loadavg start {r['loadavg_start']} | end {r['loadavg_end']}"
     )
-    print(
-        f"  requests {result['requests']:,} ({result['achieved_rps']} /s, intended {result['intended_rps']} /s), "
-        f"errors {result['errors']} {result['errors_by_kind'] or ''}"
-    )
-    print(
-        f"  latency p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, "
-        f"max {result['max_ms']} ms"
-    )
-    print(
-        f"  client: CPU {result['client_cpu_percent']} % of a core per process, lag p99 "
-        f"{result['client_lag_p99_ms']} ms (max {result['client_lag_max_ms']} ms)"
-    )
-    print(
-        f"  server: CPU {result['server_cpu_ms_per_request']} ms/request, PostgreSQL CPU "
-        f"{result['postgres_cpu_ms_per_request']} ms/request; worker RSS MB before {result['worker_rss_mb_before']}"
-        f", after {result['worker_rss_mb_after']}"
-    )
-    print(
-        f"  events sent {result['events_sent']:,}, answered stored {result['events_stored_answered']:,}, rows "
-        f"landed {result['rows_landed']:,}"
-    )
-    print(f"  loadavg start {result['loadavg_start']} | end {result['loadavg_end']}")
 
 
 def options() -> argparse.Namespace:
@@ -545,20 +251,21 @@ def main() -> None:
             print(f"[setup] {len(enrolled)} kiosks enrolled over HTTP (16 threads): {seconds:.1f} s")
         assert server.process is not None
         workers = server_workers(server.process.pid)
-        rss_before = [round(rss_mb(pid)) for pid in workers]
-        rows_before = count_events(dsn)
-        server_cpu0, pg_cpu0 = cpu_s(workers), cpu_s(postgres_pids(cluster))
+        rss_before, rows_before = [rss_mb(pid) for pid in workers], count_events(dsn)
+        server_cpu, pg_cpu = CpuSampler(lambda: workers), CpuSampler(lambda: postgres_pids(cluster))
+        busy0, total0 = machine_busy()
         out = run_load(
             server.url, tokens, period=args.period, seconds=args.seconds, procs=args.client_procs,
             events=args.events, connections=args.connections, fresh=args.fresh_connections, timeout=args.timeout,
         )  # fmt: skip
-        server_cpu, pg_cpu = cpu_s(workers) - server_cpu0, cpu_s(postgres_pids(cluster)) - pg_cpu0
+        busy1, total1 = machine_busy()
         requests = max(1, len(out.latencies) + sum(out.errors.values()))
         server_side = {
-            "server_cpu_ms_per_request": round(1000 * server_cpu / requests, 2),
-            "postgres_cpu_ms_per_request": round(1000 * pg_cpu / requests, 2),
+            "server_cpu_ms_per_request": round(1000 * server_cpu.stop() / requests, 2),
+            "postgres_cpu_ms_per_request": round(1000 * pg_cpu.stop() / requests, 2),
+            "machine_busy_percent": round(100 * (busy1 - busy0) / max(1, total1 - total0), 1),
             "worker_rss_mb_before": rss_before,
-            "worker_rss_mb_after": [round(rss_mb(pid)) for pid in workers],
+            "worker_rss_mb_after": [rss_mb(pid) for pid in workers],
             "rows_landed": count_events(dsn) - rows_before,
             "loadavg_start": started_load,
             "loadavg_end": loadavg(),
