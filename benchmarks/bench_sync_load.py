@@ -139,6 +139,18 @@ def machine_busy() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
+def pressure_us() -> dict[str, int]:
+    """Microseconds some task waited for a CPU / for I/O since boot (/proc/pressure; empty without PSI)."""
+    stalls = {}
+    for kind in ("cpu", "io"):
+        try:
+            first = Path(f"/proc/pressure/{kind}").read_text().split("\n", 1)[0]
+        except OSError:
+            continue
+        stalls[kind] = int(first.rsplit("total=", 1)[1])
+    return stalls
+
+
 def postgres_pids(cluster: Any) -> list[int]:
     postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
     return [postmaster, *children(postmaster)]
@@ -200,7 +212,8 @@ def print_human(r: dict[str, Any]) -> None:
         f"{r['errors']} {r['errors_by_kind'] or ''}\n"
         f"  latency p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms\n"
         f"  client CPU {r['client_cpu_percent']} % of a core per process, its lag p99 {r['client_lag_p99_ms']} ms "
-        f"(max {r['client_lag_max_ms']} ms); machine CPU busy {r['machine_busy_percent']} % of {r['cpus']} CPUs\n"
+        f"(max {r['client_lag_max_ms']} ms); machine CPU busy {r['machine_busy_percent']} % of {r['cpus']} CPUs, time some task waited "
+        f"(PSI) {r['pressure_some_percent']} %\n"
         f"  server CPU {r['server_cpu_ms_per_request']} ms/request, PostgreSQL CPU "
         f"{r['postgres_cpu_ms_per_request']} ms/request; worker RSS MB before {r['worker_rss_mb_before']}, after "
         f"{r['worker_rss_mb_after']}\n"
@@ -254,16 +267,19 @@ def main() -> None:
         rss_before, rows_before = [rss_mb(pid) for pid in workers], count_events(dsn)
         server_cpu, pg_cpu = CpuSampler(lambda: workers), CpuSampler(lambda: postgres_pids(cluster))
         busy0, total0 = machine_busy()
+        stalls0, wall0 = pressure_us(), time.monotonic()
         out = run_load(
             server.url, tokens, period=args.period, seconds=args.seconds, procs=args.client_procs,
             events=args.events, connections=args.connections, fresh=args.fresh_connections, timeout=args.timeout,
         )  # fmt: skip
         busy1, total1 = machine_busy()
+        stalls, wall = pressure_us(), time.monotonic() - wall0
         requests = max(1, len(out.latencies) + sum(out.errors.values()))
         server_side = {
             "server_cpu_ms_per_request": round(1000 * server_cpu.stop() / requests, 2),
             "postgres_cpu_ms_per_request": round(1000 * pg_cpu.stop() / requests, 2),
             "machine_busy_percent": round(100 * (busy1 - busy0) / max(1, total1 - total0), 1),
+            "pressure_some_percent": {k: round(100 * (v - stalls0[k]) / 1e6 / wall, 1) for k, v in stalls.items()},
             "worker_rss_mb_before": rss_before,
             "worker_rss_mb_after": [rss_mb(pid) for pid in workers],
             "rows_landed": count_events(dsn) - rows_before,
