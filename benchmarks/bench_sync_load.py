@@ -12,6 +12,10 @@ the rows that landed against the events answered "stored", and /proc/loadavg at 
 
     nice -n 5 python benchmarks/bench_sync_load.py --kiosks 10000 --period 30 --seconds 120
     python benchmarks/bench_sync_load.py --kiosks 500 --period 5 --seconds 30     # a dev run
+
+Measured 2026-12-02 on 2 shared cores, 4 workers: 5,000 kiosks / 30 s p99 51 ms, 0 errors; 10,000 kiosks / 30 s
+p99 4.2 s and 24 % 503 (machine CPU 98 % busy: a sync costs the server ~3.3 ms of CPU and PostgreSQL ~0.5 ms,
+so 333 syncs/s need ~1.3 of the 2 cores); the client used < 6 % of a core per process.
 """
 
 from __future__ import annotations
