@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from server.models import tokens
 
@@ -51,6 +51,14 @@ def token_id(token_hash: str) -> str:
     return token_hash[:TOKEN_ID_LENGTH]
 
 
+# Built once, bound per request: built per request, SQLAlchemy spent ~0.2 ms of CPU on it (every request pays it).
+_LIVE_TOKEN = select(tokens.c.role, tokens.c.venue_id, tokens.c.kiosk_id, tokens.c.last_used_at).where(
+    tokens.c.token_hash == bindparam("token_hash"),
+    tokens.c.revoked_at.is_(None),
+    or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > bindparam("now", type_=tokens.c.expires_at.type)),
+)
+
+
 def principal_for(connection: Connection, token: str, now: datetime | None = None) -> Principal | None:
     """The principal a bearer token stands for, or None (unknown, revoked or expired). Notes the token's last
     use (at most once a minute); `connection` must be in a transaction for that (`engine.begin()`)."""
@@ -58,13 +66,7 @@ def principal_for(connection: Connection, token: str, now: datetime | None = Non
         return None
     now = now or datetime.now(UTC)
     token_hash = hash_secret(token)
-    row = connection.execute(
-        select(tokens.c.role, tokens.c.venue_id, tokens.c.kiosk_id, tokens.c.last_used_at).where(
-            tokens.c.token_hash == token_hash,
-            tokens.c.revoked_at.is_(None),
-            or_(tokens.c.expires_at.is_(None), tokens.c.expires_at > now),
-        )
-    ).first()
+    row = connection.execute(_LIVE_TOKEN, {"token_hash": token_hash, "now": now}).first()
     if row is None:
         return None
     if row.last_used_at is None or now - row.last_used_at >= LAST_USE_RESOLUTION:
