@@ -27,18 +27,16 @@ import statistics
 import sys
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_server import NAMES, pct, synthetic_events  # noqa: E402  (run as a script: its folder is on the path)
+from bench_server import NAMES, bench_http, machine_busy_s, pct  # noqa: E402  (run as a script: its folder is on the path)
 
 from server.partitions import EVENTS, UUIDS, partition_name  # noqa: E402
-from sync import protocol  # noqa: E402
-from tests.support.postgres import LiveServer, PgCluster, find_pg_bin  # noqa: E402
+from tests.support.postgres import PgCluster, find_pg_bin  # noqa: E402
 
 DAYS = 21
 COLUMNS = (
@@ -194,14 +192,15 @@ def bench_queries(
     }
 
 
-def copy_rate(dsn: str, total: int) -> float:
-    """Raw COPY of `total` events of today into the partitioned parents (routing, indexes, uuids): rows/s."""
+def copy_rate(dsn: str, total: int) -> tuple[float, float]:
+    """Raw COPY of `total` events of today into the partitioned parents (routing, indexes, uuids): (rows/s, CPU
+    microseconds the machine spent per row)."""
     import psycopg
 
     rng = random.Random(5)
     pieces = list(day_chunks(datetime.now(UTC).date(), total, 1000, 100_000, rng, 10**15))
     with psycopg.connect(dsn) as conn:
-        t0 = time.perf_counter()
+        t0, busy = time.perf_counter(), machine_busy_s()
         with conn.cursor() as cur, cur.copy("COPY event_uuids (venue_id, uuid, wall_day, aged_from) FROM STDIN") as c:
             for _, uuids in pieces:
                 c.write(uuids)
@@ -209,44 +208,7 @@ def copy_rate(dsn: str, total: int) -> float:
             for events, _ in pieces:
                 copy.write(events)
         conn.commit()
-        return total / (time.perf_counter() - t0)
-
-
-def http_rate(url: str, total: int, workers: int = 4, threads: int = 8, batch: int = 500) -> dict[str, float]:
-    import httpx
-
-    server = LiveServer(url, extra_args=("--workers", str(workers)), log_path=Path("/tmp/bench_scale_http.log"))
-    server.start(timeout=120)
-    try:
-        venue = server.add_venue("HTTP bench")
-        tokens = [server.enroll(venue) for _ in range(threads)]
-        events = synthetic_events(total, seed=3)
-        bodies = [
-            protocol.gzip_body(protocol.encode_batch(events[i : i + batch], datetime.now(UTC)))
-            for i in range(0, total, batch)
-        ]
-
-        def push(index: int) -> None:
-            with httpx.Client(timeout=120) as client:
-                for body in bodies[index::threads]:
-                    answer = client.post(
-                        server.url + protocol.EVENTS_PATH,
-                        content=body,
-                        headers={
-                            "Authorization": f"Bearer {tokens[index]}",
-                            "Content-Encoding": "gzip",
-                            "Content-Type": "application/json",
-                        },
-                    )
-                    if answer.status_code != 200:
-                        raise RuntimeError(f"HTTP {answer.status_code}: {answer.text[:200]}")
-
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(push, range(threads)))
-        return {"events_per_s": total / (time.perf_counter() - t0)}
-    finally:
-        server.stop()
+        return total / (time.perf_counter() - t0), (machine_busy_s() - busy) / total * 1e6
 
 
 def relation_files(conn, name: str) -> list[Path]:  # type: ignore[no-untyped-def]
@@ -385,9 +347,16 @@ def measure_queries(url: str, args: argparse.Namespace, people: int, venues: int
 
 
 def measure_ingest(url: str, dsn: str, args: argparse.Namespace) -> None:
-    copy = copy_rate(dsn, args.ingest_events)
-    http = http_rate(url, args.ingest_events)["events_per_s"]
-    say(f"INGEST HTTP 4 workers {http:,.0f} events/s; raw COPY {copy:,.0f} rows/s; ratio {http / copy:.2f}")
+    """Raw COPY, then HTTP with 4 workers (8 kiosks, gzip batches of 500: bench_server's), with the CPU the whole
+    machine spent per event in each (COPY is one backend; HTTP spreads over every core)."""
+    events = args.ingest_events
+    copy, copy_us = copy_rate(dsn, events)
+    http_figures = bench_http(url, 4, events, 500, 8)
+    http, http_us = http_figures["events_per_s"], http_figures["cpu_us_per_event"]
+    say(
+        f"INGEST HTTP 4 workers {http:,.0f} events/s ({http_us:.0f} us of CPU per event, machine-wide); raw COPY "
+        f"{copy:,.0f} rows/s ({copy_us:.0f} us per row); ratio {http / copy:.2f}; load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 def measure_retention(url: str, dsn: str, args: argparse.Namespace, first_day: date) -> None:
