@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from kiosk.sources.base import Frame, SourceError, SourceState
+from kiosk.threads import os_named
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,9 @@ class CameraSource:
     def _start_reconnect(self) -> None:
         self._state = SourceState.RECONNECTING
         self._reopened_event.clear()
-        self._reconnector = threading.Thread(target=self._reconnect_loop, name="camera-reconnect", daemon=True)
+        self._reconnector = threading.Thread(
+            target=os_named(self._reconnect_loop, "qrc-reconnect"), name="camera-reconnect", daemon=True
+        )
         self._reconnector.start()
 
     def _reconnect_loop(self) -> None:

@@ -7,6 +7,7 @@ import time
 from typing import Generic, TypeVar
 
 from kiosk.sources.base import Frame, FrameSource, SourceState
+from kiosk.threads import os_named
 
 T = TypeVar("T")
 
@@ -61,7 +62,7 @@ class FrameGrabber:
     def __init__(self, source: FrameSource, slot: LatestFrameSlot[Frame], *, idle_s: float = 0.01) -> None:
         self.source, self.slot, self._idle_s = source, slot, idle_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="frame-grabber", daemon=True)
+        self._thread = threading.Thread(target=os_named(self._run, "qrc-grabber"), name="frame-grabber", daemon=True)
 
     def start(self) -> FrameGrabber:
         self._thread.start()

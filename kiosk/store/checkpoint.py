@@ -11,6 +11,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from kiosk.threads import os_named
+
 log = logging.getLogger(__name__)
 
 
@@ -19,7 +21,9 @@ class Checkpointer:
         self._path = path
         self._interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="store-checkpoint", daemon=True)
+        self._thread = threading.Thread(
+            target=os_named(self._run, "qrc-checkpoint"), name="store-checkpoint", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
