@@ -318,11 +318,7 @@ def _serve_commands(sub: Subcommands) -> None:
     serve.add_argument("--header-timeout", type=seconds, default=15.0, help="seconds for a request's headers")
     serve.add_argument("--body-timeout", type=seconds, default=15.0, help="seconds without a byte of a body")
     serve.add_argument("--api-docs", action="store_true", help="serve /docs and /redoc (they load a CDN's scripts)")
-    serve.add_argument(
-        "--read-db",
-        metavar="URL",
-        help="a read-only database (a hot standby) for tracing and exports (default: $QRCK_READ_DB, else --db)",
-    )
+    serve.add_argument("--read-db", metavar="URL", help="a hot standby for tracing and exports (or $QRCK_READ_DB)")
     zone_option(serve)
     _retention_option(serve)
     _trace_options(serve)
