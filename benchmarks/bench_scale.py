@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_server import NAMES, bench_http, machine_busy_s, pct  # noqa: E402  (run as a script: its folder is on the path)
+from bench_server import NAMES, bench_http, pct  # noqa: E402
+from proc_stats import machine_busy_s  # noqa: E402  (run as a script: its folder is on the path)
 
 from server.partitions import EVENTS, UUIDS, partition_name  # noqa: E402
 from tests.support.postgres import PgCluster, find_pg_bin  # noqa: E402
@@ -192,13 +193,13 @@ def bench_queries(
     }
 
 
-def copy_rate(dsn: str, total: int) -> tuple[float, float]:
+def copy_rate(dsn: str, total: int, venues: int) -> tuple[float, float]:
     """Raw COPY of `total` events of today into the partitioned parents (routing, indexes, uuids): (rows/s, CPU
     microseconds the machine spent per row)."""
     import psycopg
 
     rng = random.Random(5)
-    pieces = list(day_chunks(datetime.now(UTC).date(), total, 1000, 100_000, rng, 10**15))
+    pieces = list(day_chunks(datetime.now(UTC).date(), total, venues, 100_000, rng, 10**15))  # the loaded venues
     with psycopg.connect(dsn) as conn:
         t0, busy = time.perf_counter(), machine_busy_s()
         with conn.cursor() as cur, cur.copy("COPY event_uuids (venue_id, uuid, wall_day, aged_from) FROM STDIN") as c:
@@ -346,11 +347,11 @@ def measure_queries(url: str, args: argparse.Namespace, people: int, venues: int
         )
 
 
-def measure_ingest(url: str, dsn: str, args: argparse.Namespace) -> None:
+def measure_ingest(url: str, dsn: str, args: argparse.Namespace, venues: int) -> None:
     """Raw COPY, then HTTP with 4 workers (8 kiosks, gzip batches of 500: bench_server's), with the CPU the whole
     machine spent per event in each (COPY is one backend; HTTP spreads over every core)."""
     events = args.ingest_events
-    copy, copy_us = copy_rate(dsn, events)
+    copy, copy_us = copy_rate(dsn, events, venues)
     http_figures = bench_http(url, 4, events, 500, 8)
     http, http_us = http_figures["events_per_s"], http_figures["cpu_us_per_event"]
     say(
@@ -388,7 +389,7 @@ def main() -> None:
         )
         measure_queries(url, args, people, venues, first_day)
         if not args.skip_ingest:
-            measure_ingest(url, dsn, args)
+            measure_ingest(url, dsn, args, venues)
         measure_retention(url, dsn, args, first_day)
     finally:
         cluster.stop()

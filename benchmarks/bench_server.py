@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import statistics
 import sys
@@ -29,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from proc_stats import machine_busy_s  # noqa: E402  (run as a script: its folder is on the path)
+
 from kiosk.events import Direction, NewEvent  # noqa: E402
 from sync import protocol  # noqa: E402
 from tests.support.postgres import LiveServer, start_benchmark_cluster  # noqa: E402
@@ -38,7 +39,7 @@ NAMES = ("Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Đức", "Phạm 
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def synthetic_events(count: int, seed: int) -> list[NewEvent]:
@@ -65,12 +66,6 @@ def synthetic_events(count: int, seed: int) -> list[NewEvent]:
 
 
 # --- 1. HTTP ingest ----------------------------------------------------------------------------------------------
-
-
-def machine_busy_s() -> float:
-    """CPU seconds the whole machine has been busy (user, nice, system, irq, softirq, steal: not idle or iowait)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields[:3]) + sum(fields[5:8])) / os.sysconf("SC_CLK_TCK")
 
 
 def bench_http(db_url: str, workers: int, total: int, batch: int, threads: int) -> dict[str, float]:

@@ -35,6 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from proc_stats import proc_cpu_s, proc_memory_mb, thread_times  # noqa: E402
+
 from kiosk.demo import make_cccd_payload  # noqa: E402
 from kiosk.sources import scene  # noqa: E402
 from tests.support.mjpeg_server import MjpegServer  # noqa: E402
@@ -76,35 +78,6 @@ def stream_frames(seconds: float = 24.0) -> list[bytes]:
     return frames
 
 
-def proc_cpu(pid: int, task: str = "") -> float:
-    stat = Path(f"/proc/{pid}/task/{task}/stat" if task else f"/proc/{pid}/stat")
-    fields = stat.read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_memory_mb(pid: int) -> dict[str, float]:
-    """VmHWM (peak), VmRSS, RssAnon and RssFile of a process, in MB."""
-    wanted = {"VmHWM:": "peak", "VmRSS:": "rss", "RssAnon:": "anon", "RssFile:": "file"}
-    memory = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key = line.split(":", 1)[0] + ":"
-        if key in wanted:
-            memory[wanted[key]] = int(line.split()[1]) / 1024
-    return memory
-
-
-def thread_times(pid: int) -> dict[str, float]:
-    """CPU seconds per thread name (threads of one name summed)."""
-    times: dict[str, float] = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            name = (task / "comm").read_text().strip()
-            times[name] = times.get(name, 0.0) + proc_cpu(pid, task.name)
-        except OSError:  # the thread ended
-            continue
-    return times
-
-
 def measure(argv: list[str], warmup: float, seconds: float, env: dict[str, str], cwd: Path) -> dict[str, object]:
     """CPU (% of one core over the window), memory and the busiest threads of the process `argv`."""
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True, cwd=cwd)
@@ -112,9 +85,9 @@ def measure(argv: list[str], warmup: float, seconds: float, env: dict[str, str],
         time.sleep(warmup)
         if proc.poll() is not None:
             raise SystemExit(f"{argv[2:4]} exited early: {proc.stderr.read() if proc.stderr else ''}")
-        c0, t0, threads0 = proc_cpu(proc.pid), time.monotonic(), thread_times(proc.pid)
+        c0, t0, threads0 = proc_cpu_s(proc.pid), time.monotonic(), thread_times(proc.pid)
         time.sleep(seconds)
-        c1, t1, threads1 = proc_cpu(proc.pid), time.monotonic(), thread_times(proc.pid)
+        c1, t1, threads1 = proc_cpu_s(proc.pid), time.monotonic(), thread_times(proc.pid)
         memory = proc_memory_mb(proc.pid)
     finally:
         proc.terminate()

@@ -36,7 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sync_load_client import Outcome, run_load  # noqa: E402  (run as a script: its folder is on the path)
+from bench_server import pct  # noqa: E402  (run as a script: its folder is on the path)
+from proc_stats import children, loadavg, machine_cpu_s, proc_cpu_s, proc_memory_mb  # noqa: E402
+from sync_load_client import Outcome, run_load  # noqa: E402
 
 # --- the server side: kiosks, processes, counts ------------------------------------------------------------------
 
@@ -83,33 +85,9 @@ def enrol_over_http(server: Any, count: int, threads: int = 16) -> tuple[list[st
     return tokens, time.perf_counter() - started
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
 def server_workers(pid: int) -> list[int]:
     """The uvicorn worker processes of a `serve --workers N` (not multiprocessing's resource tracker)."""
     return [child for child in children(pid) if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
-
-
-def rss_mb(pid: int) -> int:
-    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    return round(next(int(line.split()[1]) for line in lines if line.startswith("VmRSS:")) / 1024)
-
-
-def cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
 
 
 class CpuSampler:
@@ -118,7 +96,7 @@ class CpuSampler:
 
     def __init__(self, pids: Callable[[], list[int]], every: float = 0.5) -> None:
         self.pids, self.every = pids, every
-        self.first: dict[int, int] = {pid: cpu_ticks(pid) for pid in pids()}
+        self.first: dict[int, float] = {pid: proc_cpu_s(pid) for pid in pids()}
         self.last = dict(self.first)
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -127,20 +105,12 @@ class CpuSampler:
     def _run(self) -> None:
         while not self.stopping.wait(self.every):
             for pid in self.pids():
-                self.last[pid] = max(self.last.get(pid, 0), cpu_ticks(pid))
+                self.last[pid] = max(self.last.get(pid, 0.0), proc_cpu_s(pid))
 
     def stop(self) -> float:
         self.stopping.set()
         self.thread.join()
-        used = sum(ticks - self.first.get(pid, 0) for pid, ticks in self.last.items())
-        return used / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
+        return sum(seconds - self.first.get(pid, 0.0) for pid, seconds in self.last.items())
 
 
 def pressure_us() -> dict[str, int]:
@@ -167,16 +137,7 @@ def count_events(dsn: str) -> int:
         return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])  # type: ignore[index]
 
 
-def loadavg() -> str:
-    return Path("/proc/loadavg").read_text().strip()
-
-
 # --- the run ------------------------------------------------------------------------------------------------------
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def summary(out: Outcome, args: argparse.Namespace, server: dict[str, Any]) -> dict[str, Any]:
@@ -268,24 +229,24 @@ def main() -> None:
             print(f"[setup] {len(enrolled)} kiosks enrolled over HTTP (16 threads): {seconds:.1f} s")
         assert server.process is not None
         workers = server_workers(server.process.pid)
-        rss_before, rows_before = [rss_mb(pid) for pid in workers], count_events(dsn)
+        rss_before, rows_before = [round(proc_memory_mb(pid)["rss"]) for pid in workers], count_events(dsn)
         server_cpu, pg_cpu = CpuSampler(lambda: workers), CpuSampler(lambda: postgres_pids(cluster))
-        busy0, total0 = machine_busy()
+        busy0, total0 = machine_cpu_s()
         stalls0, wall0 = pressure_us(), time.monotonic()
         out = run_load(
             server.url, tokens, period=args.period, seconds=args.seconds, procs=args.client_procs,
             events=args.events, connections=args.connections, fresh=args.fresh_connections, timeout=args.timeout,
         )  # fmt: skip
-        busy1, total1 = machine_busy()
+        busy1, total1 = machine_cpu_s()
         stalls, wall = pressure_us(), time.monotonic() - wall0
         requests = max(1, len(out.latencies) + sum(out.errors.values()))
         server_side = {
             "server_cpu_ms_per_request": round(1000 * server_cpu.stop() / requests, 2),
             "postgres_cpu_ms_per_request": round(1000 * pg_cpu.stop() / requests, 2),
-            "machine_busy_percent": round(100 * (busy1 - busy0) / max(1, total1 - total0), 1),
+            "machine_busy_percent": round(100 * (busy1 - busy0) / max(1e-9, total1 - total0), 1),
             "pressure_some_percent": {k: round(100 * (v - stalls0[k]) / 1e6 / wall, 1) for k, v in stalls.items()},
             "worker_rss_mb_before": rss_before,
-            "worker_rss_mb_after": [rss_mb(pid) for pid in workers],
+            "worker_rss_mb_after": [round(proc_memory_mb(pid)["rss"]) for pid in workers],
             "rows_landed": count_events(dsn) - rows_before,
             "loadavg_start": started_load,
             "loadavg_end": loadavg(),
