@@ -32,6 +32,16 @@ def scan(station: Any, person: Any) -> None:
     station.submit_payload(person.payload.encode("utf-8"))
 
 
+def answering_with_one_waiting(station: Any, answering: Any, waiting: Any) -> Any:
+    """`answering`'s questionnaire open and `waiting` queued behind it; the questionnaire page."""
+    window, page = station.window, station.window.questionnaire
+    scan(station, answering)
+    station.qtbot.waitUntil(lambda: window.current_page() is page, timeout=5000)
+    scan(station, waiting)
+    station.qtbot.waitUntil(lambda: page.waiting_count == 1, timeout=5000)
+    return page
+
+
 def test_a_second_visitor_during_the_questionnaire_is_queued_then_asked(tmp_path: Path, station_factory: Any) -> None:
     station = asking_station(tmp_path, station_factory)
     window, page = station.window, station.window.questionnaire
@@ -63,11 +73,7 @@ def test_a_late_read_of_who_just_answered_is_not_queued(tmp_path: Path, station_
     """Their card read again just before they tap Done: the pipeline evaluated it before their entry was written,
     so it must not give them a second questionnaire (CI once saw this as a stray "1 waiting")."""
     station = asking_station(tmp_path, station_factory)
-    window, page = station.window, station.window.questionnaire
-    scan(station, FIRST)
-    station.qtbot.waitUntil(lambda: window.current_page() is page, timeout=5000)
-    scan(station, SECOND)
-    station.qtbot.waitUntil(lambda: page.waiting_count == 1, timeout=5000)
+    window, page = station.window, answering_with_one_waiting(station, FIRST, SECOND)
     scan(station, FIRST)  # its evaluation reaches the screen after Done, before the commit's answer
     page.answer_all_no()
     page.done_button.click()
@@ -80,11 +86,7 @@ def test_a_late_read_of_who_just_answered_is_not_queued(tmp_path: Path, station_
 
 def test_a_queued_visitor_survives_a_cancel(tmp_path: Path, station_factory: Any) -> None:
     station = asking_station(tmp_path, station_factory)
-    window, page = station.window, station.window.questionnaire
-    scan(station, FIRST)
-    station.qtbot.waitUntil(lambda: window.current_page() is page, timeout=5000)
-    scan(station, THIRD)
-    station.qtbot.waitUntil(lambda: page.waiting_count == 1, timeout=5000)
+    page = answering_with_one_waiting(station, FIRST, THIRD)
     page.cancel_button.click()
     station.qtbot.waitUntil(lambda: mask_name(THIRD.full_name) in page.title.text(), timeout=5000)
 
