@@ -10,12 +10,12 @@ from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from server.auth import Principal
 from server.kiosk_status import record_status
 from server.models import events, kiosks
-from server.partitions import UUID_MARGIN, UUIDS, ensure_days
+from server.partitions import UUID_MARGIN, UUIDS, ensure_days, missing_days
 from sync.protocol import FUTURE_TOLERANCE, Batch, BatchResult, EventResult, EventStatus, corrected_time
 
 log = logging.getLogger("server.ingest")
@@ -28,10 +28,6 @@ def _json_or_empty(details: dict[str, Any]) -> str:
         return json.dumps(details)
     except (ValueError, TypeError, RecursionError):
         return "{}"
-
-
-def _insert_for(engine: Engine) -> Any:
-    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(events)
 
 
 def plan_rows(batch: Batch, principal: Principal, received_at: datetime) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -201,38 +197,37 @@ def _days(columns: dict[str, list[Any]]) -> tuple[set[date], set[date]]:
     return event_days, uuid_days
 
 
-def _insert_postgresql(engine: Engine, batch: Batch, principal: Principal, received_at: datetime) -> _Stored:
-    """Claim the uuids, store the new events, note the kiosk seen: one statement in one transaction."""
+def _insert_postgresql(conn: Connection, batch: Batch, principal: Principal, received_at: datetime) -> _Stored:
+    """Claim the uuids, store the new events, note the kiosk seen: one statement, in the connection's transaction."""
     columns, refused = plan_columns(batch, principal, received_at)
     offset_ms = int((received_at - batch.kiosk_time).total_seconds() * 1000)
     stored: set[str] = set()
     if columns["uuid"]:
         event_days, uuid_days = _days(columns)
-        ensure_days(engine, event_days)  # a day's first event makes its partition (cached after)
-        ensure_days(engine, uuid_days, UUIDS)
-    with engine.begin() as conn:
-        if columns["uuid"]:
-            values: dict[str, Any] = {**columns, "venue_id": principal.venue_id, "kiosk_id": principal.kiosk_id}
-            values |= {"clock_offset_ms": offset_ms, "received_at": received_at}
-            stored = {uuid for (uuid,) in conn.exec_driver_sql(_PG_INSERT, values)}
-        else:
-            _seen(conn, principal, received_at, offset_ms)
-        record_status(conn, principal, batch.status, received_at)
+        if missing_days(conn.engine, event_days) or missing_days(conn.engine, uuid_days, UUIDS):
+            conn.commit()  # a day's first event: its partition is made in a transaction of its own (then cached)
+            ensure_days(conn, event_days)
+            ensure_days(conn, uuid_days, UUIDS)
+        values: dict[str, Any] = {**columns, "venue_id": principal.venue_id, "kiosk_id": principal.kiosk_id}
+        values |= {"clock_offset_ms": offset_ms, "received_at": received_at}
+        stored = {uuid for (uuid,) in conn.exec_driver_sql(_PG_INSERT, values)}
+    else:
+        _seen(conn, principal, received_at, offset_ms)
+    record_status(conn, principal, batch.status, received_at)
     suspect = sum(
         1 for uuid, flag in zip(columns["uuid"], columns["clock_suspect"], strict=True) if flag and uuid in stored
     )
     return _Stored(stored, refused, suspect)
 
 
-def _insert_sqlite(engine: Engine, batch: Batch, principal: Principal, received_at: datetime) -> _Stored:
+def _insert_sqlite(conn: Connection, batch: Batch, principal: Principal, received_at: datetime) -> _Stored:
     rows, refused = plan_rows(batch, principal, received_at)
     stored: set[str] = set()
-    with engine.begin() as conn:
-        if rows:
-            statement = _insert_for(engine).on_conflict_do_nothing(index_elements=["venue_id", "uuid"])
-            stored = set(conn.execute(statement.returning(events.c.uuid), rows).scalars())
-        _seen(conn, principal, received_at, int((received_at - batch.kiosk_time).total_seconds() * 1000))
-        record_status(conn, principal, batch.status, received_at)
+    if rows:
+        statement = sqlite.insert(events).on_conflict_do_nothing(index_elements=["venue_id", "uuid"])
+        stored = set(conn.execute(statement.returning(events.c.uuid), rows).scalars())
+    _seen(conn, principal, received_at, int((received_at - batch.kiosk_time).total_seconds() * 1000))
+    record_status(conn, principal, batch.status, received_at)
     return _Stored(stored, refused, sum(1 for row in rows if row["clock_suspect"] and row["uuid"] in stored))
 
 
@@ -253,8 +248,16 @@ def _seen(conn: Connection, principal: Principal, received_at: datetime, offset_
 
 def ingest(engine: Engine, batch: Batch, principal: Principal, received_at: datetime) -> BatchResult:
     """Store the new events of `batch` (one transaction) and say, per event, what happened to it."""
-    insert = _insert_postgresql if engine.dialect.name == "postgresql" else _insert_sqlite
-    done = insert(engine, batch, principal, received_at)
+    with engine.connect() as conn:
+        return ingest_in(conn, batch, principal, received_at)
+
+
+def ingest_in(conn: Connection, batch: Batch, principal: Principal, received_at: datetime) -> BatchResult:
+    """ingest() in the connection's transaction, which it commits: what the caller did in it first (the sync
+    route checks the kiosk's token there) costs no transaction of its own."""
+    insert = _insert_postgresql if conn.dialect.name == "postgresql" else _insert_sqlite
+    done = insert(conn, batch, principal, received_at)
+    conn.commit()
     stored = done.uuids
     refused = {**batch.refused, **done.refused}  # malformed events (protocol) and events of another venue
     for uuid, reason in refused.items():

@@ -137,18 +137,27 @@ def forget_days(engine: Engine, days: Iterable[date], table: Partitioned = EVENT
         _known_days(engine, table).difference_update(days)
 
 
-def ensure_days(engine: Engine, days: Iterable[date], table: Partitioned = EVENTS) -> int:
-    """Make sure each day (from 2020 on) has a partition; returns how many were made. Cheap when cached."""
-    known = _known_days(engine, table)
-    missing = sorted({day for day in days if day >= EARLIEST_DAY} - known)
+def missing_days(engine: Engine, days: Iterable[date], table: Partitioned = EVENTS) -> list[date]:
+    """The days (from 2020 on) this process has not seen a partition of: nothing asked of the database."""
+    return sorted({day for day in days if day >= EARLIEST_DAY} - _known_days(engine, table))
+
+
+def ensure_days(bind: Engine | Connection, days: Iterable[date], table: Partitioned = EVENTS) -> int:
+    """Make sure each day (from 2020 on) has a partition; returns how many were made. Cheap when cached.
+    Given a connection, it must not be in a transaction: the partitions are made in one of their own."""
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    missing = missing_days(engine, days, table)
     if not missing:
         return 0
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return ensure_days(conn, missing, table)
     made = 0
-    with engine.begin() as conn:
+    with bind.begin():
         for day in missing:
-            made += create_day(conn, day, table)
+            made += create_day(bind, day, table)
     with _known_lock:
-        known.update(missing)
+        _known_days(engine, table).update(missing)
     return made
 
 

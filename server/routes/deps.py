@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from server.auth import Principal, principal_for
 from server.settings import ServerSettings
@@ -73,15 +73,36 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+def check_role(principal: Principal, role: str, who: str) -> Principal:
+    if principal.role != role:
+        raise HTTPException(status_code=403, detail=f"this needs a {who} token")
+    return principal
+
+
 def require_role(role: str, who: str) -> Callable[[Principal], Principal]:
     """A dependency that lets only `role` through (403 "this needs a `who` token" otherwise)."""
 
     def check(principal: PrincipalDep) -> Principal:
-        if principal.role != role:
-            raise HTTPException(status_code=403, detail=f"this needs a {who} token")
-        return principal
+        return check_role(principal, role, who)
 
     return check
+
+
+def bearer_token(request: Request) -> str:
+    """The token of the request's `Authorization: Bearer ...` header, unchecked (401 without one): for a route
+    that checks it itself, in the database work it does anyway (the sync route: one connection per batch)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized()
+    return token.strip()
+
+
+def authenticate(conn: Connection, token: str, role: str, who: str) -> Principal:
+    """get_principal + require_role in the caller's connection (a transaction is begun and left open)."""
+    principal = principal_for(conn, token)
+    if principal is None:
+        raise unauthorized()
+    return check_role(principal, role, who)
 
 
 KioskDep = Annotated[Principal, Depends(require_role("kiosk", "kiosk"))]
