@@ -58,11 +58,13 @@ class DeclarationFlow:
         # is often read while the first one is still answering).
         self.queue: deque[Evaluation] = deque(maxlen=QUEUE_LIMIT)
         self.next_delay_ms = NEXT_VISITOR_DELAY_MS
-        self._next = QTimer()
+        # The timers are the window's children: they die with it, so a questionnaire timing out after the station
+        # was closed cannot touch its deleted pages.
+        self._next = QTimer(window)
         self._next.setSingleShot(True)
         self._next.timeout.connect(self._ask_next)
         # Nobody answering for this long: back to the door, nothing recorded (it must not block the entrance).
-        self.timeout = QTimer()
+        self.timeout = QTimer(window)
         self.timeout.setSingleShot(True)
         self.timeout.timeout.connect(self.timed_out)
         window.questionnaire.touched.connect(self._restart_timeout)
