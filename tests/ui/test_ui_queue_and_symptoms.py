@@ -121,3 +121,17 @@ def test_one_symptom_policy_for_a_scan_and_an_assisted_entry(tmp_path: Path, sta
         assert by_scan.outcome == assisted.outcome == "warning" and by_scan.flagged and assisted.flagged
         assert by_scan.reason == assisted.reason
         assert len(recorded) == 2 and all("symptoms" in e.flags for e in recorded)
+
+
+def test_a_stopped_station_asks_no_waiting_visitor(tmp_path: Path, station_factory: Any) -> None:
+    # The next visitor's questionnaire opened after stop() once: its timeout then fired on a deleted window.
+    station = asking_station(tmp_path, station_factory)
+    window = station.window
+    page = answering_with_one_waiting(station, FIRST, SECOND)
+    page.answer_all_no()
+    page.done_button.click()
+    wait_for_views(station.qtbot, station, 1)
+    station.stop()  # while the next visitor's turn is still waiting out next_delay_ms (300 ms)
+    station.qtbot.wait(800)
+    assert window.current_page() is not page
+    assert not station.declarations.timeout.isActive()

@@ -138,7 +138,7 @@ class Station(QObject):
         self.status.timer.stop()
         self.housekeeping.timer.stop()
         self.results.hold_timer.stop()
-        self.declarations.timeout.stop()
+        self.declarations.stop()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.scanner_filter)

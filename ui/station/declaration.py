@@ -69,6 +69,11 @@ class DeclarationFlow:
         self.timeout.timeout.connect(self.timed_out)
         window.questionnaire.touched.connect(self._restart_timeout)
 
+    def stop(self) -> None:
+        """The station is stopping: no next visitor is asked and no questionnaire times out any more."""
+        self._next.stop()
+        self.timeout.stop()
+
     def ask(self, who: str, declaration: Declaration) -> None:
         """Show the questionnaire to `who` (a full name: shown masked)."""
         self._open = declaration
