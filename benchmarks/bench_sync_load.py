@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench_server import pct  # noqa: E402  (run as a script: its folder is on the path)
-from proc_stats import children, loadavg, machine_cpu_s, proc_cpu_s, proc_memory_mb  # noqa: E402
+from proc_stats import children, loadavg, machine_cpu_s, machine_steal_s, proc_cpu_s, proc_memory_mb  # noqa: E402
 from sync_load_client import Outcome, run_load  # noqa: E402
 
 # --- the server side: kiosks, processes, counts ------------------------------------------------------------------
@@ -177,7 +177,8 @@ def print_human(r: dict[str, Any]) -> None:
         f"{r['errors']} {r['errors_by_kind'] or ''}\n"
         f"  latency p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms\n"
         f"  client CPU {r['client_cpu_percent']} % of a core per process, its lag p99 {r['client_lag_p99_ms']} ms "
-        f"(max {r['client_lag_max_ms']} ms); machine CPU busy {r['machine_busy_percent']} % of {r['cpus']} CPUs, time some task waited "
+        f"(max {r['client_lag_max_ms']} ms); machine CPU busy {r['machine_busy_percent']} % of {r['cpus']} CPUs "
+        f"(stolen by the hypervisor: {r['machine_steal_percent']} %), time some task waited "
         f"(PSI) {r['pressure_some_percent']} %\n"
         f"  server CPU {r['server_cpu_ms_per_request']} ms/request, PostgreSQL CPU "
         f"{r['postgres_cpu_ms_per_request']} ms/request; worker RSS MB before {r['worker_rss_mb_before']}, after "
@@ -232,18 +233,21 @@ def main() -> None:
         rss_before, rows_before = [round(proc_memory_mb(pid)["rss"]) for pid in workers], count_events(dsn)
         server_cpu, pg_cpu = CpuSampler(lambda: workers), CpuSampler(lambda: postgres_pids(cluster))
         busy0, total0 = machine_cpu_s()
+        steal0 = machine_steal_s()
         stalls0, wall0 = pressure_us(), time.monotonic()
         out = run_load(
             server.url, tokens, period=args.period, seconds=args.seconds, procs=args.client_procs,
             events=args.events, connections=args.connections, fresh=args.fresh_connections, timeout=args.timeout,
         )  # fmt: skip
         busy1, total1 = machine_cpu_s()
+        stolen = machine_steal_s() - steal0
         stalls, wall = pressure_us(), time.monotonic() - wall0
         requests = max(1, len(out.latencies) + sum(out.errors.values()))
         server_side = {
             "server_cpu_ms_per_request": round(1000 * server_cpu.stop() / requests, 2),
             "postgres_cpu_ms_per_request": round(1000 * pg_cpu.stop() / requests, 2),
             "machine_busy_percent": round(100 * (busy1 - busy0) / max(1e-9, total1 - total0), 1),
+            "machine_steal_percent": round(100 * stolen / max(1e-9, total1 - total0), 1),
             "pressure_some_percent": {k: round(100 * (v - stalls0[k]) / 1e6 / wall, 1) for k, v in stalls.items()},
             "worker_rss_mb_before": rss_before,
             "worker_rss_mb_after": [round(proc_memory_mb(pid)["rss"]) for pid in workers],

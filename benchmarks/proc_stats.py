@@ -62,6 +62,13 @@ def machine_cpu_s() -> tuple[float, float]:
     return busy / TICKS_PER_S, (busy + fields[3] + fields[4]) / TICKS_PER_S
 
 
+def machine_steal_s() -> float:
+    """CPU seconds the hypervisor gave to other guests while this machine's CPUs wanted to run (steal, since
+    boot): on a shared virtual machine it changes from run to run and makes timings of different runs differ."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    return int(fields[7]) / TICKS_PER_S if len(fields) > 7 else 0.0
+
+
 def machine_busy_s() -> float:
     return machine_cpu_s()[0]
 

@@ -35,12 +35,12 @@ from server.cli_args import (
     positive_days,
     positive_hours,
     positive_id,
-    seconds,
     whole_days,
     zone_option,
 )
 from server.console.cli import register_user_add
 from server.db import DatabaseError, open_database
+from server.http_options import RedactQuery, add_http_options, uvicorn_options
 from server.keys import ensure_signing_key
 from server.personal_cli import register as register_personal_commands
 from server.settings import DEFAULT_RETENTION_DAYS, ServerSettings
@@ -60,15 +60,6 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 # --- commands ---------------------------------------------------------------------------------------------------------
-
-
-class _RedactQuery(logging.Filter):
-    """Access-log lines without query strings: /trace?id_number=... must not put ID numbers in logs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
-            record.args = (*record.args[:2], record.args[2].split("?", 1)[0], *record.args[3:])
-        return True
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -97,25 +88,6 @@ def _serve_settings(args: argparse.Namespace) -> ServerSettings:
     )
 
 
-def _uvicorn_options(args: argparse.Namespace) -> dict[str, object]:
-    """Connection limits: idle keep-alive connections close after 5 s, headers are bounded in size and time
-    (GuardedH11Protocol), bodies in size and time (GuardMiddleware). X-Forwarded-For is read by the app from
-    trusted proxies only, so uvicorn's own proxy handling stays off."""
-    from server.guard import GuardedH11Protocol
-
-    GuardedH11Protocol.header_timeout = args.header_timeout
-    return {
-        "host": args.host,
-        "port": args.port,
-        "log_level": args.log_level,
-        "proxy_headers": False,
-        "http": GuardedH11Protocol,
-        "timeout_keep_alive": 5,
-        "h11_max_incomplete_event_size": 16 * 1024,
-        "limit_concurrency": args.max_connections,
-    }
-
-
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -129,7 +101,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     generated = ensure_signing_key(engine)
     if generated:
         print(f"serve: no signing key yet: generated {generated} (see `kiosk-server keys list`)", file=sys.stderr)
-    logging.getLogger("uvicorn.access").addFilter(_RedactQuery())
+    logging.getLogger("uvicorn.access").addFilter(RedactQuery())
     if args.workers > 1:
         engine.dispose()
         os.environ.update(
@@ -143,9 +115,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
             QRCK_TIMEZONE=args.timezone,
             QRCK_API_DOCS="1" if args.api_docs else "",
         )
-        uvicorn.run("server.app:app_factory", factory=True, workers=args.workers, **_uvicorn_options(args))  # type: ignore[arg-type]
+        uvicorn.run("server.app:app_factory", factory=True, workers=args.workers, **uvicorn_options(args))  # type: ignore[arg-type]
         return
-    uvicorn.run(create_app(settings, engine), **_uvicorn_options(args))  # type: ignore[arg-type]
+    uvicorn.run(create_app(settings, engine), **uvicorn_options(args))  # type: ignore[arg-type]
 
 
 def cmd_venue_add(args: argparse.Namespace) -> None:
@@ -314,9 +286,7 @@ def _serve_commands(sub: Subcommands) -> None:
         default=[],
         help="a proxy address or network whose X-Forwarded-For is believed (repeatable; default: none)",
     )
-    serve.add_argument("--max-connections", type=positive_id, default=1000, help="beyond this, 503")
-    serve.add_argument("--header-timeout", type=seconds, default=15.0, help="seconds for a request's headers")
-    serve.add_argument("--body-timeout", type=seconds, default=15.0, help="seconds without a byte of a body")
+    add_http_options(serve)  # --max-connections, --header-timeout, --body-timeout, --http, --loop
     serve.add_argument("--api-docs", action="store_true", help="serve /docs and /redoc (they load a CDN's scripts)")
     serve.add_argument("--read-db", metavar="URL", help="a hot standby for tracing and exports (or $QRCK_READ_DB)")
     zone_option(serve)

@@ -64,7 +64,12 @@ def get_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
     with engine.begin() as conn:
-        principal = principal_for(conn, credentials.credentials)
+        return known_principal(conn, credentials.credentials)
+
+
+def known_principal(conn: Connection, token: str) -> Principal:
+    """Whose `token` is, in the caller's connection: 401 when it is nobody's (unknown, revoked, expired)."""
+    principal = principal_for(conn, token)
     if principal is None:
         raise unauthorized()
     return principal
@@ -99,10 +104,7 @@ def bearer_token(request: Request) -> str:
 
 def authenticate(conn: Connection, token: str, role: str, who: str) -> Principal:
     """get_principal + require_role in the caller's connection (a transaction is begun and left open)."""
-    principal = principal_for(conn, token)
-    if principal is None:
-        raise unauthorized()
-    return check_role(principal, role, who)
+    return check_role(known_principal(conn, token), role, who)
 
 
 KioskDep = Annotated[Principal, Depends(require_role("kiosk", "kiosk"))]

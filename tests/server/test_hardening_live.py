@@ -53,6 +53,12 @@ def server(live_server: Callable[..., LiveServer]) -> LiveServer:
     return live_server(None, "--header-timeout", "2", "--body-timeout", "2")
 
 
+@pytest.fixture(params=["httptools", "h11"])
+def each_protocol(live_server: Callable[..., LiveServer], request: pytest.FixtureRequest) -> LiveServer:
+    """The server on each HTTP parser `serve --http` offers: both must bound headers in time and in size."""
+    return live_server(None, "--header-timeout", "2", "--body-timeout", "2", "--http", request.param)
+
+
 def test_concurrent_256_mib_bodies_leave_memory_flat(server: LiveServer) -> None:
     """Issue 11 #1: every body endpoint, declared and chunked, 413 before parsing or auth; RSS growth < 64 MiB."""
     assert server.process is not None
@@ -120,8 +126,9 @@ def _closed_within(sock: socket.socket, seconds: float) -> tuple[bool, bytes]:
         return True, received
 
 
-def test_slow_headers_and_slow_bodies_time_out(server: LiveServer) -> None:
+def test_slow_headers_and_slow_bodies_time_out(each_protocol: LiveServer) -> None:
     """Issue 11 #1: slowloris headers are cut after --header-timeout, a stalled body gets 408."""
+    server = each_protocol
     with socket.create_connection(("127.0.0.1", server.port)) as slow_headers:
         slow_headers.sendall(b"GET /api/v1/time HTTP/1.1\r\nHost: x\r\n")
         for _ in range(3):  # a byte now and then: uvicorn's keep-alive timer alone would never fire
@@ -141,6 +148,29 @@ def test_slow_headers_and_slow_bodies_time_out(server: LiveServer) -> None:
         gone.sendall(b"POST /declare HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\nfull_name=")
     time.sleep(0.5)
     assert httpx.get(f"{server.url}/api/v1/time", timeout=5).status_code == 200
+    assert server.log_path is not None
+    assert "Traceback" not in server.log_path.read_text(errors="replace")
+
+
+def test_oversized_headers_are_refused_and_the_connection_closed(each_protocol: LiveServer) -> None:
+    """A client streaming headers without end is answered 400 and cut off at 16 KiB, not buffered."""
+    server = each_protocol
+    with socket.create_connection(("127.0.0.1", server.port)) as endless:
+        started = time.monotonic()
+        endless.sendall(b"GET /api/v1/time HTTP/1.1\r\nHost: x\r\n")
+        try:
+            for _ in range(256):  # 256 KiB of headers, far past the limit
+                endless.sendall(b"X-Pad: " + b"a" * 1015 + b"\r\n")
+        except OSError:
+            pass  # closed by the server: what we want
+        closed, answer = _closed_within(endless, 4)
+        # Cut off at the size limit, not later by the 2 s header deadline.
+        assert closed and time.monotonic() - started < 1.5, "the server kept reading headers past the limit"
+        # The 400 may be lost to the reset of a connection closed with our bytes unread; never another answer.
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 400"), answer[:60]
+    with socket.create_connection(("127.0.0.1", server.port)) as modest:  # 8 KiB of headers is still fine
+        modest.sendall(b"GET /api/v1/time HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"a" * 8000 + b"\r\n\r\n")
+        assert modest.recv(4096).startswith(b"HTTP/1.1 200")
     assert server.log_path is not None
     assert "Traceback" not in server.log_path.read_text(errors="replace")
 
