@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 
 from kiosk.demo import demo_people
 from tests.support.media import write_video
@@ -92,6 +94,22 @@ def test_slow_typing_is_not_a_scan(tmp_path: Path, station_factory) -> None:
     station.qtbot.wait(300)
     assert station.shown_views == []
     assert field.text() == "Nguyen12"  # a guard's typing reaches the field untouched
+
+
+def test_a_window_opened_later_is_watched_once_it_has_the_focus(tmp_path: Path, station_factory) -> None:
+    """The filter sits on windows, not on the application: a top-level window that appears after the station
+    started (a dialog) is watched as soon as it gets the keyboard focus."""
+    settings = make_settings(tmp_path, station={"accept_unknown": True})
+    station = station_factory(settings, source=str(write_video(tmp_path / "e.avi", [(None, 30.0)], fps=5)))
+    later = QWidget()
+    later.resize(300, 200)
+    later.show()
+    later.activateWindow()
+    station.qtbot.waitUntil(lambda: QGuiApplication.focusWindow() is later.windowHandle(), timeout=3000)
+    type_into_window(later, PERSON.payload)
+    views = wait_for_views(station.qtbot, station, 1)
+    assert views[0].outcome == "entry"
+    later.close()
 
 
 def test_split_lines_handles_every_terminator() -> None:

@@ -20,7 +20,7 @@ from kiosk.sources.base import Frame, FrameSource, SourceError, SourceState
 from kiosk.sources.slot import LatestFrameSlot
 from ui.runtime.qt_compat import emit
 
-PREVIEW_MAX_WIDTH = 960  # enough for a 1920×1080 screen's preview area; cheaper to paint than 1280×720
+PREVIEW_MAX_SIZE = (960, 540)  # enough for a 1920×1080 screen's preview area; cheaper to paint than 1280×720
 IDLE_SLEEP_S = 0.02
 OPEN_RETRY_INITIAL_S, OPEN_RETRY_MAX_S = 1.0, 30.0  # a source that fails at start-up is tried again this often
 
@@ -29,22 +29,34 @@ OPEN_RETRY_INITIAL_S, OPEN_RETRY_MAX_S = 1.0, 30.0  # a source that fails at sta
 class PreviewFrame:
     """What the screen needs of a frame: a small image and the scale back to frame pixels."""
 
-    image: QImage
+    image: QImage  # a view of `pixels`, which this frame keeps alive (no copy)
+    pixels: np.ndarray
     index: int
     scale: float  # preview pixels per frame pixel
     read_at: float  # time.monotonic() when the camera delivered it
 
 
-def to_preview(frame: Frame, max_width: int = PREVIEW_MAX_WIDTH) -> PreviewFrame:
-    """A QImage of the frame no wider than the preview area (BGR888 needs no colour conversion)."""
+def preview_size(width: int, height: int) -> tuple[int, int]:
+    """The preview size for a preview area of `width` × `height` (not smaller than a thumbnail before the window
+    is laid out)."""
+    return max(320, width), max(180, height)
+
+
+def to_preview(frame: Frame, max_size: tuple[int, int] = PREVIEW_MAX_SIZE) -> PreviewFrame:
+    """A QImage of the frame that fits the preview area, in the screen's own 32-bit format: the GUI thread then
+    paints it 1:1 with a plain copy (a BGR888 image, or one of another size, is converted or scaled on every
+    paint, in the GUI thread). Resizing and converting here costs one pass over the small image."""
     image = frame.image
     height, width = image.shape[:2]
-    scale = min(1.0, max_width / width)
+    scale = min(1.0, max_size[0] / width, max_size[1] / height)
     if scale < 1.0:  # bilinear: a quarter of INTER_AREA's cost, and the preview only has to look right
-        image = cv2.resize(image, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_LINEAR)
-    image = np.ascontiguousarray(image)
-    qimage = QImage(image.data, image.shape[1], image.shape[0], image.strides[0], QImage.Format.Format_BGR888)
-    return PreviewFrame(qimage.copy(), frame.index, scale, time.monotonic())
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+    pixels = cv2.cvtColor(
+        image, cv2.COLOR_BGR2BGRA
+    )  # B, G, R, 255 in memory: QImage's RGB32 on a little-endian machine
+    qimage = QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.strides[0], QImage.Format.Format_RGB32)
+    return PreviewFrame(qimage, pixels, frame.index, scale, time.monotonic())
 
 
 class CameraThread(QThread):
@@ -66,7 +78,7 @@ class CameraThread(QThread):
         self._slot = slot
         self._preview_interval = 1.0 / preview_fps if preview_fps > 0 else 0.0
         self._stop = threading.Event()
-        self.preview_width = PREVIEW_MAX_WIDTH  # set by the GUI to the preview area's width (no wasted pixels)
+        self.preview_size = PREVIEW_MAX_SIZE  # set by the GUI to the preview area's size (no wasted pixels)
         self.retry_initial_s, self.retry_max_s = OPEN_RETRY_INITIAL_S, OPEN_RETRY_MAX_S
         self.open_attempts = 0  # failed opens so far (tests, and the status line)
 
@@ -122,4 +134,4 @@ class CameraThread(QThread):
                 if unchanged is not None and not unchanged.check(frame.image, read_at).decode:
                     continue
                 last_preview = read_at
-                emit(self.preview, to_preview(frame, self.preview_width))
+                emit(self.preview, to_preview(frame, self.preview_size))

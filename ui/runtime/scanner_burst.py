@@ -2,7 +2,7 @@
 
 A scanner "types" a whole code within a few tens of milliseconds and ends with Enter; a person leaves 80 ms or
 more between keys. `BurstDetector` is plain logic (no Qt, testable with any clock); `ScannerKeyFilter` is the Qt
-event filter installed on the application so that bursts are caught whatever widget has focus.
+event filter on the window that has the keyboard focus, so that bursts are caught whatever widget has focus.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QWindow
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QWindow
 from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QTextEdit
 
 from ui.runtime.qt_compat import emit
@@ -55,7 +55,11 @@ class BurstDetector:
 
 
 class ScannerKeyFilter(QObject):
-    """Application-wide key filter; emits `scanned(bytes)` for each scanner burst.
+    """Key filter of the application's windows; emits `scanned(bytes)` for each scanner burst.
+
+    It watches the top-level windows (`attach`), not the whole application: an application-wide filter in
+    Python is called for every event of every object (each paint, timer and signal across threads), and on the
+    station that was about a sixth of the GUI thread's time for the few key presses it wants.
 
     Each key is counted once: at the top-level window, where the platform delivers it before Qt passes it on to
     the focused widget (and then to its parents, which this filter would otherwise see too). Keys of a detected
@@ -68,6 +72,27 @@ class ScannerKeyFilter(QObject):
     def __init__(self, detector: BurstDetector | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.detector = detector or BurstDetector()
+        self._attached = False
+
+    def attach(self, app: QGuiApplication) -> None:
+        """Watch every top-level window, and each window that gets the keyboard focus later (keys go only to the
+        focused window: a dialog opened later, the on-screen keyboard's)."""
+        for window in app.topLevelWindows():
+            window.installEventFilter(self)  # once: installing again only moves it to the front
+        if not self._attached:
+            app.focusWindowChanged.connect(self._watch)
+            self._attached = True
+
+    def detach(self, app: QGuiApplication) -> None:
+        if self._attached:
+            app.focusWindowChanged.disconnect(self._watch)
+            self._attached = False
+        for window in app.topLevelWindows():
+            window.removeEventFilter(self)
+
+    def _watch(self, window: QWindow | None) -> None:
+        if window is not None:
+            window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if event.type() != QEvent.Type.KeyPress or not isinstance(watched, QWindow):

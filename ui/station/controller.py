@@ -24,7 +24,7 @@ from kiosk.sources.base import Frame
 from kiosk.sources.slot import LatestFrameSlot
 from ui.main_window import MainWindow
 from ui.protocols import EventReader, ScanPipeline, SyncSetup, SyncWorkerHandle
-from ui.runtime.camera import CameraThread, PreviewFrame
+from ui.runtime.camera import CameraThread, PreviewFrame, preview_size
 from ui.runtime.i18n import LanguageManager
 from ui.runtime.pipeline_thread import PipelineThread
 from ui.runtime.scanner_burst import ScannerKeyFilter
@@ -126,8 +126,8 @@ class Station(QObject):
     # -- life cycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
         app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.scanner_filter)
+        if isinstance(app, QApplication):
+            self.scanner_filter.attach(app)
         self.pipeline_thread.start()
         self.start_camera(self.source_spec)
         self._start_serial(self.state.settings.ui.scanner_port)
@@ -140,8 +140,8 @@ class Station(QObject):
         self.results.hold_timer.stop()
         self.declarations.stop()
         app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.scanner_filter)
+        if isinstance(app, QApplication):
+            self.scanner_filter.detach(app)
         if self.serial_reader is not None:
             self.serial_reader.stop()
             self.serial_reader.wait(2000)
@@ -164,8 +164,8 @@ class Station(QObject):
         thread.preview.connect(self.window.preview.show_frame)
         thread.preview.connect(self._settings_preview)
         thread.state_changed.connect(self.status.camera)
-        thread.preview_width = max(320, self.window.preview.width())
-        self.window.preview.resized.connect(lambda w: setattr(thread, "preview_width", max(320, w)))
+        thread.preview_size = preview_size(self.window.preview.width(), self.window.preview.height())
+        self.window.preview.resized.connect(lambda w, h: setattr(thread, "preview_size", preview_size(w, h)))
         self.camera_thread = thread
         thread.start()
 

@@ -16,7 +16,7 @@ OUTLINE_HOLD_S = 0.5  # keep an outline this long after the code was last seen (
 
 
 class PreviewView(QWidget):
-    resized = Signal(int)  # new width: the camera thread scales previews to it
+    resized = Signal(int, int)  # new width and height: the camera thread makes previews that size
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,7 +38,7 @@ class PreviewView(QWidget):
             self.update()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
-        emit(self.resized, self.width())
+        emit(self.resized, self.width(), self.height())
         super().resizeEvent(event)
 
     def set_message(self, text: str) -> None:
@@ -67,7 +67,8 @@ class PreviewView(QWidget):
     def _target_rect(self, image: QImage) -> QRectF:
         scale = min(self.width() / image.width(), self.height() / image.height())
         w, h = image.width() * scale, image.height() * scale
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        # Whole pixels: a preview made to this widget's size is then painted 1:1, a plain copy.
+        return QRectF(round((self.width() - w) / 2), round((self.height() - h) / 2), w, h)
 
     def _draw_codes(self, painter: QPainter, target: QRectF) -> None:
         if self._codes is None or self._frame is None or not self._codes.codes:

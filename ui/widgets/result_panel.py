@@ -82,6 +82,10 @@ class ResultPanel(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.occupancy)
         self.occupancy_value = ""
+        # What was last applied: a style sheet re-polishes every child and an icon is an SVG rendered anew, so
+        # neither is redone for a refresh that changes nothing (the idle screen refreshes on every flicker).
+        self._applied_sheets: dict[QWidget, str] = {}
+        self._applied_icon: tuple[str, int] | None = None
         self.show_idle()
 
     # -- states
@@ -185,8 +189,9 @@ class ResultPanel(QWidget):
         if text:
             background, foreground = SAFETY_COLOURS[self.safety_level]
             # The label's own sheet wins over the panel's "#resultPanel QLabel" rule (transparent background).
-            self.safety.setStyleSheet(
-                f"QLabel {{ background: {background}; color: {foreground}; border-radius: 10px; padding: 6px 10px; }}"
+            self._style(
+                self.safety,
+                f"QLabel {{ background: {background}; color: {foreground}; border-radius: 10px; padding: 6px 10px; }}",
             )
 
     def _refresh_occupancy(self) -> None:
@@ -196,13 +201,22 @@ class ResultPanel(QWidget):
     def _refresh_icon(self) -> None:
         name = most_serious(self.group).icon if self.group else "qr.svg"
         side = max(48, int(self.height() * 0.2))
+        if self._applied_icon == (name, side):
+            return
+        self._applied_icon = (name, side)
         self.icon.setPixmap(QIcon(str(ICONS_DIR / name)).pixmap(QSize(side, side)))
 
     def _colours(self, background: str, foreground: str) -> None:
-        self.setStyleSheet(
+        self._style(
+            self,
             f"#resultPanel {{ background: {background}; border-radius: 12px; }}"
-            f"#resultPanel QLabel {{ color: {foreground}; background: transparent; }}"
+            f"#resultPanel QLabel {{ color: {foreground}; background: transparent; }}",
         )
+
+    def _style(self, widget: QWidget, sheet: str) -> None:
+        if self._applied_sheets.get(widget) != sheet:
+            self._applied_sheets[widget] = sheet
+            widget.setStyleSheet(sheet)
 
     def _apply_fonts(self) -> None:
         base = max(10.0, min(self.height() / 22, self.width() / 16))
