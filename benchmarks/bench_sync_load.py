@@ -13,9 +13,13 @@ the rows that landed against the events answered "stored", and /proc/loadavg at 
     nice -n 5 python benchmarks/bench_sync_load.py --kiosks 10000 --period 30 --seconds 120
     python benchmarks/bench_sync_load.py --kiosks 500 --period 5 --seconds 30     # a dev run
 
-Measured 2026-12-02 on 2 shared cores, 4 workers: 5,000 kiosks / 30 s p99 51 ms, 0 errors; 10,000 kiosks / 30 s
-p99 4.2 s and 24 % 503 (machine CPU 98 % busy: a sync costs the server ~3.3 ms of CPU and PostgreSQL ~0.5 ms,
-so 333 syncs/s need ~1.3 of the 2 cores); the client used < 6 % of a core per process.
+    nice -n 5 python benchmarks/bench_sync_load.py --kiosks 5000 --serve-option=--http=h11 --serve-option=--loop=asyncio
+
+Measured 2026-12-03 on 2 shared cores, 4 workers, httptools + uvloop: 4,000 kiosks / 30 s p99 69 ms, 0 errors;
+10,000 kiosks / 30 s p99 2.5 s and 50 % 503 (machine 97 % busy: a sync costs the server ~5.5 ms of CPU and
+PostgreSQL ~1.6 ms on this day's machine, so 333 syncs/s need more than its 2 cores); h11 + asyncio in the next
+run: p99 10 s and 7,304 timeouts. The client used < 10 % of a core per process. Figures move with the CPU the
+hypervisor steals (printed): compare variants within one session, interleaved (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -147,6 +151,7 @@ def summary(out: Outcome, args: argparse.Namespace, server: dict[str, Any]) -> d
         "period_s": args.period,
         "seconds": args.seconds,
         "server_workers": args.workers,
+        "serve_options": args.serve_option,
         "client_procs": args.client_procs,
         "connections_per_proc": "fresh per sync" if args.fresh_connections else args.connections,
         "requests": requests,
@@ -172,7 +177,7 @@ def summary(out: Outcome, args: argparse.Namespace, server: dict[str, Any]) -> d
 def print_human(r: dict[str, Any]) -> None:
     print(
         f"SYNC LOAD {r['kiosks']:,} kiosks every {r['period_s']:g} s for {r['seconds']:g} s, {r['server_workers']} "
-        f"workers, {r['client_procs']} client processes (connections each: {r['connections_per_proc']})\n"
+        f"workers{''.join(' ' + option for option in r['serve_options'])}, {r['client_procs']} client processes (connections each: {r['connections_per_proc']})\n"
         f"  requests {r['requests']:,} ({r['achieved_rps']} /s, intended {r['intended_rps']} /s), errors "
         f"{r['errors']} {r['errors_by_kind'] or ''}\n"
         f"  latency p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms\n"
@@ -201,6 +206,13 @@ def options() -> argparse.Namespace:
     parser.add_argument("--fresh-connections", action="store_true", help="a new connection per sync")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a request counts as an error")
     parser.add_argument("--http-enrol", type=int, default=100, help="kiosks (of --kiosks) enrolled over HTTP")
+    parser.add_argument(
+        "--serve-option",
+        action="append",
+        default=[],
+        metavar="OPTION",
+        help="passed on to `kiosk-server serve`, e.g. --serve-option=--http=h11 --serve-option=--loop=asyncio",
+    )
     return parser.parse_args()
 
 
@@ -222,7 +234,11 @@ def main() -> None:
         t0 = time.perf_counter()
         tokens = add_kiosks(dsn, args.kiosks - args.http_enrol)
         print(f"[setup] {len(tokens):,} kiosks + tokens written in one transaction: {time.perf_counter() - t0:.1f} s")
-        server = LiveServer(url, extra_args=("--workers", str(args.workers)), log_path=Path("/tmp/bench_sync_load.log"))
+        server = LiveServer(
+            url,
+            extra_args=("--workers", str(args.workers), *args.serve_option),
+            log_path=Path("/tmp/bench_sync_load.log"),
+        )
         server.start(timeout=120)
         if args.http_enrol:
             enrolled, seconds = enrol_over_http(server, args.http_enrol)
