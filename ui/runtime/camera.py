@@ -52,9 +52,8 @@ def to_preview(frame: Frame, max_size: tuple[int, int] = PREVIEW_MAX_SIZE) -> Pr
     if scale < 1.0:  # bilinear: a quarter of INTER_AREA's cost, and the preview only has to look right
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
-    pixels = cv2.cvtColor(
-        image, cv2.COLOR_BGR2BGRA
-    )  # B, G, R, 255 in memory: QImage's RGB32 on a little-endian machine
+    # B, G, R, 255 in memory: QImage's RGB32 on a little-endian machine.
+    pixels = cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
     qimage = QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.strides[0], QImage.Format.Format_RGB32)
     return PreviewFrame(qimage, pixels, frame.index, scale, time.monotonic())
 
