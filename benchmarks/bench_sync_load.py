@@ -177,7 +177,8 @@ def summary(out: Outcome, args: argparse.Namespace, server: dict[str, Any]) -> d
 def print_human(r: dict[str, Any]) -> None:
     print(
         f"SYNC LOAD {r['kiosks']:,} kiosks every {r['period_s']:g} s for {r['seconds']:g} s, {r['server_workers']} "
-        f"workers{''.join(' ' + option for option in r['serve_options'])}, {r['client_procs']} client processes (connections each: {r['connections_per_proc']})\n"
+        f"workers{''.join(' ' + option for option in r['serve_options'])}, {r['client_procs']} client processes "
+        f"(connections each: {r['connections_per_proc']})\n"
         f"  requests {r['requests']:,} ({r['achieved_rps']} /s, intended {r['intended_rps']} /s), errors "
         f"{r['errors']} {r['errors_by_kind'] or ''}\n"
         f"  latency p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms, max {r['max_ms']} ms\n"

@@ -54,10 +54,15 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def _all_cpus_ticks() -> list[int]:
+    """The "cpu" line of /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal, ... in ticks."""
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
 def machine_cpu_s() -> tuple[float, float]:
     """(busy, total) CPU seconds of all CPUs since boot; busy is user, nice, system, irq, softirq and steal (not
     idle or iowait; guest time is already inside user)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    fields = _all_cpus_ticks()
     busy = sum(fields[:3]) + sum(fields[5:8])
     return busy / TICKS_PER_S, (busy + fields[3] + fields[4]) / TICKS_PER_S
 
@@ -65,8 +70,8 @@ def machine_cpu_s() -> tuple[float, float]:
 def machine_steal_s() -> float:
     """CPU seconds the hypervisor gave to other guests while this machine's CPUs wanted to run (steal, since
     boot): on a shared virtual machine it changes from run to run and makes timings of different runs differ."""
-    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    return int(fields[7]) / TICKS_PER_S if len(fields) > 7 else 0.0
+    fields = _all_cpus_ticks()
+    return fields[7] / TICKS_PER_S if len(fields) > 7 else 0.0
 
 
 def machine_busy_s() -> float:
