@@ -102,12 +102,22 @@ def migrate(engine: Engine) -> None:
             return
         try:
             with engine.begin() as connection:
-                if connection.dialect.name == "postgresql":
-                    connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+                _lock_for_migration(connection)
                 command.upgrade(alembic_config(connection), "head")
         except (OperationalError, ProgrammingError) as exc:
             raise DatabaseError(f"cannot use database: {_first_line(exc)}") from None
         _migrated.add(key)
+
+
+def _lock_for_migration(connection) -> None:  # type: ignore[no-untyped-def]
+    """Hold the database's lock until the migration commits, so that processes started together (several workers,
+    or `serve &` and a `venue add` right after it) migrate one after the other and the later ones find the schema
+    made. SQLite would otherwise run each CREATE TABLE on its own, outside a transaction, and the second process
+    would fail on "table venues already exists"."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock; the others wait out busy_timeout
 
 
 def open_database(url: str, *, pool_size: int = 5) -> Engine:

@@ -200,11 +200,12 @@ def test_purge_deletes_only_old_events(server_db_url: str) -> None:
     assert "no venue" in cli("purge", "--db", server_db_url, "--older-than-days", "1", "--venue", "9999").stderr
 
 
-def test_commands_started_together_migrate_once(pg_url: str) -> None:
-    """Several processes meeting a fresh PostgreSQL at once (workers starting): the advisory lock serialises them."""
+def test_commands_started_together_migrate_once(server_db_url: str) -> None:
+    """Several processes meeting a fresh database at once (workers starting, or the README's `serve &` and the
+    `venue add` after it): PostgreSQL's advisory lock or SQLite's write lock serialises them."""
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "venue", "add", "--db", pg_url, "--name", f"V{i}"],
+            [sys.executable, "-m", "server.cli", "venue", "add", "--db", server_db_url, "--name", f"V{i}"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
