@@ -1,6 +1,6 @@
 """The kiosk <-> central server wire format, version 1 (shared by both ends).
 
-Pure Python (stdlib + `kiosk.events`): the kiosk imports this without FastAPI or SQLAlchemy.
+Stdlib, `kiosk.events` and orjson: the kiosk imports this without FastAPI or SQLAlchemy.
 
 Endpoints (all JSON, under `API_PREFIX`):
 - POST `EVENTS_PATH`, `Authorization: Bearer <kiosk token>`, body from `encode_batch` (may be gzip with
@@ -33,6 +33,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from kiosk.events import Direction, NewEvent
 from kiosk.vocabulary import SafetyLevel, words
@@ -339,6 +341,13 @@ def _load_json(body: bytes | str | Mapping[str, Any]) -> Any:
     if isinstance(body, Mapping):
         return body
     try:
+        # orjson parses a batch of 500 events in a quarter of json's time (docs/benchmarks.md). It refuses what
+        # json accepts (a lone surrogate escape, NaN, an integer past 64 bits): json then decides, as before, so
+        # such an event is still refused alone, with its reason, and never sinks the batch.
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("body is not valid UTF-8 JSON") from None
@@ -408,7 +417,11 @@ class BatchResult:
 
 
 def encode_batch_result(result: BatchResult) -> bytes:
-    return json.dumps(result.to_json(), separators=(",", ":")).encode()
+    answer = result.to_json()
+    try:
+        return orjson.dumps(answer)
+    except orjson.JSONEncodeError:  # a reason quoting an unpaired surrogate: json escapes it
+        return json.dumps(answer, separators=(",", ":")).encode()
 
 
 def decode_batch_result(body: bytes | str | Mapping[str, Any]) -> BatchResult:

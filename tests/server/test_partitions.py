@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
 from sqlalchemy import text
 
 from kiosk.store import Store
@@ -289,3 +290,11 @@ def test_two_workers_purging_at_once_both_succeed(pg_url: str) -> None:
     assert deleted == sum(1 for row in rows if row["corrected_time"] < cut)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT min(corrected_time) FROM events")).scalar_one() >= cut
+
+
+def test_a_text_value_with_a_newline_is_never_sent_split() -> None:
+    from server.ingest import _joined
+
+    assert _joined(["a", "", "b"]) == "\na\n\nb" and _joined([""]) == "\n"
+    with pytest.raises(ValueError, match="newline"):
+        _joined(["one\ntwo"])

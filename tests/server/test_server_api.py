@@ -63,6 +63,26 @@ def test_stored_event_keeps_fields_and_corrected_time(env: ServerEnv) -> None:
     assert json.loads(row.flags) == ["id_mismatch"] and json.loads(row.details) == {"q": "không"}
 
 
+def test_text_fields_arrive_exactly_as_sent(env: ServerEnv) -> None:
+    """Text travels to PostgreSQL newline-joined (server/ingest.py): empty values, one lone event, and what an
+    array literal would mangle (quotes, braces, commas, backslashes, the word NULL) come back unchanged."""
+    from sqlalchemy import select
+
+    from server.models import events as table
+
+    odd = ["", "NULL", 'say "hi"', "{a,b}", "back\\slash\\n", "Đặng Thị Lan", "  spaced  ", "'"]
+    batches = [[make_event(id_number="", name="", person_key="pk-empty")]]
+    batches.append([make_event(id_number=f"0790{i}", name=text, details={"note": text}) for i, text in enumerate(odd)])
+    for batch in batches:
+        assert env.push(batch).status_code == 200
+    with env.engine.connect() as conn:
+        rows = {row.uuid: row for row in conn.execute(select(table))}
+    for event in [event for batch in batches for event in batch]:
+        row = rows[event.uuid]
+        assert (row.full_name, row.id_number, row.person_key) == (event.full_name, event.id_number, event.person_key)
+        assert json.loads(row.details) == event.details and row.source == "scan" and row.direction == "entry"
+
+
 def test_no_token_or_wrong_token_is_401_and_nothing_stored(env: ServerEnv) -> None:
     body = protocol.encode_batch([make_event()], datetime.now(UTC))
     assert env.client.post(protocol.EVENTS_PATH, content=body).status_code == 401
