@@ -17,6 +17,7 @@ from starlette.responses import Response
 from server.console.routes import install as install_console
 from server.db import make_engine
 from server.guard import GuardMiddleware
+from server.ingest_gate import IngestGate
 from server.ratelimit import TokenBucket
 from server.retention import retention_loop
 from server.routes import declaration, kiosk, trace, venues
@@ -57,10 +58,12 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
         redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.settings = settings
-    app.state.engine = engine if engine is not None else make_engine(settings.db_url, pool_size=8)
+    # At least a connection per ingest slot stays open: a burst of batches never waits for new connections.
+    pool_size = max(8, settings.max_concurrent_ingests)
+    app.state.engine = engine if engine is not None else make_engine(settings.db_url, pool_size=pool_size)
     # Tracing and exports may read from a standby (never migrated: it is read-only).
     app.state.read_engine = make_engine(settings.read_db_url, pool_size=8) if settings.read_db_url else app.state.engine
-    app.state.ingests_in_flight = 0
+    app.state.ingest_gate = IngestGate(settings.max_concurrent_ingests, settings.ingest_queue, settings.ingest_wait_s)
     app.state.declaration_bucket = _bucket(settings.declarations_per_minute)
     app.state.enroll_bucket = _bucket(settings.failed_enrolments_per_minute)
     app.add_middleware(GuardMiddleware, max_event_body=settings.max_body_bytes, idle_timeout=settings.body_timeout)

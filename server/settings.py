@@ -40,7 +40,11 @@ class ServerSettings:
     db_url: str = DEFAULT_DB_URL
     max_batch_events: int = MAX_BATCH_EVENTS
     max_body_bytes: int = MAX_BODY_BYTES
-    max_concurrent_ingests: int = 16  # beyond this, 503 + Retry-After: the kiosks back off instead of piling up
+    # Per worker: batches in the database at once (the pool keeps as many connections open), then a queue of
+    # batches that wait up to ingest_wait_s each for a slot; past either, 503 + Retry-After (server/ingest_gate.py).
+    max_concurrent_ingests: int = 8
+    ingest_queue: int = 256  # bodies already read: uvicorn holds no more than --max-connections of them anyway
+    ingest_wait_s: float = 2.0
     trace: TraceSettings = field(default_factory=TraceSettings)
     declarations_per_minute: int = 20  # per client address, on the public declaration endpoints; 0 = no limit
     failed_enrolments_per_minute: int = 10  # wrong enrolment codes per client address; 0 = no limit

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from server import admin
 from server.ingest import ingest_in
+from server.ingest_gate import GateFull
 from server.routes.deps import (
     EngineDep,
     KioskDep,
@@ -127,13 +128,14 @@ async def post_events(request: Request) -> Response:
     body = await _read_body(request, settings.max_body_bytes)
     received_at = _now()
     encoding = request.headers.get("content-encoding", "").strip().lower()
-    if state.ingests_in_flight >= settings.max_concurrent_ingests:
-        raise HTTPException(status_code=503, detail="busy, retry later", headers={"Retry-After": "2"})
-    state.ingests_in_flight += 1
-    try:  # one trip to a worker thread for the token, the decoding and the database (each trip costs ~0.3 ms)
-        answer = await run_in_threadpool(_decode_and_ingest, state.engine, token, body, encoding, settings, received_at)
-    finally:
-        state.ingests_in_flight -= 1
+    try:
+        async with state.ingest_gate.slot():
+            # one trip to a worker thread for the token, the decoding and the database (each trip costs ~0.3 ms)
+            answer = await run_in_threadpool(
+                _decode_and_ingest, state.engine, token, body, encoding, settings, received_at
+            )
+    except GateFull:
+        raise HTTPException(status_code=503, detail="busy, retry later", headers={"Retry-After": "2"}) from None
     return Response(content=answer, media_type="application/json")
 
 
