@@ -83,6 +83,7 @@ def _serve_settings(args: argparse.Namespace) -> ServerSettings:
         retention_days=args.retention_days,
         purge_interval=PURGE_INTERVAL,
         body_timeout=args.body_timeout,
+        max_concurrent_ingests=args.ingest_slots,
         timezone=args.timezone,
         api_docs=args.api_docs,
     )
@@ -112,6 +113,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
             QRCK_RETENTION_DAYS=str(args.retention_days),
             QRCK_HEADER_TIMEOUT=str(args.header_timeout),
             QRCK_BODY_TIMEOUT=str(args.body_timeout),
+            QRCK_INGEST_SLOTS=str(args.ingest_slots),
             QRCK_TIMEZONE=args.timezone,
             QRCK_API_DOCS="1" if args.api_docs else "",
         )

@@ -7,6 +7,7 @@ import argparse
 import logging
 
 from server.cli_args import positive_id, seconds
+from server.settings import INGEST_SLOTS
 
 # Measured in docs/benchmarks.md ("httptools and uvloop"): together they cut the server's CPU per sync by about
 # 15 % against h11 and asyncio, interleaved in one session; h11 and asyncio stay as the fallbacks.
@@ -27,6 +28,12 @@ def add_http_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-connections", type=positive_id, default=1000, help="beyond this, 503")
     parser.add_argument("--header-timeout", type=seconds, default=15.0, help="seconds for a request's headers")
     parser.add_argument("--body-timeout", type=seconds, default=15.0, help="seconds without a byte of a body")
+    parser.add_argument(
+        "--ingest-slots",
+        type=positive_id,
+        default=INGEST_SLOTS,
+        help="kiosk batches each worker takes into the database at once; more wait their turn (default: %(default)s)",
+    )
     parser.add_argument(
         "--http", choices=HTTP_PARSERS, default=HTTP_PARSERS[0], help="HTTP parser (default: %(default)s)"
     )

@@ -220,6 +220,7 @@ def test_a_stored_bad_flag_never_breaks_the_exports(env: ServerEnv, tmp_path: Pa
         ("person", "card", "--name", "An", "--out", "x.png", "--valid-days", "-5"),
         ("purge", "--retention-days", "0"),
         ("serve", "--body-timeout", "-1"),
+        ("serve", "--ingest-slots", "0"),
         ("serve", "--trusted-proxy", "not-an-address"),
     ],
 )

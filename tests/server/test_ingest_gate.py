@@ -114,6 +114,16 @@ def test_a_waiter_cancelled_as_it_is_handed_a_slot_loses_no_slot() -> None:
     asyncio.run(scenario())
 
 
+def test_the_slots_come_from_serve_in_every_worker() -> None:
+    from server.cli import _serve_settings, build_parser
+    from server.settings import INGEST_SLOTS, ServerSettings
+
+    args = build_parser().parse_args(["serve", "--ingest-slots", "5"])
+    assert _serve_settings(args).max_concurrent_ingests == 5
+    assert ServerSettings.from_env({"QRCK_INGEST_SLOTS": "5"}).max_concurrent_ingests == 5  # `--workers N`
+    assert ServerSettings.from_env({}).max_concurrent_ingests == INGEST_SLOTS
+
+
 def test_a_gate_needs_at_least_one_slot() -> None:
     with pytest.raises(ValueError):
         IngestGate(slots=0, queue=1, wait_s=1.0)
