@@ -15,11 +15,12 @@ the rows that landed against the events answered "stored", and /proc/loadavg at 
 
     nice -n 5 python benchmarks/bench_sync_load.py --kiosks 5000 --serve-option=--http=h11 --serve-option=--loop=asyncio
 
-Measured 2026-12-03 on 2 shared cores, 4 workers, httptools + uvloop: 4,000 kiosks / 30 s p99 69 ms, 0 errors;
-10,000 kiosks / 30 s p99 2.5 s and 50 % 503 (machine 97 % busy: a sync costs the server ~5.5 ms of CPU and
-PostgreSQL ~1.6 ms on this day's machine, so 333 syncs/s need more than its 2 cores); h11 + asyncio in the next
-run: p99 10 s and 7,304 timeouts. The client used < 10 % of a core per process. Figures move with the CPU the
-hypervisor steals (printed): compare variants within one session, interleaved (docs/benchmarks.md).
+Measured 2026-12-06 on 2 shared cores (steal < 1.5 %), httptools + uvloop, 10,000 kiosks / 30 s for 120 s,
+12 runs with the ingest gate (2 or 4 workers, 2-8 slots): 0 errors in every one; p99 353-447 ms in 5, 538 ms to
+8.6 s in 7, over 500 ms whenever the machine was >= 87 % busy. The server before the gate (503 at the 17th batch
+in flight): 7,102-19,722 errors of 40,000. A sync costs the server ~3-3.9 ms of CPU and PostgreSQL ~1 ms; the
+client ~12 % of a core per process. Figures move with the machine's neighbours: compare variants within one
+session, interleaved (docs/benchmarks.md, "Waiting instead of refusing").
 """
 
 from __future__ import annotations

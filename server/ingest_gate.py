@@ -3,7 +3,8 @@
 A fixed number of batches run at once (the pool keeps that many connections open, so a burst never opens new
 ones); a bounded queue of further batches waits for a slot, each for at most a few seconds, in arrival order.
 Only past that is a batch refused (503 + Retry-After, and the kiosk backs off). Refusing at the first busy
-moment turned the ordinary bursts of 10,000 kiosks on a half-busy machine into 4 % errors (docs/benchmarks.md).
+moment turned the ordinary bursts of 10,000 kiosks on a machine 68-98 % busy into 4-49 % errors
+(docs/benchmarks.md, "Waiting instead of refusing").
 
 One gate per worker process, used from its event loop only: no lock is needed. The waiters are futures of the
 loop that awaits them, so the gate is not tied to one event loop (tests run apps on several in turn).
