@@ -58,9 +58,7 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> FastAP
         redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.settings = settings
-    # At least a connection per ingest slot stays open: a burst of batches never waits for new connections.
-    pool_size = max(8, settings.max_concurrent_ingests)
-    app.state.engine = engine if engine is not None else make_engine(settings.db_url, pool_size=pool_size)
+    app.state.engine = engine if engine is not None else make_engine(settings.db_url, pool_size=settings.pool_size)
     # Tracing and exports may read from a standby (never migrated: it is read-only).
     app.state.read_engine = make_engine(settings.read_db_url, pool_size=8) if settings.read_db_url else app.state.engine
     app.state.ingest_gate = IngestGate(settings.max_concurrent_ingests, settings.ingest_queue, settings.ingest_wait_s)

@@ -98,7 +98,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["QRCK_READ_DB"] = args.read_db
     settings = _serve_settings(args)
     _check_port_free(args.host, args.port)
-    engine = open_database(args.db, pool_size=8)
+    engine = open_database(args.db, pool_size=settings.pool_size)
     generated = ensure_signing_key(engine)
     if generated:
         print(f"serve: no signing key yet: generated {generated} (see `kiosk-server keys list`)", file=sys.stderr)

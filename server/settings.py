@@ -16,8 +16,8 @@ DEFAULT_DB_URL = "sqlite:///qr-checkpoint-server.db"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_RETENTION_DAYS = 21  # incubation period and a margin: tracing needs no more
 PURGE_INTERVAL = 24 * 3600.0  # `serve` purges on start and then daily
-# Batches in the database at once per worker. Measured with 10,000 kiosks on 2 cores and 4 workers: 3 slots gave
-# p99 353-382 ms, 8 gave 853-968 ms for the same work (fewer transactions sharing the cores finish sooner).
+# Batches in the database at once per worker. With 10,000 kiosks on 2 cores and 4 workers, 3 slots had the lower
+# p99 than 8 in 3 of 4 comparable runs (docs/benchmarks.md, "Waiting instead of refusing"): within the noise.
 INGEST_SLOTS = 3
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -70,6 +70,12 @@ class ServerSettings:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def pool_size(self) -> int:
+        """Connections the main engine keeps open: at least one per ingest slot, so that a burst of batches never
+        waits for a new connection."""
+        return max(8, self.max_concurrent_ingests)
+
     # QRCK_READ_DB: a read-only URL (a hot standby) for tracing and exports; None: the main database. Read from
     # the environment whichever way the settings are built, so `serve` and `serve --workers N` both see it.
     read_db_url: str | None = field(default_factory=lambda: os.environ.get("QRCK_READ_DB") or None)
@@ -81,8 +87,8 @@ class ServerSettings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ServerSettings:
         """QRCK_SERVER_DB, QRCK_DEFAULT_STAY_MINUTES, QRCK_MARGIN_MINUTES, QRCK_TRUSTED_PROXIES (comma-separated),
-        QRCK_RETENTION_DAYS, QRCK_TIMEZONE, QRCK_API_DOCS=1, QRCK_BODY_TIMEOUT, QRCK_INGEST_SLOTS (used by `serve --workers N`; each worker purges
-        daily, which is harmless)."""
+        QRCK_RETENTION_DAYS, QRCK_TIMEZONE, QRCK_API_DOCS=1, QRCK_BODY_TIMEOUT, QRCK_INGEST_SLOTS (used by
+        `serve --workers N`; each worker purges daily, which is harmless)."""
         env = os.environ if environ is None else environ
         trace = TraceSettings(
             default_stay=timedelta(

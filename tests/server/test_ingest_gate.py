@@ -122,6 +122,8 @@ def test_the_slots_come_from_serve_in_every_worker() -> None:
     assert _serve_settings(args).max_concurrent_ingests == 5
     assert ServerSettings.from_env({"QRCK_INGEST_SLOTS": "5"}).max_concurrent_ingests == 5  # `--workers N`
     assert ServerSettings.from_env({}).max_concurrent_ingests == INGEST_SLOTS
+    assert ServerSettings(max_concurrent_ingests=20).pool_size == 20  # a connection per slot stays open
+    assert ServerSettings(max_concurrent_ingests=2).pool_size == 8  # and a few for the other routes
 
 
 def test_a_gate_needs_at_least_one_slot() -> None:
